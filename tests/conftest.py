@@ -1,0 +1,106 @@
+"""Shared fixtures: tiny randomly initialised BERT and GPT-2 backbones, and the shared data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path  # noqa: E402
+from textrisk.data import find_data_dir  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = find_data_dir()
+needs_data = pytest.mark.skipif(DATA_DIR is None, reason="shared data not found at ../shared/data "
+                                                         "(set TEXTRISK_DATA_DIR to run these tests)")
+
+SENTENCES = [
+    "Operating profit fell to EUR 3.2 mn from EUR 5.1 mn a year earlier.",
+    "The company raised its full-year guidance after strong quarterly sales.",
+    "Nokia will cut 1,000 jobs as network sales slump.",
+    "The board proposes a dividend of EUR 0.50 per share.",
+    "Shares plunged 20% after the profit warning.",
+    "The contract is valued at USD 10 million.",
+    "Net sales increased by 12% to EUR 45 million.",
+    "The bank missed a coupon payment and was downgraded by Moody's.",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide BERT with the real MiniLM tokenizer, random weights."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(DEFAULT_BASE_MODEL))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=256)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def other_tiny_bert(tmp_path_factory) -> Path:
+    """Like ``tiny_bert`` but 48 wide: a different base model for mismatch tests."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("other_tiny_bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(DEFAULT_BASE_MODEL))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=48, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=256)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    """A 2-layer GPT-2 with a small byte-level BPE tokenizer that, like GPT-2's, has no pad token."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2Model, GPT2TokenizerFast
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny_gpt2")
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(SENTENCES * 20, vocab_size=400, special_tokens=["<|endoftext|>"])
+    tokenizer = GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>",
+                                  eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    assert tokenizer.pad_token is None
+    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=256,
+                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    GPT2Model(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(params=["tiny_bert", "tiny_gpt2"])
+def tiny_backbone(request) -> Path:
+    """Each tiny architecture in turn (table-driven tests over BERT and GPT-2 families)."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_bert, tmp_path_factory) -> Path:
+    """A saved textrisk model over ``tiny_bert`` with non-trivial random LoRA/head weights and T = 1.5."""
+    import torch
+
+    from textrisk.modeling import TextRiskModel
+
+    torch.manual_seed(3)
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.1)
+    model.config.temperature = 1.5
+    folder = tmp_path_factory.mktemp("tiny_model")
+    model.save_pretrained(folder)
+    return folder

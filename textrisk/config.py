@@ -1,0 +1,144 @@
+"""Fine-tuning configuration: one dataclass, loadable from YAML, validated field by field."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backbone import DEFAULT_BASE_MODEL
+from .errors import ConfigError
+from .taxonomy import SENTIMENT_LABELS
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything a fine-tuning run depends on; the same config and seed give the same model."""
+
+    output_dir: str = field(metadata={"help": "Folder for checkpoints and the final model."})
+    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata={"help": "Backbone: local folder or Hub id."})
+    train_data: list[str] = field(
+        default_factory=lambda: ["fpb", "tfns"],
+        metadata={"help": "Training sources: 'fpb' (FPB 50%-agree train part), 'tfns' (TFNS train), or "
+                          "paths of labelled CSV/JSONL files."},
+    )
+    eval_data: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Held-out benchmarks ('fpb', 'tfns') evaluated after training for the model card; "
+                          "never used for model selection."},
+    )
+    labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
+                              metadata={"help": "Class names in head order."})
+    text_column: str = field(default="text", metadata={"help": "Text column of training files."})
+    label_column: str = field(default="label", metadata={"help": "Label column of training files."})
+    data_dir: str | None = field(default=None, metadata={"help": "Shared data folder (default ../shared/data)."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Subsample training rows (seeded)."})
+    calibration_fraction: float = field(
+        default=0.1, metadata={"help": "Share of training rows held out to fit the temperature and report dev "
+                                        "metrics."})
+    max_length: int = field(default=128, metadata={"help": "Max tokens per text."})
+    lora_r: int = field(default=8, metadata={"help": "LoRA rank; 0 trains the head only."})
+    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator."})
+    lora_dropout: float = field(default=0.1, metadata={"help": "Dropout on the LoRA path."})
+    lora_target_modules: list[str] | None = field(
+        default=None, metadata={"help": "Module names to adapt; default chosen per architecture."})
+    epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
+    batch_size: int = field(default=32, metadata={"help": "Examples per optimisation step."})
+    learning_rate: float = field(default=5e-4, metadata={"help": "Peak AdamW learning rate."})
+    head_learning_rate: float | None = field(default=None, metadata={"help": "Head LR (default: learning_rate)."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    warmup_ratio: float = field(default=0.06, metadata={"help": "Share of steps with linear warm-up."})
+    seed: int = field(default=42, metadata={"help": "Seed for data order, splits, dropout and init."})
+    save_every_steps: int = field(default=200, metadata={"help": "Checkpoint interval (steps)."})
+    keep_checkpoints: int = field(default=2, metadata={"help": "Checkpoints kept on disk."})
+    num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's)."})
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        positive = ["max_length", "batch_size", "save_every_steps", "keep_checkpoints", "epochs", "learning_rate"]
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("lora_r", "lora_alpha"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("lora_dropout", "warmup_ratio"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not 0 < self.calibration_fraction < 0.5:
+            raise ConfigError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction!r}")
+        if not self.train_data:
+            raise ConfigError("train_data must name at least one source")
+        if self.max_train_samples is not None and self.max_train_samples < 10:
+            raise ConfigError(f"max_train_samples must be >= 10, got {self.max_train_samples!r}")
+        for name in self.eval_data:
+            if name not in ("fpb", "tfns"):
+                raise ConfigError(f"eval_data entries must be 'fpb' or 'tfns', got {name!r}")
+        if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
+            raise ConfigError(f"labels must be >= 2 distinct names, got {self.labels!r}")
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> TrainConfig:
+        """Read a YAML file (keys = field names); ``overrides`` win over the file."""
+        import yaml
+
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {str(path)!r}: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config {str(path)!r} is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"config {str(path)!r} must be a mapping of field names to values")
+        data.update(overrides)
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> TrainConfig:
+        """Build from a mapping, rejecting unknown keys by name."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"{source}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+        if "output_dir" not in data:
+            raise ConfigError(f"{source}: output_dir is required")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of all fields (JSON/YAML ready)."""
+        return dataclasses.asdict(self)
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if annotation is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_matches(v, item) for v in value)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _check_types(config: Any) -> None:
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if not _matches(value, hints[f.name]):
+            hint = hints[f.name]
+            expected = hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+            raise ConfigError(f"{f.name} must be {expected}, got {type(value).__name__} {value!r}")

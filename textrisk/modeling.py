@@ -1,0 +1,338 @@
+"""``TextRiskModel``: a transformer backbone with LoRA, a pooling rule and classification heads.
+
+A saved model is a plain folder of Hugging Face formats::
+
+    textrisk_config.json        labels, pooling, temperature, base model id and fingerprint
+    adapter_config.json         } a peft LoRA adapter (loadable with ``peft.PeftModel`` without textrisk)
+    adapter_model.safetensors   } -- or config.json + model.safetensors when saved ``merged=True``
+    heads.safetensors           classification heads ("<head>.weight", "<head>.bias")
+    tokenizer files, README.md  model card
+
+The heads live outside the peft wrapper on purpose: merging or unloading the adapter can then never drop
+or re-initialise them (the classic peft pitfall with ``modules_to_save`` classifiers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import __version__
+from ._io import atomic_write_json, replace_file
+from .backbone import DEFAULT_BASE_MODEL, default_lora_targets, load_backbone, resolve_model_path
+from .errors import ModelLoadError
+from .taxonomy import SENTIMENT_LABELS, validate_label_set
+
+__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel"]
+
+CONFIG_NAME = "textrisk_config.json"
+HEADS_NAME = "heads.safetensors"
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
+FULL_WEIGHTS_NAME = "model.safetensors"
+_FINGERPRINT_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
+
+
+@dataclass
+class ModelConfig:
+    """What a saved textrisk model needs besides its weights (stored as ``textrisk_config.json``)."""
+
+    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata={"help": "Local folder or Hub id of the backbone."})
+    labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
+                              metadata={"help": "Sentiment head classes, in output order."})
+    pooling: str = field(default="mean", metadata={"help": "'mean' (encoders) or 'last' (decoder-only models)."})
+    max_length: int = field(default=128, metadata={"help": "Tokens per chunk the model reads."})
+    temperature: float = field(default=1.0, metadata={"help": "Softmax temperature fitted on held-out data."})
+    adapter: bool = field(default=True, metadata={"help": "True: LoRA adapter over base_model; False: merged."})
+    base_fingerprint: dict[str, Any] = field(default_factory=dict,
+                                             metadata={"help": "Base config facts checked at load time."})
+    textrisk_version: str = __version__
+    format_version: int = 1
+
+    def __post_init__(self) -> None:
+        self.labels = list(validate_label_set(self.labels, "labels"))
+        if self.pooling not in ("mean", "last"):
+            raise ModelLoadError(f"pooling must be 'mean' or 'last', got {self.pooling!r}")
+        if not isinstance(self.max_length, int) or self.max_length < 8:
+            raise ModelLoadError(f"max_length must be an int >= 8, got {self.max_length!r}")
+        if not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
+            raise ModelLoadError(f"temperature must be a positive number, got {self.temperature!r}")
+
+    @classmethod
+    def from_json(cls, path: Path) -> ModelConfig:
+        """Read and validate ``textrisk_config.json``."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"corrupt model config {str(path)!r}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ModelLoadError(f"corrupt model config {str(path)!r}: expected a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelLoadError(f"{str(path)!r} has unknown keys {unknown}; was it written by a newer textrisk?")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ModelLoadError(f"invalid model config {str(path)!r}: {exc}") from exc
+
+
+def _fingerprint(hf_config: Any) -> dict[str, Any]:
+    return {key: getattr(hf_config, key, None) for key in _FINGERPRINT_KEYS}
+
+
+def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ModelLoadError(f"model folder {str(path.parent)!r} is missing {path.name!r}")
+    try:
+        return load_file(path)
+    except Exception as exc:  # safetensors raises its own error type for truncated or garbled files
+        raise ModelLoadError(f"corrupt weights file {str(path)!r}: {exc}") from exc
+
+
+class TextRiskModel(nn.Module):
+    """Backbone (optionally LoRA-wrapped) + pooling + one linear head per task.
+
+    Use :meth:`from_base` to start fine-tuning and :meth:`from_pretrained` to load a saved model.
+    """
+
+    def __init__(self, backbone: nn.Module, tokenizer: Any, config: ModelConfig, head_dropout: float = 0.1):
+        super().__init__()
+        self.backbone = backbone
+        self.tokenizer = tokenizer
+        self.config = config
+        hidden = backbone.config.hidden_size
+        self.dropout = nn.Dropout(head_dropout)
+        self.heads = nn.ModuleDict({"sentiment": nn.Linear(hidden, len(config.labels))})
+        self.source_dir: Path | None = None  # folder loaded from, for its model card
+
+    # ----------------------------------------------------------------------------------------- building
+    @classmethod
+    def from_base(
+        cls,
+        base_model: str = DEFAULT_BASE_MODEL,
+        labels: list[str] | tuple[str, ...] = SENTIMENT_LABELS,
+        *,
+        max_length: int = 128,
+        lora_r: int = 8,
+        lora_alpha: int = 16,
+        lora_dropout: float = 0.1,
+        lora_target_modules: list[str] | None = None,
+        trust_remote_code: bool = False,
+    ) -> TextRiskModel:
+        """A new model: ``base_model`` wrapped with a fresh LoRA adapter (``lora_r=0``: no adapter) and heads."""
+        from peft import LoraConfig, get_peft_model
+
+        loaded = load_backbone(base_model, trust_remote_code=trust_remote_code)
+        config = ModelConfig(
+            base_model=str(base_model), labels=list(labels), pooling=loaded.pooling, max_length=max_length,
+            adapter=lora_r > 0, base_fingerprint=_fingerprint(loaded.model.config),
+        )
+        body = loaded.model
+        if lora_r > 0:
+            targets = lora_target_modules or default_lora_targets(loaded.model_type)
+            has_pooler = any(".pooler" in f".{name}" for name, _ in body.named_modules())
+            lora = LoraConfig(
+                r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=targets,
+                # the BERT pooler is never used (we mean-pool), so an adapter there would be dead weight
+                exclude_modules=r".*pooler.*" if has_pooler else None,
+                fan_in_fan_out=loaded.model_type == "gpt2",  # GPT-2 stores its linears as transposed Conv1D
+            )
+            body = get_peft_model(body, lora)
+        return cls(body, loaded.tokenizer, config)
+
+    # ----------------------------------------------------------------------------------------- forward
+    def encode(self, texts: list[str], max_length: int | None = None) -> dict[str, torch.Tensor]:
+        """Tokenise ``texts`` with dynamic padding (to the longest text, at most ``max_length`` tokens)."""
+        return self.tokenizer(
+            texts, truncation=True, max_length=max_length or self.config.max_length,
+            padding=True, return_tensors="pt", return_token_type_ids=False,
+        )
+
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Pooled text embedding, shape ``(batch, hidden)``."""
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.config.pooling == "last":
+            last = attention_mask.sum(dim=1).clamp(min=1) - 1
+            return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Return ``{"logits", "embeddings"}`` and, given ``labels``, the cross-entropy ``"loss"``."""
+        pooled = self.pool(input_ids, attention_mask)
+        logits = self.heads["sentiment"](self.dropout(pooled))
+        out = {"logits": logits, "embeddings": pooled}
+        if labels is not None:
+            out["loss"] = nn.functional.cross_entropy(logits, labels)
+        return out
+
+    @torch.inference_mode()
+    def predict(
+        self, texts: list[str], batch_size: int = 32, progress: bool | None = None, desc: str = "scoring",
+        return_embeddings: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raw sentiment logits (and pooled embeddings) for ``texts``, in input order.
+
+        Texts are tokenised once, sorted by length and padded per batch, so a batch of short texts pays for
+        no padding. ``progress=None`` shows a tqdm bar only on a terminal.
+        """
+        from tqdm.auto import tqdm
+
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        logits = np.zeros((len(encoded), len(self.config.labels)), dtype=np.float32)
+        embeddings = np.zeros((len(encoded), self.backbone.config.hidden_size), dtype=np.float32)
+        bar = tqdm(total=len(encoded), desc=desc, unit="text", disable=(not progress) if progress is not None else None)
+        try:
+            for start in range(0, len(order), batch_size):
+                index = order[start:start + batch_size]
+                batch = self.tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
+                out = self(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+                logits[index] = out["logits"].float().cpu().numpy()
+                if return_embeddings:
+                    embeddings[index] = out["embeddings"].float().cpu().numpy()
+                bar.update(len(index))
+        finally:
+            bar.close()
+            self.train(was_training)
+        return logits, (embeddings if return_embeddings else None)
+
+    # ----------------------------------------------------------------------------------------- saving
+    def merge_adapter(self) -> None:
+        """Fold the LoRA weights into the backbone (faster inference; heads are untouched)."""
+        if self.config.adapter:
+            self.backbone = self.backbone.merge_and_unload()
+            self.config = dataclasses.replace(self.config, adapter=False)
+
+    def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False,
+                        model_card: str | None = None) -> Path:
+        """Write the model folder; every file is written to a temporary folder first and moved in atomically.
+
+        Args:
+            merged: save full merged backbone weights instead of the (much smaller) LoRA adapter.
+            model_card: README.md text; default keeps an existing card or writes a minimal one.
+        """
+        from safetensors.torch import save_file
+
+        target = Path(save_directory)
+        target.mkdir(parents=True, exist_ok=True)
+        config = dataclasses.replace(self.config)
+        with tempfile.TemporaryDirectory(dir=target, prefix=".saving-") as tmp:
+            staging = Path(tmp)
+            if self.config.adapter and not merged:
+                peft_config = self.backbone.peft_config["default"]
+                peft_config.base_model_name_or_path = self.config.base_model
+                self.backbone.save_pretrained(staging, save_embedding_layers=False)
+            else:
+                body = self.backbone
+                if self.config.adapter:  # merge a copy so this model keeps training as it was
+                    import copy
+
+                    body = copy.deepcopy(self.backbone).merge_and_unload()
+                body.save_pretrained(staging, safe_serialization=True)
+                config.adapter = False
+            heads = {f"{name}.{key}": value.detach().cpu().contiguous()
+                     for name, head in self.heads.items() for key, value in head.state_dict().items()}
+            save_file(heads, staging / HEADS_NAME, metadata={"format": "pt"})
+            self.tokenizer.save_pretrained(staging)
+            if model_card is not None:
+                (staging / "README.md").write_text(model_card, encoding="utf-8")
+            elif not (target / "README.md").exists():
+                (staging / "README.md").write_text(_minimal_card(config), encoding="utf-8")
+            for item in sorted(staging.iterdir()):
+                if item.is_file():
+                    replace_file(item, target / item.name)
+        stale = FULL_WEIGHTS_NAME if config.adapter else ADAPTER_WEIGHTS_NAME
+        (target / stale).unlink(missing_ok=True)  # a folder holds one kind of weights, never both
+        atomic_write_json(target / CONFIG_NAME, dataclasses.asdict(config))  # last: marks the folder complete
+        return target
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, base_model: str | None = None,
+                        trust_remote_code: bool = False) -> TextRiskModel:
+        """Load a folder (or Hub repo) written by :meth:`save_pretrained`.
+
+        Args:
+            base_model: load the adapter onto this backbone instead of the one recorded in the config;
+                it must match the recorded fingerprint (architecture, sizes, vocabulary).
+        """
+        folder = resolve_model_path(name_or_path)
+        config_path = folder / CONFIG_NAME
+        if not config_path.is_file():
+            raise ModelLoadError(f"{str(folder)!r} is not a textrisk model folder: {CONFIG_NAME} is missing")
+        config = ModelConfig.from_json(config_path)
+        heads = _load_safetensors(folder / HEADS_NAME)
+        if config.adapter:
+            for name in (ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME):
+                if not (folder / name).is_file():
+                    raise ModelLoadError(f"model folder {str(folder)!r} is missing {name!r}")
+            _load_safetensors(folder / ADAPTER_WEIGHTS_NAME)  # fail early, with the file's name, if corrupt
+            base = base_model or config.base_model
+        else:
+            if not (folder / FULL_WEIGHTS_NAME).is_file():
+                raise ModelLoadError(f"model folder {str(folder)!r} is missing {FULL_WEIGHTS_NAME!r}")
+            _load_safetensors(folder / FULL_WEIGHTS_NAME)
+            base = str(folder)
+        loaded = load_backbone(base, trust_remote_code=trust_remote_code)
+        found = _fingerprint(loaded.model.config)
+        expected = {k: v for k, v in config.base_fingerprint.items() if v is not None}
+        mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
+        if mismatched:
+            details = ", ".join(f"{k}: saved for {a!r}, got {b!r}" for k, (a, b) in mismatched.items())
+            raise ModelLoadError(
+                f"model {str(name_or_path)!r} was trained on base model {config.base_model!r}, "
+                f"which does not match {base!r} ({details})"
+            )
+        body = loaded.model
+        if config.adapter:
+            from peft import PeftModel
+
+            try:
+                body = PeftModel.from_pretrained(body, folder)
+            except Exception as exc:
+                raise ModelLoadError(f"cannot apply adapter in {str(folder)!r} to {base!r}: {exc}") from exc
+        tokenizer = loaded.tokenizer
+        if (folder / "tokenizer_config.json").is_file():
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            tokenizer.padding_side = "right"
+        model = cls(body, tokenizer, config)
+        state = {}
+        for name, head in model.heads.items():
+            for key, value in head.state_dict().items():
+                saved = heads.get(f"{name}.{key}")
+                if saved is None or saved.shape != value.shape:
+                    raise ModelLoadError(
+                        f"{HEADS_NAME} in {str(folder)!r} lacks a {name}.{key} of shape {tuple(value.shape)} "
+                        f"(labels: {config.labels})"
+                    )
+                state[f"{name}.{key}"] = saved
+        model.heads.load_state_dict(state)
+        model.source_dir = folder
+        model.eval()
+        return model
+
+
+def _minimal_card(config: ModelConfig) -> str:
+    return (f"---\nlibrary_name: textrisk\nbase_model: {config.base_model}\ntags: [textrisk, finance, sentiment]\n---\n"
+            f"# textrisk model\n\nLabels: {', '.join(config.labels)}. Pooling: {config.pooling}.\n")

@@ -1,0 +1,225 @@
+"""Document scoring: ``RiskAnalyzer`` turns texts of any length into calibrated ``RiskReport`` objects.
+
+Long documents: a text that fits the model window is read whole. A longer one is cut into sentence-aligned
+chunks of at most ``chunk_tokens`` tokens (short, like the sentences the model was trained on), each chunk is
+scored, and the document's distribution is the **token-weighted mean of the chunks' calibrated
+distributions**. That is itself a probability distribution (the label of a randomly drawn token's chunk),
+stays calibrated when the chunks are, does not depend on where the splitter cuts, and lets no single
+sentence flip a long filing. Evidence = the chunks contributing most to the winning label's mass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .calibration import softmax
+from .chunking import Chunk, chunk_document
+from .errors import InputError, ModelLoadError
+from .modeling import TextRiskModel
+
+__all__ = ["DEFAULT_MODEL_DIR", "Evidence", "RiskAnalyzer", "RiskReport"]
+
+#: The model shipped inside the package (MiniLM-L6 + LoRA, trained by ``finetune/configs/default.yaml``).
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+
+
+@dataclass
+class Evidence:
+    """A chunk of the document and how much of the document's winning label it accounts for."""
+
+    text: str
+    start: int  # character offsets into the scored text
+    end: int
+    label: str  # the chunk's own most likely label
+    weight: float  # share of the document's mass for its predicted label that this chunk contributes
+    scores: dict[str, float]
+
+
+@dataclass
+class RiskReport:
+    """Scores of one document."""
+
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    evidence: list[Evidence] = field(default_factory=list)
+    num_chunks: int = 1
+    num_tokens: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def _validate(texts: Sequence[str]) -> None:
+    if isinstance(texts, (str, bytes)):
+        raise InputError("score() takes a list of texts, got a single string; wrap it: score([text])")
+    if not isinstance(texts, Sequence):
+        raise InputError(f"score() takes a list of texts, got {type(texts).__name__}")
+    problems = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            problems.append(f"texts[{i}] is {'None' if text is None else type(text).__name__}, not a string")
+        elif not text.strip():
+            problems.append(f"texts[{i}] is empty or whitespace only")
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InputError("; ".join(problems[:5]) + more)
+
+
+def _text_warnings(text: str) -> list[str]:
+    warnings = []
+    sample = text[:20000]
+    control = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\r\t")
+    if control > 0.05 * len(sample):
+        warnings.append(f"text looks binary ({control / len(sample):.0%} control characters); scores may be noise")
+    letters = [ch for ch in sample if ch.isalpha()]
+    non_latin = sum(1 for ch in letters if ord(ch) > 0x24F)
+    if letters and non_latin > 0.5 * len(letters):
+        warnings.append("text is mostly in a non-Latin script; the model was trained on English")
+    return warnings
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    if not n:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class RiskAnalyzer:
+    """Score financial texts with a textrisk model.
+
+    Args:
+        model: a loaded :class:`TextRiskModel`.
+        batch_size: chunks per forward pass.
+        chunk_tokens: token budget of a chunk when a document is longer than the model window
+            (default: 64, about two sentences of the kind the model was trained on).
+        max_evidence: evidence chunks kept per multi-chunk document.
+        num_threads: torch CPU threads while scoring (default: torch's setting).
+    """
+
+    def __init__(self, model: TextRiskModel, batch_size: int = 32, chunk_tokens: int | None = None,
+                 max_evidence: int = 5, num_threads: int | None = None):
+        if chunk_tokens is None:
+            chunk_tokens = min(64, model.config.max_length)
+        if chunk_tokens < 8 or chunk_tokens > model.config.max_length:
+            raise ValueError(f"chunk_tokens must be in [8, {model.config.max_length}], got {chunk_tokens}")
+        self.model = model.eval()
+        self.batch_size = batch_size
+        self.chunk_tokens = chunk_tokens
+        self.max_evidence = max_evidence
+        self.num_threads = num_threads
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
+                        trust_remote_code: bool = False, **kwargs: Any) -> RiskAnalyzer:
+        """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model."""
+        if name_or_path is None:
+            if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
+                raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
+                                     "reinstall textrisk or train it with finetune/configs/default.yaml")
+            name_or_path = DEFAULT_MODEL_DIR
+        model = TextRiskModel.from_pretrained(name_or_path, base_model=base_model,
+                                              trust_remote_code=trust_remote_code)
+        return cls(model, **kwargs)
+
+    @property
+    def labels(self) -> list[str]:
+        """Sentiment labels, in score order."""
+        return list(self.model.config.labels)
+
+    def _chunks(self, text: str) -> list[Chunk]:
+        tokenizer, window = self.model.tokenizer, self.model.config.max_length
+        n_tokens = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+        if n_tokens == 0:
+            return []
+        if n_tokens + tokenizer.num_special_tokens_to_add() <= window:
+            return [Chunk(0, len(text), text, n_tokens)]
+        return chunk_document(text, tokenizer, self.chunk_tokens)
+
+    def score(self, texts: Sequence[str], progress: bool | None = None) -> list[RiskReport]:
+        """One :class:`RiskReport` per text, in input order.
+
+        Raises:
+            InputError: ``texts`` is not a list of non-empty strings, or a text has no readable tokens
+                (the message names every bad index).
+        """
+        _validate(texts)
+        if not texts:
+            return []
+        per_doc = [self._chunks(text) for text in texts]
+        unreadable = [i for i, chunks in enumerate(per_doc) if not chunks]
+        if unreadable:
+            raise InputError(f"texts{unreadable[:5]} contain no tokens the model can read (binary or control "
+                             "characters only?)")
+        flat = [chunk.text for chunks in per_doc for chunk in chunks]
+        if progress is None and len(flat) <= 64:
+            progress = False  # a bar for a handful of sentences is noise; None = auto (terminal only)
+        with _torch_threads(self.num_threads):
+            logits, _ = self.model.predict(flat, batch_size=self.batch_size, progress=progress)
+        probs = softmax(logits, self.model.config.temperature)
+        reports, offset = [], 0
+        for text, chunks in zip(texts, per_doc):
+            reports.append(self._report(text, chunks, probs[offset:offset + len(chunks)]))
+            offset += len(chunks)
+        return reports
+
+    def _report(self, text: str, chunks: list[Chunk], probs: np.ndarray) -> RiskReport:
+        labels = self.labels
+        weights = np.array([max(chunk.n_tokens, 1) for chunk in chunks], dtype=np.float64)
+        doc = (weights[:, None] * probs).sum(axis=0) / weights.sum()
+        winner = int(doc.argmax())
+        evidence = []
+        if len(chunks) > 1:
+            mass = weights * probs[:, winner]
+            share = mass / mass.sum()
+            for i in np.argsort(-share, kind="stable")[: self.max_evidence]:
+                chunk = chunks[i]
+                evidence.append(Evidence(
+                    text=chunk.text, start=chunk.start, end=chunk.end, label=labels[int(probs[i].argmax())],
+                    weight=float(share[i]), scores=dict(zip(labels, map(float, probs[i]))),
+                ))
+        return RiskReport(
+            sentiment=labels[winner], sentiment_scores=dict(zip(labels, map(float, doc))), evidence=evidence,
+            num_chunks=len(chunks), num_tokens=int(weights.sum()), warnings=_text_warnings(text),
+        )
+
+    def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False) -> Path:
+        """Save the underlying model folder (see :meth:`TextRiskModel.save_pretrained`)."""
+        return self.model.save_pretrained(save_directory, merged=merged)
+
+    def push_to_hub(self, repo_id: str, private: bool = False, token: str | None = None,
+                    commit_message: str = "Upload textrisk model") -> str:
+        """Save the model to a temporary folder and upload it to the Hub repo ``repo_id``; returns the URL."""
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+        with tempfile.TemporaryDirectory() as tmp:
+            card = self.model_card()
+            self.model.save_pretrained(tmp, model_card=card)
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            api.upload_folder(repo_id=repo_id, folder_path=tmp, commit_message=commit_message)
+        return f"https://huggingface.co/{repo_id}"
+
+    def model_card(self) -> str | None:
+        """The README.md of the folder this model was loaded from, if any."""
+        source = getattr(self.model, "source_dir", None)
+        card = Path(source) / "README.md" if source else None
+        return card.read_text(encoding="utf-8") if card and card.is_file() else None
