@@ -79,7 +79,7 @@ def test_adapter_loads_with_peft_alone(tiny_bert, tmp_path):
         (lambda d: (d / "heads.safetensors").write_bytes(b"\x00garbage"), "corrupt weights file .*heads"),
         (lambda d: (d / "adapter_model.safetensors").write_bytes(b"xx"), "corrupt weights file .*adapter_model"),
         (lambda d: (d / "textrisk_config.json").write_text("{not json"), "corrupt model config"),
-        (lambda d: (d / "textrisk_config.json").write_text('{"labels": ["a"]}'), "at least 2 labels"),
+        (lambda d: (d / "textrisk_config.json").write_text('{"labels": ["a"]}'), "at least 2 label"),
     ],
 )
 def test_damaged_model_folder(tiny_bert, tmp_path, damage, message):

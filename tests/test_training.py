@@ -86,3 +86,80 @@ def test_training_on_a_user_file_with_custom_labels(tiny_bert, tmp_path):
     analyzer = RiskAnalyzer.from_pretrained(tmp_path / "run")
     assert analyzer.labels == ["down", "up"]
     assert set(analyzer.score(["Shares rose 3% today"])[0].sentiment_scores) == {"down", "up"}
+
+
+RISK_ROWS = [
+    ("Moody's downgraded the lender after it missed a coupon payment.", ["credit"]),
+    ("The company warned that its full-year profit will fall short of guidance.", ["earnings_guidance"]),
+    ("Regulators fined the bank EUR 5 mn for money-laundering failures.", ["legal_regulatory"]),
+    ("The board proposes a dividend of EUR 0.50 per share.", ["dividend"]),
+    ("The group will cut 300 jobs and close its Oulu plant.", ["restructuring"]),
+    ("Nordea agreed to acquire the insurer for EUR 1.2 bn.", ["m_and_a"]),
+    ("The annual general meeting will be held in Helsinki.", []),
+    ("The new terminal opens in May.", []),
+]
+
+
+def _risk_file(path, rows=RISK_ROWS, repeat=4):
+    path.write_text("".join(json.dumps({"text": f"{t} ({i})", "labels": labels}) + "\n"
+                            for i in range(repeat) for t, labels in rows))
+    return str(path)
+
+
+@needs_data
+def test_joint_training_adds_a_risk_head_with_tuned_thresholds(tiny_bert, tmp_path):
+    risk = _risk_file(tmp_path / "risk.jsonl")
+    labels = ["credit", "earnings_guidance", "legal_regulatory", "dividend", "restructuring", "m_and_a"]
+    result = train(_config(tiny_bert, tmp_path / "run", risk_labels=labels, risk_train_data=[risk],
+                           risk_dev_data=risk, risk_eval_data=risk, epochs=1.0), progress=False)
+    assert set(result.risk_metrics) == {"dev", "test_threshold_0.5", "test_tuned"}
+    analyzer = RiskAnalyzer.from_pretrained(tmp_path / "run")
+    assert analyzer.model.config.risk_labels == labels
+    assert set(analyzer.model.config.risk_thresholds) == set(labels)
+    report = analyzer.score(["Moody's downgraded the lender."])[0]
+    assert list(report.risk_signals) == labels
+    assert "## Risk signals" in (tmp_path / "run" / "README.md").read_text()
+
+
+@needs_data
+def test_init_from_keeps_labels_and_adds_risk(tiny_bert, tmp_path):
+    train(_config(tiny_bert, tmp_path / "first", epochs=0.5), progress=False)
+    credit_only = [(text, [x for x in labels if x == "credit"]) for text, labels in RISK_ROWS]
+    risk = _risk_file(tmp_path / "risk.jsonl", rows=credit_only)
+    result = train(_config(tiny_bert, tmp_path / "second", init_from=str(tmp_path / "first"), risk_labels=["credit"],
+                           risk_train_data=[risk], epochs=0.5), progress=False)
+    assert result.steps > 0
+    assert RiskAnalyzer.from_pretrained(tmp_path / "second").model.config.risk_labels == ["credit"]
+    with pytest.raises(ConfigError, match="init_from"):
+        train(_config(tiny_bert, tmp_path / "third", init_from=str(tmp_path / "first"), labels=["down", "up"]),
+              progress=False)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "a", "labels": ["weather"]}\n', r"line 1: unknown label 'weather'"),
+        ('{"text": "a", "labels": ""}\n', r"line 1: label cell is empty"),
+        ('{"text": "a", "labels": ["dividend"]}\n', r"line 1: unknown label 'dividend'"),  # not in this taxonomy
+        ('{"text": "a"}\n', r"line 1: no 'labels' column"),
+    ],
+)
+def test_bad_risk_training_files(tiny_bert, tmp_path, content, message):
+    path = tmp_path / "risk.jsonl"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        train(_config(tiny_bert, tmp_path / "run", risk_labels=["credit", "liquidity"], risk_train_data=[str(path)]),
+              progress=False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"risk_train_data": ["x.jsonl"]}, "need risk_labels"),
+        ({"risk_labels": ["credit"]}, "risk_labels needs risk_train_data"),
+        ({"risk_labels": ["credit", "credit"], "risk_train_data": ["x"]}, "duplicates"),
+    ],
+)
+def test_risk_config_checks(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(output_dir="x", **changes)

@@ -48,11 +48,18 @@ def _record(doc, report) -> dict[str, Any]:
     return record
 
 
-def _csv_row(record: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+def _csv_row(record: dict[str, Any], labels: list[str], signals: list[str]) -> dict[str, Any]:
     row = {"id": record["id"], "sentiment": record.get("sentiment", "")}
     for label in labels:
         score = record.get("sentiment_scores", {}).get(label)
         row[f"p_{label}"] = "" if score is None else f"{score:.6f}"
+    if signals:
+        risk = record.get("risk_score")
+        row["risk_score"] = "" if risk is None else f"{risk:.6f}"
+        row["flags"] = ";".join(record.get("flags", []))
+        for label in signals:
+            p = (record.get("risk_signals") or {}).get(label)
+            row[f"signal_{label}"] = "" if p is None else f"{p:.6f}"
     evidence = record.get("evidence") or []
     row["num_chunks"] = record.get("num_chunks", "")
     row["top_evidence"] = evidence[0]["text"] if evidence else ""
@@ -61,21 +68,27 @@ def _csv_row(record: dict[str, Any], labels: list[str]) -> dict[str, Any]:
     return row
 
 
-def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, str]) -> str:
-    header = ["id", "sentiment", *[f"p_{label[:3]}" for label in labels], "chunks", "text"]
+def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, str], signals: bool) -> str:
+    extra = ["risk", "flags"] if signals else []
+    header = ["id", "sentiment", *[f"p_{label[:3]}" for label in labels], *extra, "chunks", "text"]
     lines = [header]
     for record in records:
         text = " ".join(texts.get(record["id"], "").split())
         preview = text if len(text) <= 60 else text[:57] + "..."
         if "error" in record and "sentiment" not in record:
-            lines.append([record["id"], "ERROR", *[""] * len(labels), "", record["error"]])
+            lines.append([record["id"], "ERROR", *[""] * (len(labels) + len(extra)), "", record["error"]])
             continue
         scores = record["sentiment_scores"]
-        lines.append([record["id"], record["sentiment"], *[f"{scores[label]:.3f}" for label in labels],
+        risk = [f"{record['risk_score']:.3f}", ",".join(record["flags"]) or "-"] if signals else []
+        lines.append([record["id"], record["sentiment"], *[f"{scores[label]:.3f}" for label in labels], *risk,
                       str(record["num_chunks"]), preview])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in lines]
     for record in records:
+        for label, items in (record.get("signal_evidence") or {}).items():
+            for evidence in items[:1]:
+                snippet = " ".join(evidence["text"].split())[:100]
+                out.append(f"  {label} {record['id']}: [{evidence['weight']:.2f}] {snippet}")
         for evidence in (record.get("evidence") or [])[:3]:
             snippet = " ".join(evidence["text"].split())[:100]
             out.append(f"  evidence {record['id']}: [{evidence['label']} {evidence['weight']:.2f}] {snippet}")
@@ -84,14 +97,14 @@ def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, st
     return "\n".join(out) + "\n"
 
 
-def _write_output(path: Path, records: list[dict[str, Any]], labels: list[str]) -> None:
+def _write_output(path: Path, records: list[dict[str, Any]], labels: list[str], signals: list[str]) -> None:
     from ._io import atomic_write_text
 
     if path.suffix.lower() == ".csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(_csv_row({"id": ""}, labels)))
+        writer = csv.DictWriter(buffer, fieldnames=list(_csv_row({"id": ""}, labels, signals)))
         writer.writeheader()
-        writer.writerows(_csv_row(record, labels) for record in records)
+        writer.writerows(_csv_row(record, labels, signals) for record in records)
         atomic_write_text(path, buffer.getvalue())
     else:
         atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
@@ -111,8 +124,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
             if not doc.text.strip():
                 doc.error, doc.text = "text is empty", None
     analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens, batch_size=args.batch_size,
-                                            num_threads=args.threads, max_evidence=args.evidence)
+                                            num_threads=args.threads, max_evidence=args.evidence,
+                                            threshold=args.threshold, signal_labels=args.labels)
     labels = analyzer.labels
+    signals = analyzer.signal_labels if analyzer.has_risk_head else []
     output = Path(args.output) if args.output else None
     partial = output.with_name(output.name + ".partial.jsonl") if output else None
     records: list[dict[str, Any]] = []
@@ -146,9 +161,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(f"warning: {errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)
     if output is None:
         texts = {doc.id: doc.text or "" for doc in documents}
-        sys.stdout.write(_table(records, labels, texts))
+        sys.stdout.write(_table(records, labels, texts, bool(signals)))
     else:
-        _write_output(output, records, labels)
+        _write_output(output, records, labels, signals)
         if partial:
             partial.unlink(missing_ok=True)
         print(f"wrote {len(records)} rows to {output}", file=sys.stderr)
@@ -161,10 +176,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     analyzer = RiskAnalyzer.from_pretrained(args.model)
     report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
-                            progress=False if args.no_progress else None)
+                            progress=False if args.no_progress else None, risk_data=args.risk_data)
     summary = {name: {k: round(m[k], 4) for k in ("accuracy", "weighted_f1", "macro_f1", "ece_raw",
                                                    "ece_calibrated")}
                for name, m in report["datasets"].items()}
+    if "risk" in report:
+        summary["risk"] = {k: round(report["risk"][k]["macro_f1"], 4) for k in ("threshold_0.5", "tuned")}
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -202,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--chunk-tokens", type=int, help="chunk size for long documents (default 64)")
     score.add_argument("--evidence", type=int, default=5, help="evidence chunks per long document")
     score.add_argument("--threads", type=int, help="torch CPU threads")
+    score.add_argument("--threshold", type=float, help="flag risk signals at or over this probability "
+                                                       "(default: the model's tuned per-label thresholds)")
+    score.add_argument("--labels", nargs="+", metavar="LABEL", help="report only these risk signals")
     score.add_argument("--resume", action="store_true", help="continue an interrupted --output run")
     score.add_argument("--strict", action="store_true", help="exit 1 if any row could not be scored")
     score.add_argument("--no-progress", action="store_true")
@@ -212,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", nargs="+", default=["fpb", "tfns"], help="fpb, tfns or labelled CSV/JSONL")
     evaluate.add_argument("--out", default="report.json", help="JSON report (PNG written beside it)")
     evaluate.add_argument("--data-dir", help="shared data folder (default ../shared/data)")
+    evaluate.add_argument("--risk-data", help="labelled risk file (e.g. finetune/risk_data/gold_test.jsonl)")
     evaluate.add_argument("--no-progress", action="store_true")
     evaluate.set_defaults(func=_cmd_evaluate)
 

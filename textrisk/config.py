@@ -35,6 +35,19 @@ class TrainConfig:
     )
     labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
                               metadata={"help": "Class names in head order."})
+    risk_labels: list[str] = field(
+        default_factory=list, metadata={"help": "Risk-signal labels of a multi-label head trained jointly with "
+                                                "sentiment; empty: sentiment only."})
+    risk_train_data: list[str] = field(
+        default_factory=list, metadata={"help": "CSV/JSONL files with text and labels (a list of risk labels)."})
+    risk_dev_data: str | None = field(
+        default=None, metadata={"help": "Labelled risk file used to tune per-label flag thresholds (gold dev)."})
+    risk_eval_data: str | None = field(
+        default=None, metadata={"help": "Labelled risk file evaluated after training for the card (gold test)."})
+    risk_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the risk loss in the joint loss."})
+    init_from: str | None = field(
+        default=None, metadata={"help": "Continue from a saved textrisk model (adapter + sentiment head); "
+                                        "a risk head is added if risk_labels is set."})
     text_column: str = field(default="text", metadata={"help": "Text column of training files."})
     label_column: str = field(default="label", metadata={"help": "Label column of training files."})
     data_dir: str | None = field(default=None, metadata={"help": "Shared data folder (default ../shared/data)."})
@@ -82,6 +95,14 @@ class TrainConfig:
                 raise ConfigError(f"eval_data entries must be 'fpb' or 'tfns', got {name!r}")
         if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
             raise ConfigError(f"labels must be >= 2 distinct names, got {self.labels!r}")
+        if len(set(self.risk_labels)) != len(self.risk_labels):
+            raise ConfigError(f"risk_labels has duplicates: {self.risk_labels!r}")
+        if not self.risk_labels and (self.risk_train_data or self.risk_dev_data or self.risk_eval_data):
+            raise ConfigError("risk_train_data/risk_dev_data/risk_eval_data need risk_labels")
+        if self.risk_labels and not self.risk_train_data:
+            raise ConfigError("risk_labels needs risk_train_data (files with text and labels columns)")
+        if self.risk_loss_weight <= 0:
+            raise ConfigError(f"risk_loss_weight must be > 0, got {self.risk_loss_weight!r}")
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> TrainConfig:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataError
-from .taxonomy import SENTIMENT_LABELS, normalize_label
+from .taxonomy import RISK_LABELS, SENTIMENT_LABELS, normalize_label, validate_risk_labels
 
 __all__ = [
     "BENCHMARKS",
@@ -24,6 +24,7 @@ __all__ = [
     "find_data_dir",
     "load_benchmark",
     "load_labeled_file",
+    "load_risk_file",
     "load_training_source",
     "read_documents",
 ]
@@ -123,6 +124,38 @@ def load_labeled_file(
     if not texts:
         raise DataError(f"{path}: no rows")
     return _dataset(texts, ids)
+
+
+def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LABELS, text_column: str = "text",
+                   labels_column: str = "labels"):
+    """Load a multi-label risk file (CSV or JSONL) as a ``datasets.Dataset`` with ``text`` and multi-hot ``risk``.
+
+    A row's labels cell is a list (or ``;``-separated names); ``[]``/``none`` means no risk label.
+
+    Raises:
+        DataError: missing file or column, empty text, a blank labels cell, or a label outside ``risk_labels``
+            (with the line number).
+    """
+    from datasets import Dataset
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"risk training file not found: {str(path)!r}")
+    texts, targets = [], []
+    for number, row in _table_rows(path):
+        where = f"{path} line {number}"
+        for column in (text_column, labels_column):
+            if column not in row:
+                raise DataError(f"{where}: no {column!r} column (found {sorted(row)})")
+        text = row[text_column]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: {text_column!r} is empty or not a string")
+        found = set(validate_risk_labels(row[labels_column], risk_labels, where))
+        texts.append(text)
+        targets.append([int(label in found) for label in risk_labels])
+    if not texts:
+        raise DataError(f"{path}: no rows")
+    return Dataset.from_dict({"text": texts, "risk": targets})
 
 
 def _load_fpb(data_dir: Path, labels: Sequence[str]):

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write_bytes, atomic_write_json
-from .data import BENCHMARKS, load_benchmark, load_labeled_file
-from .metrics import evaluate_logits
+from .data import BENCHMARKS, load_benchmark, load_labeled_file, load_risk_file
+from .errors import ModelLoadError
+from .metrics import evaluate_logits, multilabel_report
 from .modeling import TextRiskModel
 
-__all__ = ["evaluate_model", "plot_confusion_matrices"]
+__all__ = ["evaluate_model", "evaluate_risk", "plot_confusion_matrices"]
 
 
 def _dataset(name: str, labels: Sequence[str], data_dir: str | os.PathLike | None):
@@ -32,13 +33,15 @@ def evaluate_model(
     batch_size: int = 64,
     progress: bool | None = None,
     limit: int | None = None,
+    risk_data: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on benchmark test parts (``"fpb"``, ``"tfns"``) or labelled files.
 
     Writes ``out`` (JSON) and ``<out stem>_confusion.png`` when ``out`` is given. Per dataset: accuracy,
     weighted/macro F1, per-class precision/recall, ECE with raw and temperature-scaled probabilities,
     confusion matrix (rows = true, columns = predicted) and sentences per second. ``limit`` evaluates only
-    the first rows of each set (a quick check, not a comparable number).
+    the first rows of each set (a quick check, not a comparable number). ``risk_data`` (a labelled risk file such
+    as the gold test set) adds the risk head's per-label metrics at 0.5 and at the model's tuned thresholds.
     """
     from sklearn.metrics import confusion_matrix
 
@@ -58,6 +61,8 @@ def evaluate_model(
                                                        labels=list(range(len(labels)))).tolist()
         metrics["sentences_per_s"] = len(data) / seconds
         report["datasets"][name] = metrics
+    if risk_data is not None:
+        report["risk"] = evaluate_risk(model, risk_data)
     if out is not None:
         out = Path(out)
         figure = out.with_name(f"{out.stem}_confusion.png")
@@ -65,6 +70,19 @@ def evaluate_model(
         report["confusion_png"] = str(figure)
         atomic_write_json(out, report)
     return report
+
+
+def evaluate_risk(model: TextRiskModel, path: str | os.PathLike) -> dict[str, Any]:
+    """Per-label precision/recall/F1 and macro F1 of the risk head on a labelled risk file."""
+    labels = list(model.config.risk_labels)
+    if not labels:
+        raise ModelLoadError("this model has no risk head; risk evaluation needs one")
+    data = load_risk_file(path, labels)
+    logits = model.predict_outputs(data["text"], ("risk_logits",), progress=False)["risk_logits"]
+    probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    targets = np.asarray(data["risk"])
+    return {"data": str(path), "threshold_0.5": multilabel_report(targets, probs, labels),
+            "tuned": multilabel_report(targets, probs, labels, model.config.risk_thresholds)}
 
 
 def plot_confusion_matrices(report: dict[str, Any], path: str | os.PathLike) -> None:

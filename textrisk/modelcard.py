@@ -38,6 +38,8 @@ class ModelCardData:
     eval_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # benchmark -> metrics
     train_seconds: float = 0.0
     textrisk_version: str = ""
+    risk_labels: list[str] = field(default_factory=list)
+    risk_metrics: dict[str, Any] = field(default_factory=dict)  # from training._tune_and_evaluate_risk
 
     @property
     def license(self) -> str:
@@ -94,6 +96,18 @@ def render_model_card(data: ModelCardData) -> str:
     if data.dev_metrics:
         lines += ["", "Dev (held-out training rows): " + ", ".join(
             f"{k} {v:.4f}" for k, v in data.dev_metrics.items() if isinstance(v, float))]
+    if data.risk_labels:
+        lines += ["", "## Risk signals", "",
+                  f"A multi-label risk head ({', '.join(f'`{label}`' for label in data.risk_labels)}) trained "
+                  "jointly with sentiment; per-label flag thresholds tuned on the gold dev set."]
+        tuned, plain = data.risk_metrics.get("test_tuned"), data.risk_metrics.get("test_threshold_0.5")
+        if tuned and plain:
+            lines += ["", f"Gold test ({tuned['rows']} sentences): macro F1 {plain['macro_f1']:.4f} at threshold 0.5, "
+                          f"{tuned['macro_f1']:.4f} with tuned thresholds.", "",
+                      "| label | precision | recall | F1 | support | threshold |", "|---|---|---|---|---|---|"]
+            for label, m in tuned["per_label"].items():
+                lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                             f"{m['support']} | {m['threshold']:.3f} |")
     lines += [
         "",
         "## Use",

@@ -55,6 +55,10 @@ class ModelConfig:
     adapter: bool = field(default=True, metadata={"help": "True: LoRA adapter over base_model; False: merged."})
     base_fingerprint: dict[str, Any] = field(default_factory=dict,
                                              metadata={"help": "Base config facts checked at load time."})
+    risk_labels: list[str] = field(default_factory=list,
+                                   metadata={"help": "Labels of the multi-label risk head; empty: no risk head."})
+    risk_thresholds: dict[str, float] = field(default_factory=dict,
+                                              metadata={"help": "Per-label flag thresholds (default 0.5)."})
     textrisk_version: str = __version__
     format_version: int = 1
 
@@ -66,6 +70,15 @@ class ModelConfig:
             raise ModelLoadError(f"max_length must be an int >= 8, got {self.max_length!r}")
         if not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
             raise ModelLoadError(f"temperature must be a positive number, got {self.temperature!r}")
+        if self.risk_labels:
+            self.risk_labels = list(validate_label_set(self.risk_labels, "risk_labels", minimum=1))
+        unknown = sorted(set(self.risk_thresholds) - set(self.risk_labels))
+        if unknown:
+            raise ModelLoadError(f"risk_thresholds names labels the model lacks: {unknown} "
+                                 f"(risk labels: {self.risk_labels})")
+        for label, value in self.risk_thresholds.items():
+            if not isinstance(value, (int, float)) or not 0 < value < 1:
+                raise ModelLoadError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
 
     @classmethod
     def from_json(cls, path: Path) -> ModelConfig:
@@ -115,6 +128,8 @@ class TextRiskModel(nn.Module):
         hidden = backbone.config.hidden_size
         self.dropout = nn.Dropout(head_dropout)
         self.heads = nn.ModuleDict({"sentiment": nn.Linear(hidden, len(config.labels))})
+        if config.risk_labels:
+            self.heads["risk"] = nn.Linear(hidden, len(config.risk_labels))
         self.source_dir: Path | None = None  # folder loaded from, for its model card
 
     # ----------------------------------------------------------------------------------------- building
@@ -129,15 +144,19 @@ class TextRiskModel(nn.Module):
         lora_alpha: int = 16,
         lora_dropout: float = 0.1,
         lora_target_modules: list[str] | None = None,
+        risk_labels: list[str] | tuple[str, ...] = (),
         trust_remote_code: bool = False,
     ) -> TextRiskModel:
-        """A new model: ``base_model`` wrapped with a fresh LoRA adapter (``lora_r=0``: no adapter) and heads."""
+        """A new model: ``base_model`` wrapped with a fresh LoRA adapter (``lora_r=0``: no adapter) and heads.
+
+        ``risk_labels`` adds a multi-label risk head (one sigmoid output per label).
+        """
         from peft import LoraConfig, get_peft_model
 
         loaded = load_backbone(base_model, trust_remote_code=trust_remote_code)
         config = ModelConfig(
             base_model=str(base_model), labels=list(labels), pooling=loaded.pooling, max_length=max_length,
-            adapter=lora_r > 0, base_fingerprint=_fingerprint(loaded.model.config),
+            adapter=lora_r > 0, base_fingerprint=_fingerprint(loaded.model.config), risk_labels=list(risk_labels),
         )
         body = loaded.model
         if lora_r > 0:
@@ -170,49 +189,76 @@ class TextRiskModel(nn.Module):
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
     def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
+        risk_targets: torch.Tensor | None = None, risk_weight: float = 1.0,
     ) -> dict[str, torch.Tensor]:
-        """Return ``{"logits", "embeddings"}`` and, given ``labels``, the cross-entropy ``"loss"``."""
+        """Return ``{"logits", "embeddings"}`` (+ ``"risk_logits"`` with a risk head) and, given targets, ``"loss"``.
+
+        ``labels`` = -100 marks rows without a sentiment label; ``risk_targets`` rows of -1 mark rows without
+        risk labels, so one batch can mix sentiment-only and risk-labelled rows (joint training).
+        """
         pooled = self.pool(input_ids, attention_mask)
-        logits = self.heads["sentiment"](self.dropout(pooled))
+        features = self.dropout(pooled)
+        logits = self.heads["sentiment"](features)
         out = {"logits": logits, "embeddings": pooled}
-        if labels is not None:
-            out["loss"] = nn.functional.cross_entropy(logits, labels)
+        if "risk" in self.heads:
+            out["risk_logits"] = self.heads["risk"](features)
+        losses = []
+        if labels is not None and bool((labels != -100).any()):
+            losses.append(nn.functional.cross_entropy(logits, labels, ignore_index=-100))
+        if risk_targets is not None and "risk_logits" in out:
+            known = risk_targets >= 0
+            if bool(known.any()):
+                losses.append(risk_weight * nn.functional.binary_cross_entropy_with_logits(
+                    out["risk_logits"][known], risk_targets[known].to(out["risk_logits"].dtype)))
+        if losses:
+            out["loss"] = sum(losses)
         return out
 
-    @torch.inference_mode()
     def predict(
         self, texts: list[str], batch_size: int = 32, progress: bool | None = None, desc: str = "scoring",
         return_embeddings: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Raw sentiment logits (and pooled embeddings) for ``texts``, in input order.
+        """Raw sentiment logits (and pooled embeddings) for ``texts``, in input order."""
+        keys = ("logits", "embeddings") if return_embeddings else ("logits",)
+        out = self.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
+        return out["logits"], out.get("embeddings")
+
+    @torch.inference_mode()
+    def predict_outputs(
+        self, texts: list[str], keys: tuple[str, ...] = ("logits",), batch_size: int = 32,
+        progress: bool | None = None, desc: str = "scoring",
+    ) -> dict[str, np.ndarray]:
+        """Selected forward outputs (``logits``, ``risk_logits``, ``embeddings``) for ``texts``, in input order.
 
         Texts are tokenised once, sorted by length and padded per batch, so a batch of short texts pays for
         no padding. ``progress=None`` shows a tqdm bar only on a terminal.
         """
         from tqdm.auto import tqdm
 
+        if "risk_logits" in keys and "risk" not in self.heads:
+            raise ModelLoadError("this model has no risk head (it was trained for sentiment only)")
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        logits = np.zeros((len(encoded), len(self.config.labels)), dtype=np.float32)
-        embeddings = np.zeros((len(encoded), self.backbone.config.hidden_size), dtype=np.float32)
+        widths = {"logits": len(self.config.labels), "risk_logits": len(self.config.risk_labels),
+                  "embeddings": self.backbone.config.hidden_size}
+        results = {key: np.zeros((len(encoded), widths[key]), dtype=np.float32) for key in keys}
         bar = tqdm(total=len(encoded), desc=desc, unit="text", disable=(not progress) if progress is not None else None)
         try:
             for start in range(0, len(order), batch_size):
                 index = order[start:start + batch_size]
                 batch = self.tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
                 out = self(batch["input_ids"].to(device), batch["attention_mask"].to(device))
-                logits[index] = out["logits"].float().cpu().numpy()
-                if return_embeddings:
-                    embeddings[index] = out["embeddings"].float().cpu().numpy()
+                for key in keys:
+                    results[key][index] = out[key].float().cpu().numpy()
                 bar.update(len(index))
         finally:
             bar.close()
             self.train(was_training)
-        return logits, (embeddings if return_embeddings else None)
+        return results
 
     # ----------------------------------------------------------------------------------------- saving
     def merge_adapter(self) -> None:
@@ -266,12 +312,13 @@ class TextRiskModel(nn.Module):
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, base_model: str | None = None,
-                        trust_remote_code: bool = False) -> TextRiskModel:
+                        trust_remote_code: bool = False, trainable: bool = False) -> TextRiskModel:
         """Load a folder (or Hub repo) written by :meth:`save_pretrained`.
 
         Args:
             base_model: load the adapter onto this backbone instead of the one recorded in the config;
                 it must match the recorded fingerprint (architecture, sizes, vocabulary).
+            trainable: keep the LoRA weights trainable (to continue fine-tuning).
         """
         folder = resolve_model_path(name_or_path)
         config_path = folder / CONFIG_NAME
@@ -305,7 +352,7 @@ class TextRiskModel(nn.Module):
             from peft import PeftModel
 
             try:
-                body = PeftModel.from_pretrained(body, folder)
+                body = PeftModel.from_pretrained(body, folder, is_trainable=trainable)
             except Exception as exc:
                 raise ModelLoadError(f"cannot apply adapter in {str(folder)!r} to {base!r}: {exc}") from exc
         tokenizer = loaded.tokenizer
@@ -331,6 +378,13 @@ class TextRiskModel(nn.Module):
         model.source_dir = folder
         model.eval()
         return model
+
+    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...]) -> None:
+        """Attach a fresh multi-label risk head (replacing any existing one)."""
+        self.config.risk_labels = list(validate_label_set(risk_labels, "risk_labels", minimum=1))
+        self.config.risk_thresholds = {}
+        hidden = self.backbone.config.hidden_size
+        self.heads["risk"] = nn.Linear(hidden, len(self.config.risk_labels)).to(self.heads["sentiment"].weight.device)
 
 
 def _minimal_card(config: ModelConfig) -> str:

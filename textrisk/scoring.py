@@ -6,6 +6,12 @@ scored, and the document's distribution is the **token-weighted mean of the chun
 distributions**. That is itself a probability distribution (the label of a randomly drawn token's chunk),
 stays calibrated when the chunks are, does not depend on where the splitter cuts, and lets no single
 sentence flip a long filing. Evidence = the chunks contributing most to the winning label's mass.
+
+Risk signals (models with a risk head): a document signals a risk type as strongly as its strongest chunk
+does (max over chunks), and each flagged signal lists the chunks with the highest probability for it.
+``risk_score = P(negative) * P(at least one risk signal)``, the latter ``1 - prod(1 - p_label)``, treating
+them as independent: adverse news of an identifiable risk type scores high, positive news that names a risk
+type (a dividend raise) and negative news of no identifiable type score low.
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ class RiskReport:
     sentiment: str
     sentiment_scores: dict[str, float]
     evidence: list[Evidence] = field(default_factory=list)
+    risk_signals: dict[str, float] | None = None  # None: the model has no risk head
+    flags: list[str] = field(default_factory=list)  # signals at or over their threshold
+    risk_score: float | None = None
+    signal_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # flagged signal -> top chunks
     num_chunks: int = 1
     num_tokens: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -116,11 +126,23 @@ class RiskAnalyzer:
     """
 
     def __init__(self, model: TextRiskModel, batch_size: int = 32, chunk_tokens: int | None = None,
-                 max_evidence: int = 5, num_threads: int | None = None):
+                 max_evidence: int = 5, num_threads: int | None = None, threshold: float | None = None,
+                 signal_labels: Sequence[str] | None = None):
         if chunk_tokens is None:
             chunk_tokens = min(64, model.config.max_length)
         if chunk_tokens < 8 or chunk_tokens > model.config.max_length:
             raise ValueError(f"chunk_tokens must be in [8, {model.config.max_length}], got {chunk_tokens}")
+        risk_labels = list(getattr(model.config, "risk_labels", []) or [])
+        if signal_labels is not None:
+            if not risk_labels:
+                raise ModelLoadError("signal_labels given, but this model has no risk head")
+            unknown = sorted(set(signal_labels) - set(risk_labels))
+            if unknown:
+                raise ValueError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
+        if threshold is not None and not 0 < threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+        self.signal_labels = list(signal_labels) if signal_labels is not None else risk_labels
+        self.threshold = threshold
         self.model = model.eval()
         self.batch_size = batch_size
         self.chunk_tokens = chunk_tokens
@@ -145,6 +167,16 @@ class RiskAnalyzer:
         """Sentiment labels, in score order."""
         return list(self.model.config.labels)
 
+    @property
+    def has_risk_head(self) -> bool:
+        """Whether the model predicts risk signals."""
+        return bool(getattr(self.model.config, "risk_labels", None))
+
+    def thresholds(self) -> dict[str, float]:
+        """Flag threshold per reported signal: ``threshold`` if given, else the model's tuned one, else 0.5."""
+        tuned = getattr(self.model.config, "risk_thresholds", {}) or {}
+        return {label: self.threshold or tuned.get(label, 0.5) for label in self.signal_labels}
+
     def _chunks(self, text: str) -> list[Chunk]:
         tokenizer, window = self.model.tokenizer, self.model.config.max_length
         n_tokens = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
@@ -154,13 +186,21 @@ class RiskAnalyzer:
             return [Chunk(0, len(text), text, n_tokens)]
         return chunk_document(text, tokenizer, self.chunk_tokens)
 
-    def score(self, texts: Sequence[str], progress: bool | None = None) -> list[RiskReport]:
+    def score(self, texts: Sequence[str], progress: bool | None = None, signals: bool | None = None
+              ) -> list[RiskReport]:
         """One :class:`RiskReport` per text, in input order.
+
+        Args:
+            signals: risk signals too; None = when the model has a risk head, True = required.
 
         Raises:
             InputError: ``texts`` is not a list of non-empty strings, or a text has no readable tokens
                 (the message names every bad index).
+            ModelLoadError: ``signals=True`` and the model has no risk head.
         """
+        if signals and not self.has_risk_head:
+            raise ModelLoadError("risk signals requested, but this model has no risk head (sentiment only)")
+        with_signals = self.has_risk_head if signals is None else signals
         _validate(texts)
         if not texts:
             return []
@@ -172,14 +212,43 @@ class RiskAnalyzer:
         flat = [chunk.text for chunks in per_doc for chunk in chunks]
         if progress is None and len(flat) <= 64:
             progress = False  # a bar for a handful of sentences is noise; None = auto (terminal only)
+        keys = ("logits", "risk_logits") if with_signals else ("logits",)
         with _torch_threads(self.num_threads):
-            logits, _ = self.model.predict(flat, batch_size=self.batch_size, progress=progress)
-        probs = softmax(logits, self.model.config.temperature)
+            if with_signals:
+                out = self.model.predict_outputs(flat, keys, batch_size=self.batch_size, progress=progress)
+            else:  # the only call a duck-typed model (e.g. prompt mode) must support
+                out = {"logits": self.model.predict(flat, batch_size=self.batch_size, progress=progress)[0]}
+        probs = softmax(out["logits"], self.model.config.temperature)
+        risk = None
+        if with_signals:
+            columns = [self.model.config.risk_labels.index(label) for label in self.signal_labels]
+            risk = 1.0 / (1.0 + np.exp(-out["risk_logits"][:, columns].astype(np.float64)))
         reports, offset = [], 0
         for text, chunks in zip(texts, per_doc):
-            reports.append(self._report(text, chunks, probs[offset:offset + len(chunks)]))
+            span = slice(offset, offset + len(chunks))
+            report = self._report(text, chunks, probs[span])
+            if risk is not None:
+                self._add_signals(report, chunks, risk[span])
+            reports.append(report)
             offset += len(chunks)
         return reports
+
+    def _add_signals(self, report: RiskReport, chunks: list[Chunk], risk: np.ndarray) -> None:
+        thresholds = self.thresholds()
+        document = risk.max(axis=0)
+        report.risk_signals = dict(zip(self.signal_labels, map(float, document)))
+        report.flags = [label for label, p in report.risk_signals.items() if p >= thresholds[label]]
+        any_signal = 1.0 - float(np.prod(1.0 - document))
+        report.risk_score = report.sentiment_scores.get("negative", 0.0) * any_signal
+        if len(chunks) > 1:
+            for label in report.flags:
+                column = self.signal_labels.index(label)
+                top = np.argsort(-risk[:, column], kind="stable")[:3]
+                report.signal_evidence[label] = [
+                    Evidence(text=chunks[i].text, start=chunks[i].start, end=chunks[i].end, label=label,
+                             weight=float(risk[i, column]), scores={label: float(risk[i, column])})
+                    for i in top if risk[i, column] >= thresholds[label]
+                ]
 
     def _report(self, text: str, chunks: list[Chunk], probs: np.ndarray) -> RiskReport:
         labels = self.labels

@@ -33,12 +33,12 @@ _SENTIMENT_ALIASES: dict[str, str] = {
 }
 
 
-def validate_label_set(labels: Sequence[str], field: str = "labels") -> tuple[str, ...]:
-    """Return ``labels`` as a tuple after checking it is a list of >= 2 distinct, non-empty strings."""
+def validate_label_set(labels: Sequence[str], field: str = "labels", minimum: int = 2) -> tuple[str, ...]:
+    """Return ``labels`` as a tuple after checking it is a list of >= ``minimum`` distinct, non-empty strings."""
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise DataError(f"{field} must be a list of label names, got {type(labels).__name__}")
-    if len(labels) < 2:
-        raise DataError(f"{field} needs at least 2 labels, got {list(labels)}")
+    if len(labels) < minimum:
+        raise DataError(f"{field} needs at least {minimum} label(s), got {list(labels)}")
     for label in labels:
         if not isinstance(label, str) or not label.strip():
             raise DataError(f"{field} contains an invalid label name: {label!r}")
@@ -151,7 +151,7 @@ _RISK_LABEL_LIST: tuple[RiskLabel, ...] = (
     RiskLabel(
         "market_volatility",
         "The text reports a sharp move in a security's or market's price, a sell-off, or a volatility spike.",
-        ("large single-stock moves (about 10 % or more, or words like plunge, soar, tumble, crash)",
+        ("large single-stock moves (8 % or more, or words like plunge, soar, tumble, crash)",
          "index moves of about 2 % or more, sell-offs, routs, bear markets", "volatility spikes, VIX jumps",
          "trading halts on price moves"),
         ("ordinary moves such as 'shares fell 3 %' or 'the index edged up'",

@@ -22,9 +22,9 @@ from . import __version__
 from ._io import atomic_write_json
 from .calibration import fit_temperature
 from .config import TrainConfig
-from .data import load_benchmark, load_training_source
+from .data import load_benchmark, load_risk_file, load_training_source
 from .errors import ConfigError
-from .metrics import evaluate_logits
+from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
@@ -45,6 +45,7 @@ class TrainResult:
     eval_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     resumed_from_step: int | None = None
     losses: list[float] = field(default_factory=list)
+    risk_metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def _training_data(config: TrainConfig):
@@ -58,10 +59,72 @@ def _training_data(config: TrainConfig):
     data = concatenate_datasets(parts).shuffle(seed=config.seed)
     if config.max_train_samples is not None and config.max_train_samples < len(data):
         data = data.select(range(config.max_train_samples))
+    if config.risk_labels:
+        data = _with_risk_targets(data, config, counts)
     split = data.train_test_split(test_size=config.calibration_fraction, seed=config.seed)
     if len(split["test"]) < 2 or len(split["train"]) < config.batch_size // 4 + 1:
         raise ConfigError(f"too little data ({len(data)} rows) for calibration_fraction and batch_size")
     return split["train"], split["test"], counts
+
+
+def _with_risk_targets(data, config: TrainConfig, counts: dict[str, int]):
+    """Join risk labels onto the sentiment rows by text; risk-only texts become rows with sentiment -100.
+
+    Rows without risk labels get -1 targets (masked out of the risk loss), so one model learns both heads.
+    """
+    from datasets import Dataset
+
+    risk_by_text: dict[str, list[int]] = {}
+    for source in config.risk_train_data:
+        part = load_risk_file(source, config.risk_labels, config.text_column)
+        counts[source] = len(part)
+        risk_by_text.update(zip(part["text"], part["risk"]))
+    unknown = [-1] * len(config.risk_labels)
+    texts, labels = list(data["text"]), list(data["label"])
+    risks = [risk_by_text.pop(text, unknown) for text in texts]
+    for text, risk in risk_by_text.items():  # texts that only carry risk labels, in file order
+        texts.append(text)
+        labels.append(-100)
+        risks.append(risk)
+    return Dataset.from_dict({"text": texts, "label": labels, "risk": risks}).shuffle(seed=config.seed)
+
+
+def _new_model(config: TrainConfig) -> TextRiskModel:
+    if config.init_from is None:
+        return TextRiskModel.from_base(
+            config.base_model, config.labels, max_length=config.max_length, lora_r=config.lora_r,
+            lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+            lora_target_modules=config.lora_target_modules, risk_labels=config.risk_labels,
+        )
+    model = TextRiskModel.from_pretrained(config.init_from, trainable=True)
+    if model.config.labels != list(config.labels) or model.config.base_model != config.base_model:
+        raise ConfigError(f"init_from {config.init_from!r} has labels {model.config.labels} over "
+                          f"{model.config.base_model!r}; the config says {config.labels} over {config.base_model!r}")
+    if config.risk_labels:
+        model.add_risk_head(config.risk_labels)
+    model.train()
+    return model
+
+
+def _tune_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, progress: bool | None) -> dict[str, Any]:
+    """Tune per-label thresholds on ``risk_dev_data``; report ``risk_eval_data`` at 0.5 and tuned thresholds."""
+    results: dict[str, Any] = {}
+    labels = list(config.risk_labels)
+
+    def probabilities(path: str):
+        data = load_risk_file(path, labels, config.text_column)
+        logits = model.predict_outputs(data["text"], ("risk_logits",), progress=progress, desc="risk")["risk_logits"]
+        return np.asarray(data["risk"]), 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+    if config.risk_dev_data:
+        targets, probs = probabilities(config.risk_dev_data)
+        model.config.risk_thresholds = tune_thresholds(targets, probs, labels)
+        results["dev"] = multilabel_report(targets, probs, labels, model.config.risk_thresholds)
+    if config.risk_eval_data:
+        targets, probs = probabilities(config.risk_eval_data)
+        results["test_threshold_0.5"] = multilabel_report(targets, probs, labels)
+        results["test_tuned"] = multilabel_report(targets, probs, labels, model.config.risk_thresholds)
+    return results
 
 
 def _trainable_state(model: TextRiskModel) -> dict[str, torch.Tensor]:
@@ -147,15 +210,12 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
 
     set_seed(config.seed)
     train_rows, dev_rows, counts = _training_data(config)
-    model = TextRiskModel.from_base(
-        config.base_model, config.labels, max_length=config.max_length, lora_r=config.lora_r,
-        lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        lora_target_modules=config.lora_target_modules,
-    )
+    model = _new_model(config)
     tokenizer = model.tokenizer
     encoded = train_rows.map(lambda b: tokenizer(b["text"], truncation=True, max_length=config.max_length),
                              batched=True, remove_columns=["text"])
     input_ids, targets = encoded["input_ids"], encoded["label"]
+    risk_targets = encoded["risk"] if config.risk_labels else None
 
     accelerator = Accelerator()
     model.to(accelerator.device)
@@ -186,8 +246,9 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         index = order[position * config.batch_size:(position + 1) * config.batch_size]
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
+        risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
         out = model(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
-                    labels=labels.to(accelerator.device))
+                    labels=labels.to(accelerator.device), risk_targets=risk, risk_weight=config.risk_loss_weight)
         accelerator.backward(out["loss"])
         torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
         optimizer.step()
@@ -201,6 +262,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
             _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
     bar.close()
 
+    dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
     dev_logits, _ = model.predict(dev_rows["text"], progress=progress, desc="dev")
     temperature = fit_temperature(dev_logits, np.asarray(dev_rows["label"]))
     model.config.temperature = temperature
@@ -210,18 +272,22 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         test = load_benchmark(name, "test", config.data_dir, config.labels)
         logits, _ = model.predict(test["text"], progress=progress, desc=f"eval {name}")
         eval_metrics[name] = evaluate_logits(logits, test["label"], config.labels, temperature)
+    risk_metrics = _tune_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
 
     card = ModelCardData(
         base_model=config.base_model, labels=list(config.labels),
         train_sources={k: v for k, v in counts.items()}, dev_rows=len(dev_rows), config=config.to_dict(),
         dev_metrics={k: v for k, v in dev_metrics.items() if isinstance(v, float)}, temperature=temperature,
         eval_metrics=eval_metrics, train_seconds=time.time() - started, textrisk_version=__version__,
+        risk_labels=list(config.risk_labels), risk_metrics=risk_metrics,
     )
     model.save_pretrained(output, model_card=render_model_card(card))
     atomic_write_json(output / "training_results.json", {
         "steps": step, "train_rows": len(input_ids), "dev_rows": len(dev_rows), "sources": counts,
-        "temperature": temperature, "dev": dev_metrics, "eval": eval_metrics, "losses": losses,
+        "temperature": temperature, "dev": dev_metrics, "eval": eval_metrics, "risk": risk_metrics,
+        "losses": losses,
         "seconds": time.time() - started,
     })
     return TrainResult(output_dir=output, steps=step, temperature=temperature, dev_metrics=dev_metrics,
-                       eval_metrics=eval_metrics, resumed_from_step=resumed, losses=losses)
+                       eval_metrics=eval_metrics, resumed_from_step=resumed, losses=losses,
+                       risk_metrics=risk_metrics)

@@ -1,0 +1,106 @@
+"""Read the shared real-text sources with stable row ids, and re-find a text from its id.
+
+Row ids (all 0-based):
+
+- ``fpb50:<row>``: data row of ``financial_phrasebank/sentences_50agree.csv`` (header excluded).
+- ``tfns-train:<row>`` / ``tfns-valid:<row>``: data row of ``twitter_financial_news_sentiment/{train,valid}.csv``.
+- ``stocknet:<TICKER>/<YYYY-MM-DD>:<line>``: line of ``stocknet/tweet/preprocessed/<TICKER>/<date>``; the text is
+  the tweet's token list joined with single spaces.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from textrisk.errors import DataError
+
+__all__ = ["SOURCES", "dedup_key", "find_text", "iter_source", "normalize_text", "source_of"]
+
+#: Source name -> the id prefix it uses.
+SOURCES = ("fpb50", "tfns-train", "tfns-valid", "stocknet")
+
+_CSV_FILES = {
+    "fpb50": ("financial_phrasebank", "sentences_50agree.csv"),
+    "tfns-train": ("twitter_financial_news_sentiment", "train.csv"),
+    "tfns-valid": ("twitter_financial_news_sentiment", "valid.csv"),
+}
+
+
+def normalize_text(text: str) -> str:
+    """The key used to match texts across sources and sets: whitespace collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def dedup_key(text: str) -> str:
+    """An aggressive near-duplicate key: no URLs, retweet prefixes, mentions or punctuation, case folded."""
+    text = re.sub(r"https?://\S+|\bURL\b|\bAT_USER\b|^rt\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
+
+
+def source_of(row_id: str) -> str:
+    """The source name of a row id (``"fpb50:12"`` -> ``"fpb50"``)."""
+    prefix = row_id.split(":", 1)[0]
+    if prefix not in SOURCES:
+        raise DataError(f"row id {row_id!r} has unknown source {prefix!r}; expected one of {list(SOURCES)}")
+    return prefix
+
+
+@lru_cache(maxsize=8)
+def _csv_texts(data_dir: Path, source: str) -> tuple[str, ...]:
+    folder, name = _CSV_FILES[source]
+    with (data_dir / folder / name).open(encoding="utf-8-sig", newline="") as handle:
+        return tuple(row["text"] for row in csv.DictReader(handle))
+
+
+def _stocknet_file(data_dir: Path, ticker: str, date: str) -> list[str]:
+    path = data_dir / "stocknet" / "tweet" / "preprocessed" / ticker / date
+    with path.open(encoding="utf-8") as handle:
+        return [" ".join(json.loads(line)["text"]) for line in handle if line.strip()]
+
+
+def iter_source(source: str, data_dir: Path) -> Iterator[tuple[str, str]]:
+    """Yield ``(row_id, text)`` for every row of one source, in file order."""
+    if source in _CSV_FILES:
+        for row, text in enumerate(_csv_texts(data_dir, source)):
+            yield f"{source}:{row}", text
+    elif source == "stocknet":
+        root = data_dir / "stocknet" / "tweet" / "preprocessed"
+        for ticker_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            for day in sorted(ticker_dir.iterdir()):
+                for line, text in enumerate(_stocknet_file(data_dir, ticker_dir.name, day.name)):
+                    yield f"stocknet:{ticker_dir.name}/{day.name}:{line}", text
+    else:
+        raise DataError(f"unknown source {source!r}; expected one of {list(SOURCES)}")
+
+
+_STOCKNET_ID = re.compile(r"^stocknet:([A-Z0-9.\-]+)/(\d{4}-\d{2}-\d{2}):(\d+)$")
+
+
+def find_text(row_id: str, data_dir: Path) -> str:
+    """Re-find the text of ``row_id`` in the shared data.
+
+    Raises:
+        DataError: malformed id, or no such row.
+    """
+    source = source_of(row_id)
+    if source == "stocknet":
+        match = _STOCKNET_ID.match(row_id)
+        if not match:
+            raise DataError(f"malformed StockNet id {row_id!r}; expected stocknet:<TICKER>/<YYYY-MM-DD>:<line>")
+        ticker, date, line = match.group(1), match.group(2), int(match.group(3))
+        try:
+            return _stocknet_file(data_dir, ticker, date)[line]
+        except (OSError, IndexError) as exc:
+            raise DataError(f"row id {row_id!r}: no such tweet in the StockNet data") from exc
+    try:
+        row = int(row_id.split(":", 1)[1])
+        if row < 0:
+            raise ValueError(row)
+        return _csv_texts(data_dir, source)[row]
+    except (ValueError, IndexError) as exc:
+        raise DataError(f"row id {row_id!r}: no such row in {'/'.join(_CSV_FILES[source])}") from exc

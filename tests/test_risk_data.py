@@ -1,0 +1,258 @@
+"""Risk taxonomy, label validation, the hand-labelled gold set and the labelling functions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from finetune.risk_data.build_gold import COLUMNS, DEV_FILE, LABELS_FILE, TEST_FILE, load_gold, read_labels
+from finetune.risk_data.sources import find_text, normalize_text, source_of
+from textrisk.data import find_data_dir
+from textrisk.errors import DataError
+from textrisk.risk_rules import (
+    ABSTAIN,
+    NEG,
+    POS,
+    LabelingFunction,
+    LabelModel,
+    VoteMatrix,
+    label_texts,
+    lf_votes,
+    majority_vote,
+)
+from textrisk.taxonomy import RISK_LABEL_INFO, RISK_LABELS, RiskLabel, validate_risk_labels
+
+EXPECTED = ("credit", "liquidity", "earnings_guidance", "legal_regulatory", "fraud_accounting", "operational",
+            "market_volatility", "macro", "restructuring", "m_and_a", "management_change", "dividend")
+
+
+# --- taxonomy -----------------------------------------------------------------------------------------------
+
+def test_taxonomy_is_exactly_the_twelve_names_in_order():
+    assert RISK_LABELS == EXPECTED
+    assert list(RISK_LABEL_INFO) == list(EXPECTED)
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_every_label_has_definition_includes_and_examples(name):
+    info = RISK_LABEL_INFO[name]
+    assert isinstance(info, RiskLabel) and info.name == name
+    assert len(info.definition) > 20
+    assert info.includes and info.excludes and len(info.examples) >= 2
+    assert all(isinstance(x, str) and x.strip() for x in info.includes + info.excludes + info.examples)
+
+
+def test_risk_label_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RISK_LABEL_INFO["credit"].name = "x"  # type: ignore[misc]
+
+
+# --- validate_risk_labels -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ('["macro", "credit"]', ["credit", "macro"]),
+    ("macro;credit", ["credit", "macro"]),
+    ("credit, macro", ["credit", "macro"]),
+    ("credit|macro|credit", ["credit", "macro"]),
+    (["Dividend"], ["dividend"]),
+    ("m-and-a", ["m_and_a"]),
+    ([], []),
+    ("[]", []),
+    ("none", []),
+    (" NONE ", []),
+])
+def test_validate_risk_labels_accepts(raw, expected):
+    assert validate_risk_labels(raw, RISK_LABELS, "f.jsonl line 2") == expected
+
+
+@pytest.mark.parametrize(("raw", "fragment"), [
+    ("bankruptcy", "unknown label 'bankruptcy'"),
+    ('["credit", "fraud"]', "unknown label 'fraud'"),
+    ("", "empty"),
+    ("   ", "empty"),
+    (None, "missing"),
+    (float("nan"), "missing"),
+    ('["credit",', "not a valid JSON list"),
+    (5, "must be a list"),
+    ([""], "invalid label"),
+])
+def test_validate_risk_labels_rejects_and_names_the_line(raw, fragment):
+    with pytest.raises(DataError) as err:
+        validate_risk_labels(raw, RISK_LABELS, "train.jsonl line 7")
+    assert "train.jsonl line 7" in str(err.value)
+    assert fragment in str(err.value)
+
+
+def test_label_missing_from_a_custom_taxonomy_is_rejected():
+    custom = ("credit", "dividend")
+    assert validate_risk_labels("dividend", custom, "mine.csv line 3") == ["dividend"]
+    with pytest.raises(DataError, match=r"mine\.csv line 4: unknown label 'macro'"):
+        validate_risk_labels("credit;macro", custom, "mine.csv line 4")
+
+
+def test_labels_file_with_bad_cells_fails_on_the_right_line(tmp_path):
+    header = "\t".join(COLUMNS)
+    for cell, fragment in (("credit;bogus", "unknown label"), ("", "empty")):
+        path = tmp_path / "labels.tsv"
+        path.write_text(f"# comment\n{header}\nfpb50:0\t{cell}\tr1:random\t000000000000\ttest\n", encoding="utf-8")
+        with pytest.raises(DataError, match=rf"labels\.tsv line 3: .*{fragment}"):
+            read_labels(path, tmp_path)
+
+
+# --- gold set -----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gold():
+    return {"dev": load_gold(DEV_FILE), "test": load_gold(TEST_FILE)}
+
+
+def test_gold_parses_and_is_large_enough(gold):
+    assert len(gold["dev"]) + len(gold["test"]) >= 800
+    assert 0.35 <= len(gold["dev"]) / (len(gold["dev"]) + len(gold["test"])) <= 0.45
+    for rows in gold.values():
+        for row in rows:
+            assert row["source"] == source_of(row["id"])
+            assert row["source"] in ("fpb50", "tfns-train", "tfns-valid", "stocknet")
+
+
+def test_gold_has_no_duplicates_and_no_dev_test_overlap(gold):
+    texts = [normalize_text(r["text"]) for rows in gold.values() for r in rows]
+    assert len(texts) == len(set(texts))
+    assert not {r["id"] for r in gold["dev"]} & {r["id"] for r in gold["test"]}
+
+
+def test_gold_label_counts(gold):
+    dev = Counter(label for r in gold["dev"] for label in r["labels"])
+    test = Counter(label for r in gold["test"] for label in r["labels"])
+    for label in RISK_LABELS:
+        assert dev[label] >= 10 and test[label] >= 15 and dev[label] + test[label] >= 25, label
+    rows = gold["dev"] + gold["test"]
+    assert 0.25 <= sum(not r["labels"] for r in rows) / len(rows) <= 0.35
+
+
+def test_gold_files_match_the_labels_file(gold):
+    recorded = {}
+    for line in LABELS_FILE.read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if not line.startswith("#") and cells[0] != "id":
+            recorded[cells[0]] = (validate_risk_labels(cells[1]), cells[4])
+    for split, rows in gold.items():
+        for row in rows:
+            assert recorded[row["id"]] == (row["labels"], split)
+    assert sum(split != "unused" for _, split in recorded.values()) == len(gold["dev"]) + len(gold["test"])
+
+
+def test_every_gold_id_refinds_its_text(gold):
+    data_dir = find_data_dir()
+    if data_dir is None:
+        pytest.skip("shared data not found (../shared/data or $TEXTRISK_DATA_DIR): cannot re-find gold texts")
+    for rows in gold.values():
+        for row in rows:
+            assert find_text(row["id"], data_dir) == row["text"], row["id"]
+
+
+def test_load_gold_rejects_unknown_labels(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text(json.dumps({"id": "fpb50:1", "source": "fpb50", "text": "x", "labels": ["nope"]}) + "\n")
+    with pytest.raises(DataError, match=r"g\.jsonl line 1: unknown label 'nope'"):
+        load_gold(Path(path))
+
+
+# --- labelling functions ------------------------------------------------------------------------------------
+
+CLEAR = [
+    ("Moody's downgraded the retailer's debt to junk after it missed an interest payment.", "credit"),
+    ("The company filed for Chapter 11 bankruptcy protection.", "credit"),
+    ("Auditors raised substantial doubt about its ability to continue as a going concern.", "liquidity"),
+    ("The airline is running out of cash and seeks an emergency loan.", "liquidity"),
+    ("The group issued a profit warning for the full year.", "earnings_guidance"),
+    ("Net sales decreased by 12 % to EUR 45 mn.", "earnings_guidance"),
+    ("Shareholders filed a class action lawsuit against the bank.", "legal_regulatory"),
+    ("The regulator fined the insurer EUR 5 mn.", "legal_regulatory"),
+    ("The firm will restate three years of accounts after finding accounting irregularities.", "fraud_accounting"),
+    ("Prosecutors allege the former CFO took bribes.", "fraud_accounting"),
+    ("Toyota recalls 1.6 million cars over faulty airbags.", "operational"),
+    ("A fire broke out at the refinery, halting production.", "operational"),
+    ("Shares of the company plunged 25 % after the announcement.", "market_volatility"),
+    ("The Dow drops 800 points in a broad sell-off.", "market_volatility"),
+    ("The Fed raised interest rates to fight inflation.", "macro"),
+    ("Oil prices fell as OPEC talks collapsed.", "macro"),
+    ("The company will cut 300 jobs and close its plant in Tampere.", "restructuring"),
+    ("Personnel negotiations on temporary lay-offs will start next week.", "restructuring"),
+    ("The company agreed to acquire its rival for USD 2.1 bn.", "m_and_a"),
+    ("The fund sold its 10 % stake in the bank.", "m_and_a"),
+    ("The board appointed Jane Doe as chief financial officer.", "management_change"),
+    ("The CEO resigned with immediate effect.", "management_change"),
+    ("The board proposes a dividend of EUR 0.40 per share.", "dividend"),
+    ("The utility slashed its quarterly dividend.", "dividend"),
+]
+
+NEUTRAL = [
+    "The company designs and manufactures elevators and escalators.",
+    "The new store opens in Helsinki in May.",
+    "Tekla is an international software company.",
+    "The contract covers the delivery of 26 machines.",
+    "$ aapl $ msft stocks to watch this week URL",
+]
+
+
+@pytest.mark.parametrize(("text", "label"), CLEAR)
+def test_rules_fire_on_clear_examples(text, label):
+    assert label in label_texts([text])[0]
+    matrix = lf_votes([text])
+    assert any(matrix.votes[0, j] == POS for j in matrix.columns(label))
+
+
+@pytest.mark.parametrize("text", NEUTRAL)
+def test_rules_abstain_on_neutral_text(text):
+    matrix = lf_votes([text])
+    assert (matrix.votes == ABSTAIN).all()
+    assert label_texts([text]) == [[]]
+
+
+def test_negative_lfs_veto_bot_spam():
+    text = "are you looking to buy $ xyz $ abc $ aapl liquidity URL"
+    matrix = lf_votes([text])
+    names = [matrix.names[j] for j in range(len(matrix.names)) if matrix.votes[0, j] == NEG]
+    assert "liquidity_not_spam" in names
+    assert label_texts([text]) == [[]]
+
+
+def test_lf_votes_rejects_bad_input():
+    with pytest.raises(DataError):
+        lf_votes("not a list")
+    with pytest.raises(DataError, match="text 1"):
+        lf_votes(["fine", None])  # type: ignore[list-item]
+
+
+def _toy():
+    import re
+
+    lfs = (LabelingFunction("a", "credit", POS, re.compile("default")),
+           LabelingFunction("b", "credit", POS, re.compile("loan")),
+           LabelingFunction("c", "credit", NEG, re.compile("by default")))
+    texts = ["missed loan default", "loan default", "by default", "loan offer", "nothing"]
+    gold = [["credit"], ["credit"], [], [], []]
+    return lf_votes(texts, lfs), gold
+
+
+def test_majority_vote_and_label_model(tmp_path):
+    matrix, gold = _toy()
+    assert majority_vote(matrix, ["credit"]) == [["credit"], ["credit"], [], ["credit"], []]
+    model = LabelModel.fit(matrix, gold, ["credit"])
+    assert model.weights["a"] > 0 and model.weights["c"] > 0  # "c" is a reliable NEG voter
+    assert model.predict(matrix) == [["credit"], ["credit"], [], ["credit"], []]
+    model.save(tmp_path / "lm.json")
+    assert LabelModel.load(tmp_path / "lm.json").predict(matrix) == model.predict(matrix)
+
+
+def test_label_model_refuses_a_different_rule_set():
+    matrix, gold = _toy()
+    model = LabelModel.fit(matrix, gold, ["credit"])
+    other = VoteMatrix(matrix.votes[:, :2], matrix.functions[:2])
+    with pytest.raises(DataError, match="different labelling functions"):
+        model.predict(other)
