@@ -130,9 +130,12 @@ def test_init_from_keeps_labels_and_adds_risk(tiny_bert, tmp_path):
                            risk_train_data=[risk], epochs=0.5), progress=False)
     assert result.steps > 0
     assert RiskAnalyzer.from_pretrained(tmp_path / "second").model.config.risk_labels == ["credit"]
+    updown = tmp_path / "updown.jsonl"
+    updown.write_text("".join(json.dumps({"text": f"Shares moved {i}%", "label": ["down", "up"][i % 2]}) + "\n"
+                              for i in range(40)))
     with pytest.raises(ConfigError, match="init_from"):
-        train(_config(tiny_bert, tmp_path / "third", init_from=str(tmp_path / "first"), labels=["down", "up"]),
-              progress=False)
+        train(_config(tiny_bert, tmp_path / "third", init_from=str(tmp_path / "first"), labels=["down", "up"],
+                      train_data=[str(updown)]), progress=False)
 
 
 @pytest.mark.parametrize(
@@ -163,3 +166,19 @@ def test_bad_risk_training_files(tiny_bert, tmp_path, content, message):
 def test_risk_config_checks(changes, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(output_dir="x", **changes)
+
+
+@needs_data
+def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_path):
+    from textrisk.training import _training_data
+
+    first = _config(tiny_bert, tmp_path / "first", epochs=0.5)
+    train(first, progress=False)
+    first_train, first_dev, _ = _training_data(first)
+    second = _config(tiny_bert, tmp_path / "second", init_from=str(tmp_path / "first"), epochs=0.5)
+    second_train, second_dev, _ = _training_data(second)
+    assert set(second_dev["text"]) == set(first_dev["text"])
+    assert not set(second_dev["text"]) & set(first_train["text"])
+    (tmp_path / "first" / "train_config.json").unlink()
+    with pytest.raises(ConfigError, match="train_config.json"):
+        _training_data(second)

@@ -45,9 +45,12 @@ class TrainConfig:
     risk_eval_data: str | None = field(
         default=None, metadata={"help": "Labelled risk file evaluated after training for the card (gold test)."})
     risk_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the risk loss in the joint loss."})
+    risk_balance: bool = field(
+        default=True, metadata={"help": "Weight each risk label's positives by sqrt(negatives/positives), "
+                                        "clipped to [1, 20], so rare labels are learned."})
     init_from: str | None = field(
-        default=None, metadata={"help": "Continue from a saved textrisk model (adapter + sentiment head); "
-                                        "a risk head is added if risk_labels is set."})
+        default=None, metadata={"help": "Continue from a training run folder (adapter + sentiment head); its "
+                                        "held-out rows stay held out; a risk head is added if risk_labels is set."})
     text_column: str = field(default="text", metadata={"help": "Text column of training files."})
     label_column: str = field(default="label", metadata={"help": "Label column of training files."})
     data_dir: str | None = field(default=None, metadata={"help": "Shared data folder (default ../shared/data)."})

@@ -191,11 +191,13 @@ class TextRiskModel(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
         risk_targets: torch.Tensor | None = None, risk_weight: float = 1.0,
+        risk_pos_weight: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Return ``{"logits", "embeddings"}`` (+ ``"risk_logits"`` with a risk head) and, given targets, ``"loss"``.
 
         ``labels`` = -100 marks rows without a sentiment label; ``risk_targets`` rows of -1 mark rows without
         risk labels, so one batch can mix sentiment-only and risk-labelled rows (joint training).
+        ``risk_pos_weight`` (one per risk label) up-weights positives of rare labels.
         """
         pooled = self.pool(input_ids, attention_mask)
         features = self.dropout(pooled)
@@ -207,10 +209,12 @@ class TextRiskModel(nn.Module):
         if labels is not None and bool((labels != -100).any()):
             losses.append(nn.functional.cross_entropy(logits, labels, ignore_index=-100))
         if risk_targets is not None and "risk_logits" in out:
-            known = risk_targets >= 0
+            known = (risk_targets >= 0).to(out["risk_logits"].dtype)
             if bool(known.any()):
-                losses.append(risk_weight * nn.functional.binary_cross_entropy_with_logits(
-                    out["risk_logits"][known], risk_targets[known].to(out["risk_logits"].dtype)))
+                per_element = nn.functional.binary_cross_entropy_with_logits(
+                    out["risk_logits"], risk_targets.clamp(min=0).to(out["risk_logits"].dtype),
+                    pos_weight=risk_pos_weight, reduction="none")
+                losses.append(risk_weight * (per_element * known).sum() / known.sum())
         if losses:
             out["loss"] = sum(losses)
         return out

@@ -61,10 +61,36 @@ def _training_data(config: TrainConfig):
         data = data.select(range(config.max_train_samples))
     if config.risk_labels:
         data = _with_risk_targets(data, config, counts)
-    split = data.train_test_split(test_size=config.calibration_fraction, seed=config.seed)
-    if len(split["test"]) < 2 or len(split["train"]) < config.batch_size // 4 + 1:
+    held_out = _held_out_texts(config.init_from) if config.init_from else None
+    if held_out is None:
+        split = data.train_test_split(test_size=config.calibration_fraction, seed=config.seed)
+        train_rows, dev_rows = split["train"], split["test"]
+    else:  # rows the init model never trained on are the only honest ones for its temperature and dev metrics
+        is_dev = [text in held_out for text in data["text"]]
+        dev_rows = data.select([i for i, dev in enumerate(is_dev) if dev])
+        train_rows = data.select([i for i, dev in enumerate(is_dev) if not dev])
+    if len(dev_rows) < 2 or len(train_rows) < config.batch_size // 4 + 1:
         raise ConfigError(f"too little data ({len(data)} rows) for calibration_fraction and batch_size")
-    return split["train"], split["test"], counts
+    return train_rows, dev_rows, counts
+
+
+def _held_out_texts(init_from: str) -> set[str]:
+    """Texts the run in ``init_from`` held out, recomputed from its saved config (the split is deterministic)."""
+    saved = Path(init_from) / "train_config.json"
+    if not saved.is_file():
+        raise ConfigError(f"init_from must be a training run folder with train_config.json ({saved} is missing), "
+                          "so the rows its temperature was fitted on stay held out")
+    previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
+    return set(_training_data(previous)[1]["text"])
+
+
+def _check_init_from(config: TrainConfig) -> None:
+    from .modeling import CONFIG_NAME, ModelConfig
+
+    previous = ModelConfig.from_json(Path(config.init_from) / CONFIG_NAME)
+    if previous.labels != list(config.labels) or previous.base_model != config.base_model:
+        raise ConfigError(f"init_from {config.init_from!r} has labels {previous.labels} over "
+                          f"{previous.base_model!r}; the config says {config.labels} over {config.base_model!r}")
 
 
 def _with_risk_targets(data, config: TrainConfig, counts: dict[str, int]):
@@ -97,9 +123,6 @@ def _new_model(config: TrainConfig) -> TextRiskModel:
             lora_target_modules=config.lora_target_modules, risk_labels=config.risk_labels,
         )
     model = TextRiskModel.from_pretrained(config.init_from, trainable=True)
-    if model.config.labels != list(config.labels) or model.config.base_model != config.base_model:
-        raise ConfigError(f"init_from {config.init_from!r} has labels {model.config.labels} over "
-                          f"{model.config.base_model!r}; the config says {config.labels} over {config.base_model!r}")
     if config.risk_labels:
         model.add_risk_head(config.risk_labels)
     model.train()
@@ -208,6 +231,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                               f"use another output_dir or delete {output / _CHECKPOINTS}")
     atomic_write_json(saved_config, config.to_dict())
 
+    if config.init_from:
+        _check_init_from(config)
     set_seed(config.seed)
     train_rows, dev_rows, counts = _training_data(config)
     model = _new_model(config)
@@ -216,6 +241,12 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                              batched=True, remove_columns=["text"])
     input_ids, targets = encoded["input_ids"], encoded["label"]
     risk_targets = encoded["risk"] if config.risk_labels else None
+    pos_weight = None
+    if risk_targets and config.risk_balance:  # rare labels would otherwise barely move the loss
+        known = np.asarray(risk_targets)
+        positives, negatives = (known == 1).sum(axis=0), (known == 0).sum(axis=0)
+        pos_weight = torch.tensor(np.clip(np.sqrt(negatives / np.maximum(positives, 1)), 1.0, 20.0),
+                                  dtype=torch.float32)
 
     accelerator = Accelerator()
     model.to(accelerator.device)
@@ -248,7 +279,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
         out = model(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
-                    labels=labels.to(accelerator.device), risk_targets=risk, risk_weight=config.risk_loss_weight)
+                    labels=labels.to(accelerator.device), risk_targets=risk, risk_weight=config.risk_loss_weight,
+                    risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         accelerator.backward(out["loss"])
         torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
         optimizer.step()
