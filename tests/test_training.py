@@ -182,3 +182,19 @@ def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_pa
     (tmp_path / "first" / "train_config.json").unlink()
     with pytest.raises(ConfigError, match="train_config.json"):
         _training_data(second)
+
+
+@needs_data
+def test_training_only_the_risk_head_leaves_sentiment_untouched(tiny_bert, tmp_path):
+    train(_config(tiny_bert, tmp_path / "first", epochs=0.5), progress=False)
+    risk = _risk_file(tmp_path / "risk.jsonl")
+    labels = ["credit", "earnings_guidance", "legal_regulatory", "dividend", "restructuring", "m_and_a"]
+    train(_config(tiny_bert, tmp_path / "second", init_from=str(tmp_path / "first"), risk_labels=labels,
+                  risk_train_data=[risk], trainable_heads=["risk"], epochs=1.0), progress=False)
+    texts = [t for t, _ in RISK_ROWS]
+    before = RiskAnalyzer.from_pretrained(tmp_path / "first").model.predict(texts)[0]
+    after = RiskAnalyzer.from_pretrained(tmp_path / "second").model.predict(texts)[0]
+    np.testing.assert_allclose(before, after, atol=1e-6)
+    a = load_file(tmp_path / "first" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "second" / "adapter_model.safetensors")
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)

@@ -51,6 +51,9 @@ class TrainConfig:
     init_from: str | None = field(
         default=None, metadata={"help": "Continue from a training run folder (adapter + sentiment head); its "
                                         "held-out rows stay held out; a risk head is added if risk_labels is set."})
+    trainable_heads: list[str] | None = field(
+        default=None, metadata={"help": "Train only these heads (e.g. [risk]); the backbone, the adapter and the "
+                                        "other heads stay frozen, so adding risk signals cannot change sentiment."})
     text_column: str = field(default="text", metadata={"help": "Text column of training files."})
     label_column: str = field(default="label", metadata={"help": "Label column of training files."})
     data_dir: str | None = field(default=None, metadata={"help": "Shared data folder (default ../shared/data)."})
@@ -104,6 +107,13 @@ class TrainConfig:
             raise ConfigError("risk_train_data/risk_dev_data/risk_eval_data need risk_labels")
         if self.risk_labels and not self.risk_train_data:
             raise ConfigError("risk_labels needs risk_train_data (files with text and labels columns)")
+        for head in self.trainable_heads or []:
+            if head not in ("sentiment", "risk"):
+                raise ConfigError(f"trainable_heads entries must be 'sentiment' or 'risk', got {head!r}")
+        if self.trainable_heads is not None and not self.trainable_heads:
+            raise ConfigError("trainable_heads must name at least one head (or be omitted)")
+        if self.trainable_heads and "risk" in self.trainable_heads and not self.risk_labels:
+            raise ConfigError("trainable_heads names 'risk' but risk_labels is empty")
         if self.risk_loss_weight <= 0:
             raise ConfigError(f"risk_loss_weight must be > 0, got {self.risk_loss_weight!r}")
 

@@ -236,6 +236,11 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     set_seed(config.seed)
     train_rows, dev_rows, counts = _training_data(config)
     model = _new_model(config)
+    heads = set(config.trainable_heads or model.heads.keys())
+    if "sentiment" not in heads:  # rows that only carry targets for frozen heads would teach nothing
+        train_rows = train_rows.filter(lambda row: row["risk"][0] >= 0)
+    if "risk" not in heads and "risk" in train_rows.column_names:
+        train_rows = train_rows.filter(lambda row: row["label"] != -100)
     tokenizer = model.tokenizer
     encoded = train_rows.map(lambda b: tokenizer(b["text"], truncation=True, max_length=config.max_length),
                              batched=True, remove_columns=["text"])
@@ -248,9 +253,13 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         pos_weight = torch.tensor(np.clip(np.sqrt(negatives / np.maximum(positives, 1)), 1.0, 20.0),
                                   dtype=torch.float32)
 
+    if config.trainable_heads:
+        prefixes = tuple(f"heads.{head}." for head in config.trainable_heads)
+        for name, param in model.named_parameters():
+            param.requires_grad = name.startswith(prefixes)
     accelerator = Accelerator()
     model.to(accelerator.device)
-    head_params = [p for p in model.heads.parameters()]
+    head_params = [p for p in model.heads.parameters() if p.requires_grad]
     body_params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("heads.")]
     groups = [{"params": head_params, "lr": config.head_learning_rate or config.learning_rate}]
     if body_params:
@@ -279,7 +288,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
         out = model(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
-                    labels=labels.to(accelerator.device), risk_targets=risk, risk_weight=config.risk_loss_weight,
+                    labels=labels.to(accelerator.device) if "sentiment" in heads else None,
+                    risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         accelerator.backward(out["loss"])
         torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
