@@ -58,7 +58,7 @@ def markdown(result: dict) -> str:
                  f"**{result['head_tuned']['macro_f1']:.3f}** | {result['rows']} rows |")
     for name, s in result.get("sentiment_weighted_f1", {}).items():
         lines.append(f"\nSentiment weighted F1 on {name}: {s['sentiment_only']:.4f} sentiment-only -> "
-                     f"{s['joint']:.4f} joint ({s['change_points']:+.2f} pt)")
+                     f"{s['joint']:.4f} with the risk head ({s['change_points']:+.2f} pt)")
     return "\n".join(lines)
 
 
