@@ -151,8 +151,12 @@ class RiskAnalyzer:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
-                        trust_remote_code: bool = False, **kwargs: Any) -> RiskAnalyzer:
-        """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model."""
+                        trust_remote_code: bool = False, merge: bool = False, **kwargs: Any) -> RiskAnalyzer:
+        """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model.
+
+        ``merge=True`` folds a LoRA adapter into the backbone weights: faster scoring (see benchmarks/speed.py),
+        identical scores; ``save_pretrained`` then writes full merged weights instead of the small adapter.
+        """
         if name_or_path is None:
             if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
                 raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
@@ -160,6 +164,8 @@ class RiskAnalyzer:
             name_or_path = DEFAULT_MODEL_DIR
         model = TextRiskModel.from_pretrained(name_or_path, base_model=base_model,
                                               trust_remote_code=trust_remote_code)
+        if merge:
+            model.merge_adapter()
         return cls(model, **kwargs)
 
     @property
