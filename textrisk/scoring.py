@@ -123,6 +123,8 @@ class RiskAnalyzer:
             (default: 64, about two sentences of the kind the model was trained on).
         max_evidence: evidence chunks kept per multi-chunk document.
         num_threads: torch CPU threads while scoring (default: torch's setting).
+        threshold: flag every risk signal at or over this probability (default: the model's tuned thresholds).
+        signal_labels: report only these risk signals (default: all the model has).
     """
 
     def __init__(self, model: TextRiskModel, batch_size: int = 32, chunk_tokens: int | None = None,
@@ -162,8 +164,15 @@ class RiskAnalyzer:
                 raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
                                      "reinstall textrisk or train it with finetune/configs/default.yaml")
             name_or_path = DEFAULT_MODEL_DIR
-        model = TextRiskModel.from_pretrained(name_or_path, base_model=base_model,
-                                              trust_remote_code=trust_remote_code)
+        from .backbone import resolve_model_path
+        from .causal import PromptModel, is_prompt_model_dir
+
+        if is_prompt_model_dir(resolve_model_path(name_or_path)):  # prompt-mode causal LM (prompt_config.json)
+            model = PromptModel.from_pretrained(name_or_path, base_model=base_model,
+                                                trust_remote_code=trust_remote_code)
+        else:
+            model = TextRiskModel.from_pretrained(name_or_path, base_model=base_model,
+                                                  trust_remote_code=trust_remote_code)
         if merge:
             model.merge_adapter()
         return cls(model, **kwargs)

@@ -1,0 +1,219 @@
+"""The StockNet benchmark, end to end: ``python -m textrisk.forecast.bench --data ../shared/data/stocknet --out
+stocknet.json [--seeds N] [--tickers ...]`` (also ``textrisk forecast-bench``).
+
+Trains the three ablations (``price_only``, ``text_only``, ``fused``) for each seed on the StockNet splits,
+scores test accuracy and MCC, backtests the 95%/99% VaR (Kupiec), adds a majority-class baseline, writes the
+JSON report and three PNG plots (from the first seed's models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_json
+from .constants import PRICE_FEATURES, VAR_LEVELS
+from .dataset import ForecastDataset, build_dataset
+from .forecaster import Forecaster
+from .metrics import movement_scores, var_backtest
+from .model import VARIANTS, ForecastConfig
+from .stocknet import load_stocknet
+
+__all__ = ["add_arguments", "load_text_model", "main", "run", "run_benchmark"]
+
+logger = logging.getLogger(__name__)
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "default_model"
+PLOT_NAMES = {"calibration": "forecast_calibration.png", "strategy": "forecast_strategy.png",
+              "var_band": "forecast_var_band.png"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the benchmark's options to ``parser`` (reused by the ``textrisk forecast-bench`` sub-command)."""
+    parser.add_argument("--data", default=None, help="StockNet folder (default: ../shared/data/stocknet).")
+    parser.add_argument("--out", required=True, help="JSON report to write.")
+    parser.add_argument("--seeds", type=int, default=5, help="Seeds per variant (default 5).")
+    parser.add_argument("--tickers", nargs="+", default=None, help="Subset of tickers (default: all 88).")
+    parser.add_argument("--model", default=None,
+                        help="Text model folder (default: the embedded default model, else the untuned base).")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS, help="Ablations to run.")
+    parser.add_argument("--epochs", type=int, default=ForecastConfig.epochs, help="Max epochs per model.")
+    parser.add_argument("--cache-dir", default=None, help="Embedding cache (default ~/.cache/textrisk/embeddings).")
+    parser.add_argument("--plots", default=None, help="Folder for the PNG plots (default: next to --out).")
+    parser.add_argument("--save-model", default=None, help="Also save the first seed's fused forecaster here.")
+    parser.add_argument("--no-progress", action="store_true", help="No progress bar while encoding texts.")
+    return parser
+
+
+def load_text_model(path: str | None = None) -> tuple[Any, str]:
+    """The text model to encode with, and a description: ``path``, else the default model, else the base."""
+    from ..modeling import TextRiskModel
+
+    if path:
+        return TextRiskModel.from_pretrained(path), str(path)
+    if (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
+        try:
+            from .. import RiskAnalyzer  # the core slice's entry point, once it exists
+        except ImportError:
+            return TextRiskModel.from_pretrained(DEFAULT_MODEL_DIR), "textrisk default model"
+        return RiskAnalyzer.from_pretrained().model, "textrisk default model (RiskAnalyzer)"
+    import torch
+
+    warnings.warn("no fine-tuned default model in textrisk/default_model: encoding with the untuned base model "
+                  "(embeddings are MiniLM's; the sentiment probabilities come from an untrained head)", stacklevel=2)
+    torch.manual_seed(0)  # a fixed head, so the cache key repeats across runs
+    return TextRiskModel.from_base(lora_r=0), "untuned base model (seeded random sentiment head)"
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    array = np.asarray(values, dtype=float)
+    return {"mean": float(array.mean()), "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
+            "values": [float(v) for v in array]}
+
+
+def _majority(ds: ForecastDataset, config: ForecastConfig) -> dict[str, Any]:
+    """Majority class of train labels predicted on test; its VaR is a naive Gaussian on 20-day volatility."""
+    from scipy.stats import norm
+
+    result: dict[str, Any] = {}
+    labels = {}
+    for split in ("train", "test"):
+        start, end = config.splits()[split]
+        ti, si = ds.targets(config.window, start, end, require_return=True)
+        r = ds.returns[ti, si]
+        keep = (r > config.rise_threshold) | (r <= config.fall_threshold)
+        labels[split] = (r[keep] > config.rise_threshold).astype(int)
+        if split == "test":
+            vol = ds.price[ti, si - 1, PRICE_FEATURES.index("volatility_20")].astype(float)
+            result["var_baseline"] = "zero-mean Gaussian with the last 20-session volatility"
+            for level in VAR_LEVELS:
+                test = var_backtest(r, -norm.ppf(1 - level) * vol, level)
+                result[f"var_{round(level * 100)}"] = {
+                    "nominal_rate": test["nominal_rate"], "n": test["n"], "breaches": test["breaches"],
+                    "breach_rate": _summary([test["breach_rate"]]),
+                    "kupiec_p_value": _summary([test["kupiec_p_value"]])}
+    majority = int(labels["train"].mean() > 0.5)
+    scores = movement_scores(labels["test"], np.full(len(labels["test"]), float(majority)))
+    result.update({"class": "rise" if majority else "fall", "acc": {"mean": scores["acc"], "std": 0.0},
+                   "mcc": {"mean": scores["mcc"], "std": 0.0}, "n_test": scores["n"],
+                   "train_rise_share": float(labels["train"].mean()), "test_rise_share": float(labels["test"].mean())})
+    return result
+
+
+def run_benchmark(ds: ForecastDataset, seeds: int = 5, variants: list[str] | tuple[str, ...] = VARIANTS,
+                  epochs: int = ForecastConfig.epochs, plots: str | Path | None = None,
+                  save_model: str | Path | None = None) -> dict[str, Any]:
+    """Train ``variants`` x ``seeds`` on ``ds`` and score them on the StockNet test split; optionally plot."""
+    report: dict[str, Any] = {"variants": {}}
+    first: dict[str, Any] = {}
+    for variant in variants:
+        runs = []
+        for seed in range(seeds):
+            started = time.time()
+            model = Forecaster.train(ds, ForecastConfig(variant=variant, seed=seed, epochs=epochs))
+            test = model.evaluate(ds, "test")
+            runs.append({"seed": seed, "test": test, "dev": model.meta["dev"], "best_epoch": model.meta["best_epoch"],
+                         "train_labelled": model.meta["train_labelled"], "seconds": round(time.time() - started, 1)})
+            logger.info("%s seed %d: test acc %.4f mcc %.4f (dev acc %.4f mcc %.4f, epoch %d)", variant, seed,
+                        test["acc"], test["mcc"], model.meta["dev"]["dev_acc"], model.meta["dev"]["dev_mcc"],
+                        model.meta["best_epoch"])
+            if seed == 0:
+                first[variant] = model
+        entry = {"acc": _summary([r["test"]["acc"] for r in runs]), "mcc": _summary([r["test"]["mcc"] for r in runs]),
+                 "dev_acc": _summary([r["dev"]["dev_acc"] for r in runs]),
+                 "dev_mcc": _summary([r["dev"]["dev_mcc"] for r in runs]), "n_test": runs[0]["test"]["n"]}
+        for level in VAR_LEVELS:
+            key = f"{round(level * 100)}"
+            entry[f"var_{key}"] = {
+                "nominal_rate": round(1 - level, 6), "n": runs[0]["test"]["var"][key]["n"],
+                "breach_rate": _summary([r["test"]["var"][key]["breach_rate"] for r in runs]),
+                "kupiec_p_value": _summary([r["test"]["var"][key]["kupiec_p_value"] for r in runs])}
+        entry["runs"] = runs
+        report["variants"][variant] = entry
+    report["variants"]["majority"] = _majority(ds, ForecastConfig())
+    if plots is not None and first:
+        report["plots"] = make_plots(ds, first, Path(plots))
+    if save_model is not None and "fused" in first:
+        first["fused"].save_pretrained(save_model)
+        report["saved_model"] = str(save_model)
+    return report
+
+
+def make_plots(ds: ForecastDataset, models: dict[str, Forecaster], folder: Path) -> dict[str, str]:
+    """The three PNGs from the first seed's fused model (else whichever variant ran)."""
+    from .plots import plot_calibration, plot_strategy, plot_var_band
+
+    variant = "fused" if "fused" in models else next(iter(models))
+    model = models[variant]
+    start, end = model.config.splits()["test"]
+    pred = model.predict(ds, start, end)
+    ticker = "AAPL" if "AAPL" in ds.tickers else ds.tickers[0]
+    return {
+        "calibration": str(plot_calibration(pred, folder / PLOT_NAMES["calibration"],
+                                            title=f"{variant}: predicted P(rise) vs realised (test)")),
+        "strategy": str(plot_strategy(pred, folder / PLOT_NAMES["strategy"],
+                                      title=f"{variant}: long/short by signal vs buy and hold (test, no costs)")),
+        "var_band": str(plot_var_band(pred, ticker, folder / PLOT_NAMES["var_band"],
+                                      title=f"{variant}, {ticker}: one-day VaR vs realised returns (test)")),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark from parsed ``args``; returns the process exit status."""
+    if args.seeds < 1:
+        print("error: --seeds must be >= 1", file=sys.stderr)
+        return 2
+    started = time.time()
+    prices, texts = load_stocknet(args.data, args.tickers)
+    if any(ForecastConfig(variant=v).uses_text for v in args.variants):
+        model, description = load_text_model(args.model)
+        ds = build_dataset(prices, texts, model, cache_dir=args.cache_dir, progress=not args.no_progress)
+    else:  # price-only runs need no text model and no encoding
+        ds, description = build_dataset(prices), None
+    encoded = time.time()
+    out = Path(args.out)
+    plots = Path(args.plots) if args.plots else out.with_name(out.stem + "_plots")
+    report = run_benchmark(ds, args.seeds, args.variants, args.epochs, plots, args.save_model)
+    config = ForecastConfig()
+    report = {
+        "benchmark": "StockNet (Xu & Cohen, 2018) movement: rise > 0.55%, fall <= -0.5%, others dropped",
+        "splits": config.splits(), "window": config.window, "seeds": args.seeds,
+        "tickers": ds.tickers, "text_model": description, "text_model_key": ds.text_model_key,
+        "data": {k: v for k, v in ds.report.items() if k != "missing_sessions"} | {
+            "missing_sessions": ds.report.get("missing_sessions", {})},
+        "published": {"stocknet": {"acc": 0.5823, "mcc": 0.08108}},
+        **report,
+        "seconds": {"data_and_encoding": round(encoded - started, 1), "total": round(time.time() - started, 1)},
+        "args": {k: v for k, v in vars(args).items() if k != "func"},
+    }
+    atomic_write_json(out, report)
+    rows = [f"{'variant':<11} {'acc mean':>8} {'± std':>7} {'mcc mean':>8} {'± std':>7}  VaR95 breach  VaR99 breach"]
+    for name, entry in report["variants"].items():
+        var = [entry.get(f"var_{k}", {}).get("breach_rate") for k in ("95", "99")]
+        var_text = "  ".join(f"{(v['mean'] if isinstance(v, dict) else v):12.4f}" if v is not None else " " * 12
+                             for v in var)
+        rows.append(f"{name:<11} {entry['acc']['mean']:8.4f} {entry['acc']['std']:7.4f} {entry['mcc']['mean']:8.4f} "
+                    f"{entry['mcc']['std']:7.4f}  {var_text}")
+    print("\n".join(rows))
+    print(f"wrote {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    parser = add_arguments(argparse.ArgumentParser(
+        prog="textrisk forecast-bench",
+        description="Reproduce the StockNet benchmark: fused / price-only / text-only forecasters over seeds, "
+                    "test accuracy and MCC, VaR backtest, plots."))
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""``Forecaster``: trains a :class:`FusionNet` on a :class:`ForecastDataset`, predicts, saves and loads.
+
+A saved forecaster is a folder of plain formats::
+
+    forecaster_config.json   ForecastConfig, feature names, text-model key, dev scores (written last)
+    model.safetensors        network weights
+    normalization.json       per-feature mean/std fitted on sessions before ``train_end`` only
+    README.md                model card
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import __version__
+from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..errors import DataError, ModelLoadError
+from .constants import VAR_LEVELS
+from .dataset import ForecastDataset
+from .metrics import movement_scores, var_backtest
+from .model import ForecastConfig, FusionNet, var_from_distribution
+
+__all__ = ["Forecaster"]
+
+logger = logging.getLogger(__name__)
+CONFIG_FILE, WEIGHTS_FILE, NORM_FILE = "forecaster_config.json", "model.safetensors", "normalization.json"
+_CLIP = 5.0  # standardised features are clipped to +-5 std: a split-day volume spike must not dominate a batch
+_CHUNK = 4096
+
+
+def _fit_stats(rows: np.ndarray, names: list[str]) -> dict[str, Any]:
+    if len(rows) == 0:
+        raise DataError("no training rows to fit the feature normalisation on (is train_end before the data?)")
+    mean = rows.mean(axis=0, dtype=np.float64)
+    std = rows.std(axis=0, dtype=np.float64)
+    return {"names": list(names), "mean": mean.tolist(), "std": np.where(std > 1e-8, std, 1.0).tolist()}
+
+
+def _apply(values: np.ndarray, stats: dict[str, Any]) -> np.ndarray:
+    mean, std = np.asarray(stats["mean"], np.float32), np.asarray(stats["std"], np.float32)
+    return np.clip((values - mean) / std, -_CLIP, _CLIP).astype(np.float32)
+
+
+def _labels(returns: np.ndarray, config: ForecastConfig) -> np.ndarray:
+    """1 rise, 0 fall, -1 dropped (between the thresholds, or unknown)."""
+    label = np.full(len(returns), -1, dtype=np.int64)
+    label[returns > config.rise_threshold] = 1
+    label[returns <= config.fall_threshold] = 0
+    return label
+
+
+def _split(ds: ForecastDataset, config: ForecastConfig, name: str):
+    """Targets of split ``name`` with known returns: ``(ticker_idx, session_idx, label, return)``."""
+    start, end = config.splits()[name]
+    ti, si = ds.targets(config.window, start, end, require_return=True)
+    returns = ds.returns[ti, si]
+    label = _labels(returns, config)
+    if not (label >= 0).any():
+        raise DataError(f"the {name} split [{start}, {end}) has no labelled target days in the data "
+                        f"({ds.sessions[0].date()} .. {ds.sessions[-1].date()}, window {config.window})")
+    return ti, si, label, returns
+
+
+class Forecaster:
+    """A trained fusion forecaster with its normalisation; see :meth:`train` and :meth:`from_pretrained`."""
+
+    def __init__(self, config: ForecastConfig, net: FusionNet, normalization: dict[str, Any], meta: dict[str, Any]):
+        self.config, self.net, self.normalization, self.meta = config, net, normalization, meta
+        self.net.eval()
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def _check_dataset(self, ds: ForecastDataset) -> None:
+        if list(ds.price_feature_names) != self.meta["price_features"]:
+            raise DataError(f"dataset price features {ds.price_feature_names} differ from the forecaster's "
+                            f"{self.meta['price_features']}")
+        if self.config.uses_text:
+            if ds.text.shape[2] == 0:
+                raise DataError(f"variant {self.config.variant!r} needs text features; build the dataset with texts")
+            if ds.text_model_key != self.meta["text_model_key"] or ds.text_feature_names != self.meta["text_features"]:
+                raise DataError(f"dataset text features come from model {ds.text_model_key!r}, but this forecaster "
+                                f"was trained on {self.meta['text_model_key']!r}; encode with the same model")
+        if ds.calendar != self.meta["calendar"]:
+            raise DataError(f"dataset calendar {ds.calendar!r} differs from the forecaster's {self.meta['calendar']!r}")
+
+    def _inputs(self, ds: ForecastDataset) -> dict[str, np.ndarray]:
+        """Normalised day arrays: windows are gathered from them batch by batch (no copy per window)."""
+        out = {"price": np.zeros(ds.price.shape[:2] + (0,), np.float32),
+               "text": np.zeros(ds.price.shape[:2] + (0,), np.float32), "has_text": ds.has_text}
+        if self.config.uses_price:
+            out["price"] = np.nan_to_num(_apply(ds.price, self.normalization["price"]))
+        if self.config.uses_text:
+            out["text"] = np.where(ds.has_text[..., None], _apply(ds.text, self.normalization["text"]), 0.0
+                                   ).astype(np.float32)
+        return out
+
+    def _batch(self, inputs: dict[str, np.ndarray], ti: np.ndarray, si: np.ndarray) -> dict[str, torch.Tensor]:
+        rows = si[:, None] + np.arange(-self.config.window, 0)[None, :]  # s-window .. s-1: never the target day
+        return {key: torch.from_numpy(np.ascontiguousarray(value[ti[:, None], rows])) for key, value in inputs.items()}
+
+    def _labels(self, returns: np.ndarray) -> np.ndarray:
+        return _labels(returns, self.config)
+
+    # ------------------------------------------------------------------------------------------ training
+    @classmethod
+    def train(cls, ds: ForecastDataset, config: ForecastConfig | None = None, *, log: bool = False) -> Forecaster:
+        """Fit on the train split of ``ds``, picking the epoch by ``config.select_on`` on the dev split.
+
+        Normalisation statistics come from sessions before ``train_end`` only.
+
+        Raises:
+            DataError: a split date outside the data, an empty split, a window longer than the history, or a
+                text variant on a dataset without texts.
+        """
+        config = config or ForecastConfig()
+        first, last = ds.sessions[0], ds.sessions[-1]
+        for name in ("train_end", "dev_end"):
+            date = pd.Timestamp(getattr(config, name))
+            if not first < date <= last:
+                raise DataError(f"split date {name}={getattr(config, name)} is outside the data "
+                                f"({first.date()} .. {last.date()})")
+        splits = {name: _split(ds, config, name) for name in ("train", "dev")}
+        before = ds.sessions < pd.Timestamp(config.train_end)
+        price_rows = ds.price[:, before].reshape(-1, ds.price.shape[2])
+        normalization = {"price": _fit_stats(price_rows[np.isfinite(price_rows).all(axis=1)], ds.price_feature_names)}
+        if config.uses_text:
+            if ds.text.shape[2] == 0:
+                raise DataError(f"variant {config.variant!r} needs text features; build the dataset with texts")
+            normalization["text"] = _fit_stats(ds.text[:, before][ds.has_text[:, before]], ds.text_feature_names)
+        meta = {"price_features": list(ds.price_feature_names), "text_features": list(ds.text_feature_names),
+                "text_model_key": ds.text_model_key, "calendar": ds.calendar}
+        torch.manual_seed(config.seed)
+        net = FusionNet(ds.price.shape[2], ds.text.shape[2], config)
+        model = cls(config, net, normalization, meta)
+        with config.threads():
+            model._fit(ds, splits, log)
+        return model
+
+    def _fit(self, ds: ForecastDataset, splits: dict[str, tuple], log: bool) -> None:
+        cfg = self.config
+        inputs = self._inputs(ds)
+        ti, si, label, returns = splits["train"]
+        dev = splits["dev"]
+        optimizer = torch.optim.AdamW(self.net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        generator = np.random.default_rng(cfg.seed)
+        label_t, ret_t = torch.from_numpy(label), torch.from_numpy((returns * 100).astype(np.float32))
+        best, best_state, best_epoch, stale, history = -math.inf, None, 0, 0, []
+        for epoch in range(1, cfg.epochs + 1):
+            self.net.train()
+            order = generator.permutation(len(ti))
+            total = 0.0
+            for start in range(0, len(order), cfg.batch_size):
+                idx = order[start:start + cfg.batch_size]
+                out = self.net(**self._batch(inputs, ti[idx], si[idx]))
+                loss = self.net.loss(out, label_t[idx], ret_t[idx], cfg.volatility_weight)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+                optimizer.step()
+                total += float(loss.detach()) * len(idx)
+            scores = self._score(inputs, *dev)
+            history.append({"epoch": epoch, "train_loss": total / len(order),
+                            **{f"dev_{k}": v for k, v in scores.items()}})
+            if log:
+                logger.info("epoch %d %s", epoch, history[-1])
+            value = -scores["loss"] if cfg.select_on == "loss" else scores[cfg.select_on]
+            if value > best + 1e-9:
+                best, best_epoch, stale = value, epoch, 0
+                best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= cfg.patience:
+                    break
+        self.net.load_state_dict(best_state)
+        self.net.eval()
+        self.meta.update({"best_epoch": best_epoch, "history": history, "train_windows": int(len(ti)),
+                          "train_labelled": int((label >= 0).sum())})
+        self.meta["dev"] = history[best_epoch - 1]
+
+    @torch.inference_mode()
+    def _heads(self, inputs: dict[str, np.ndarray], ti: np.ndarray, si: np.ndarray) -> dict[str, np.ndarray]:
+        was = self.net.training
+        self.net.eval()
+        parts: dict[str, list[np.ndarray]] = {"logit": [], "loc": [], "scale": []}
+        df = self.net.degrees_of_freedom()
+        for start in range(0, len(ti), _CHUNK):
+            out = self.net(**self._batch(inputs, ti[start:start + _CHUNK], si[start:start + _CHUNK]))
+            for key in parts:
+                parts[key].append(out[key].double().numpy())
+        self.net.train(was)
+        result = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+        result["df"] = df
+        return result
+
+    def _score(self, inputs: dict[str, np.ndarray], ti, si, label, returns) -> dict[str, float]:
+        heads = self._heads(inputs, ti, si)
+        labelled = label >= 0
+        p = 1.0 / (1.0 + np.exp(-heads["logit"]))
+        scores = movement_scores(label[labelled], p[labelled])
+        with torch.no_grad():
+            out = {"logit": torch.from_numpy(heads["logit"]), "loc": torch.from_numpy(heads["loc"]),
+                   "scale": torch.from_numpy(heads["scale"]), "df": torch.tensor(heads["df"], dtype=torch.float64)}
+            scores["loss"] = float(self.net.loss(out, torch.from_numpy(label), torch.from_numpy(returns * 100),
+                                                 self.config.volatility_weight))
+        return scores
+
+    # ------------------------------------------------------------------------------------------ inference
+    def predict(self, ds: ForecastDataset, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+        """Forecasts for every target day in ``[start, end)`` (default: all) that has a full lag window.
+
+        Columns: ``ticker``, ``date`` (target session), ``p_rise``, ``expected_return``, ``volatility`` (std of
+        the return), ``var_95`` / ``var_99`` (one-day value at risk, a positive loss fraction),
+        ``realised_return`` and ``label`` (1 rise, 0 fall, NaN dropped or unknown). The day after the last
+        price row is included with NaN realised values: the live forecast.
+        """
+        self._check_dataset(ds)
+        ti, si = ds.targets(self.config.window, start, end)
+        with self.config.threads():
+            heads = self._heads(self._inputs(ds), ti, si)
+        df = heads["df"]
+        realised = ds.returns[ti, si]
+        label = self._labels(realised).astype(float)
+        label[~np.isfinite(realised) | (label < 0)] = np.nan
+        frame = pd.DataFrame({
+            "ticker": np.asarray(ds.tickers, dtype=object)[ti], "date": ds.sessions[si],
+            "p_rise": 1.0 / (1.0 + np.exp(-heads["logit"])), "expected_return": heads["loc"] / 100.0,
+            "volatility": heads["scale"] * math.sqrt(df / (df - 2.0)) / 100.0,
+        })
+        for level in VAR_LEVELS:
+            frame[f"var_{round(level * 100)}"] = var_from_distribution(heads["loc"], heads["scale"], df, level)
+        frame["realised_return"], frame["label"] = realised, label
+        return frame
+
+    def evaluate(self, ds: ForecastDataset, split: str = "test") -> dict[str, Any]:
+        """Movement accuracy/MCC on the labelled days of ``split`` and VaR breach rates on all its days."""
+        start, end = self.config.splits()[split]
+        pred = self.predict(ds, start, end)
+        pred = pred[np.isfinite(pred["realised_return"])]
+        labelled = pred[pred["label"].notna()]
+        result: dict[str, Any] = movement_scores(labelled["label"].to_numpy(), labelled["p_rise"].to_numpy())
+        result["var"] = {f"{round(level * 100)}": var_backtest(pred["realised_return"].to_numpy(),
+                                                               pred[f"var_{round(level * 100)}"].to_numpy(), level)
+                         for level in VAR_LEVELS}
+        return result
+
+    # ------------------------------------------------------------------------------------------ saving
+    def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
+        """Write weights (safetensors), config and normalisation (JSON) and a model card, each atomically."""
+        from safetensors.torch import save
+
+        target = Path(save_directory)
+        target.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        atomic_write_bytes(target / WEIGHTS_FILE, save(state, metadata={"format": "pt"}))
+        atomic_write_json(target / NORM_FILE, self.normalization)
+        atomic_write_text(target / "README.md", self._card())
+        atomic_write_json(target / CONFIG_FILE, {"config": self.config.to_dict(), **self.meta,
+                                                 "textrisk_version": __version__, "format_version": 1})
+        # the config goes last: its presence marks a complete folder
+        return target
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> Forecaster:
+        """Load a folder written by :meth:`save_pretrained`.
+
+        Raises:
+            ModelLoadError: a missing or corrupt file, or weights that do not fit the config.
+        """
+        from safetensors.torch import load_file
+
+        folder = Path(directory)
+        files = {}
+        for name in (CONFIG_FILE, NORM_FILE):
+            try:
+                files[name] = json.loads((folder / name).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ModelLoadError(f"cannot read {name} in forecaster folder {str(folder)!r}: {exc}") from exc
+        saved = files[CONFIG_FILE]
+        try:
+            config = ForecastConfig(**saved.pop("config"))
+            state = load_file(folder / WEIGHTS_FILE)
+        except Exception as exc:  # ConfigError, missing file, safetensors' own errors
+            raise ModelLoadError(f"cannot load forecaster from {str(folder)!r}: {exc}") from exc
+        net = FusionNet(len(saved["price_features"]), len(saved["text_features"]), config)
+        try:
+            net.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ModelLoadError(f"{WEIGHTS_FILE} in {str(folder)!r} does not fit its config: {exc}") from exc
+        return cls(config, net, files[NORM_FILE], saved)
+
+    def _card(self) -> str:
+        dev = self.meta.get("dev", {})
+        cfg = self.config
+        return (
+            "---\nlibrary_name: textrisk\ntags: [textrisk, forecasting, stock-movement, value-at-risk]\n---\n"
+            f"# textrisk forecaster ({cfg.variant})\n\n"
+            f"LSTM over a {cfg.window}-session lag window of daily price features"
+            f"{' and daily text features' if cfg.uses_text else ''}; heads: P(rise) and a Student-t return "
+            "distribution (expected return, volatility, 95%/99% one-day VaR).\n\n"
+            f"- train targets {cfg.train_start} .. {cfg.train_end}, dev to {cfg.dev_end}; "
+            f"rise > {cfg.rise_threshold:.2%}, fall <= {cfg.fall_threshold:.2%}\n"
+            f"- price features: {', '.join(self.meta['price_features'])}\n"
+            f"- text model key: {self.meta.get('text_model_key')}\n"
+            f"- best epoch {self.meta.get('best_epoch')}: dev acc {dev.get('dev_acc', float('nan')):.4f}, "
+            f"dev MCC {dev.get('dev_mcc', float('nan')):.4f}\n\n"
+            "Load with `textrisk.forecast.Forecaster.from_pretrained(path)`.\n"
+        )

@@ -1,0 +1,194 @@
+"""The fusion forecaster: a price LSTM tower and a text LSTM tower, fused before the output heads.
+
+Heads: a movement logit (P(rise)) and a Student-t distribution of the target day's return (location, scale;
+one learned degrees-of-freedom), from which the expected return, the volatility and the value at risk follow.
+Ablations (``ForecastConfig.variant``): ``fused``, ``price_only``, ``text_only``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import _check_types
+from ..errors import ConfigError
+from .constants import (
+    STOCKNET_DEV_END,
+    STOCKNET_FALL_THRESHOLD,
+    STOCKNET_LAG,
+    STOCKNET_RISE_THRESHOLD,
+    STOCKNET_TEST_END,
+    STOCKNET_TRAIN_END,
+    STOCKNET_TRAIN_START,
+)
+
+__all__ = ["VARIANTS", "ForecastConfig", "FusionNet"]
+
+VARIANTS = ("fused", "price_only", "text_only")
+_SELECT = ("mcc", "acc", "loss")
+
+
+@dataclass
+class ForecastConfig:
+    """Hyper-parameters, protocol and split dates of one forecaster; defaults follow StockNet."""
+
+    variant: str = field(default="fused", metadata={"help": "'fused', 'price_only' or 'text_only'."})
+    window: int = field(default=STOCKNET_LAG, metadata={"help": "Lag window: trading days before the target."})
+    hidden_size: int = field(default=32, metadata={"help": "LSTM state size of each tower."})
+    text_size: int = field(default=32, metadata={"help": "Per-day projection of the text features."})
+    dropout: float = field(default=0.3, metadata={"help": "Dropout on inputs of the text projection and the fusion."})
+    epochs: int = field(default=30, metadata={"help": "Maximum passes over the training windows."})
+    patience: int = field(default=6, metadata={"help": "Stop after this many epochs without a better dev score."})
+    batch_size: int = field(default=128, metadata={"help": "Windows per optimisation step."})
+    learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate."})
+    weight_decay: float = field(default=1e-3, metadata={"help": "AdamW weight decay."})
+    volatility_weight: float = field(default=0.5, metadata={"help": "Weight of the return-distribution NLL."})
+    select_on: str = field(default="mcc", metadata={"help": "Dev score picking the epoch: 'mcc', 'acc', 'loss'."})
+    seed: int = field(default=0, metadata={"help": "Seed for initialisation, dropout and batch order."})
+    train_start: str = field(default=STOCKNET_TRAIN_START, metadata={"help": "First target date of train."})
+    train_end: str = field(default=STOCKNET_TRAIN_END, metadata={"help": "Train/dev boundary (target date)."})
+    dev_end: str = field(default=STOCKNET_DEV_END, metadata={"help": "Dev/test boundary (target date)."})
+    test_end: str = field(default=STOCKNET_TEST_END, metadata={"help": "End of test (exclusive)."})
+    rise_threshold: float = field(default=STOCKNET_RISE_THRESHOLD, metadata={"help": "Return > this: rise."})
+    fall_threshold: float = field(default=STOCKNET_FALL_THRESHOLD, metadata={"help": "Return <= this: fall."})
+    num_threads: int | None = field(
+        default=1, metadata={"help": "torch CPU threads while training/predicting (None: leave torch's setting); "
+                                     "a small LSTM is fastest on one, extra threads only contend."})
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        if self.select_on not in _SELECT:
+            raise ConfigError(f"select_on must be one of {_SELECT}, got {self.select_on!r}")
+        for name in ("window", "hidden_size", "text_size", "epochs", "patience", "batch_size", "learning_rate"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ConfigError(f"num_threads must be >= 1 or None, got {self.num_threads!r}")
+        for name in ("weight_decay", "volatility_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not self.fall_threshold < self.rise_threshold:
+            raise ConfigError(f"fall_threshold ({self.fall_threshold}) must be < rise_threshold "
+                              f"({self.rise_threshold})")
+        import pandas as pd
+
+        dates = {}
+        for name in ("train_start", "train_end", "dev_end", "test_end"):
+            try:
+                dates[name] = pd.Timestamp(getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a date 'YYYY-MM-DD', got {getattr(self, name)!r}") from exc
+        names = list(dates)
+        for before, after in zip(names, names[1:]):
+            if not dates[before] < dates[after]:
+                raise ConfigError(f"{after} ({getattr(self, after)}) must be after {before} ({getattr(self, before)})")
+
+    @property
+    def uses_price(self) -> bool:
+        """The variant reads the price tower."""
+        return self.variant in ("fused", "price_only")
+
+    @property
+    def uses_text(self) -> bool:
+        """The variant reads the text tower."""
+        return self.variant in ("fused", "text_only")
+
+    def splits(self) -> dict[str, tuple[str, str]]:
+        """``{"train": (start, end), "dev": ..., "test": ...}``, end exclusive."""
+        return {"train": (self.train_start, self.train_end), "dev": (self.train_end, self.dev_end),
+                "test": (self.dev_end, self.test_end)}
+
+    @contextlib.contextmanager
+    def threads(self):
+        """Run the block with ``num_threads`` torch threads, restoring the previous setting after."""
+        previous = torch.get_num_threads()
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+    def to_dict(self) -> dict:
+        """Plain dict of all fields (JSON ready)."""
+        return dataclasses.asdict(self)
+
+
+class FusionNet(nn.Module):
+    """Price tower (LSTM) + text tower (per-day projection, learned no-text vector, LSTM), fused by an MLP.
+
+    Inputs are normalised features, ``price`` [B, W, P], ``text`` [B, W, D], ``has_text`` [B, W] bool.
+    Returns movement ``logit`` [B], and Student-t ``loc`` [B], ``scale`` [B] (in percent) and ``df`` (scalar).
+    """
+
+    def __init__(self, n_price: int, n_text: int, config: ForecastConfig):
+        super().__init__()
+        self.uses_price, self.uses_text = config.uses_price, config.uses_text
+        h = config.hidden_size
+        if self.uses_price:
+            self.price_rnn = nn.LSTM(n_price, h, batch_first=True)
+        if self.uses_text:
+            self.text_proj = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(n_text, config.text_size), nn.GELU())
+            # stands in for the projection on days without any text: absence of news is its own state
+            self.no_text = nn.Parameter(torch.zeros(config.text_size))
+            self.text_rnn = nn.LSTM(config.text_size, h, batch_first=True)
+        fused = h * (int(self.uses_price) + int(self.uses_text))
+        self.fusion = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(fused, h), nn.GELU(),
+                                    nn.Dropout(config.dropout))
+        self.movement = nn.Linear(h, 1)
+        self.distribution = nn.Linear(h, 2)
+        with torch.no_grad():  # start near a typical daily stock return: loc 0, scale ~1.5%
+            self.distribution.bias.copy_(torch.tensor([0.0, math.log(math.expm1(1.5))]))
+        self.raw_df = nn.Parameter(torch.tensor(math.log(math.expm1(3.0))))  # df = 2 + softplus: finite variance
+
+    def forward(self, price: torch.Tensor, text: torch.Tensor, has_text: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Heads for a batch of windows."""
+        parts = []
+        if self.uses_price:
+            parts.append(self.price_rnn(price)[0][:, -1])
+        if self.uses_text:
+            projected = self.text_proj(text)
+            projected = torch.where(has_text.unsqueeze(-1), projected, self.no_text.expand_as(projected))
+            parts.append(self.text_rnn(projected)[0][:, -1])
+        body = self.fusion(torch.cat(parts, dim=-1))
+        loc, raw_scale = self.distribution(body).unbind(-1)
+        return {"logit": self.movement(body).squeeze(-1), "loc": loc,
+                "scale": nn.functional.softplus(raw_scale) + 1e-3, "df": 2.0 + nn.functional.softplus(self.raw_df)}
+
+    def degrees_of_freedom(self) -> float:
+        """The learned Student-t degrees of freedom (> 2)."""
+        return float(2.0 + nn.functional.softplus(self.raw_df.detach()))
+
+    def loss(self, out: dict[str, torch.Tensor], label: torch.Tensor, ret_pct: torch.Tensor,
+             volatility_weight: float) -> torch.Tensor:
+        """BCE on labelled windows (label 0/1; -1 = dropped) + weighted Student-t NLL of the return (percent)."""
+        labelled = label >= 0
+        loss = out["logit"].new_zeros(())
+        if labelled.any():
+            loss = nn.functional.binary_cross_entropy_with_logits(out["logit"][labelled], label[labelled].float())
+        if volatility_weight > 0:
+            dist = torch.distributions.StudentT(out["df"], out["loc"], out["scale"])
+            loss = loss - volatility_weight * dist.log_prob(ret_pct).mean()
+        return loss
+
+
+def student_t_quantile(p: float, df: float) -> float:
+    """Quantile of the standard Student-t (scipy)."""
+    from scipy.stats import t
+
+    return float(t.ppf(p, df))
+
+
+def var_from_distribution(loc: np.ndarray, scale: np.ndarray, df: float, level: float) -> np.ndarray:
+    """One-day value at risk at ``level`` (e.g. 0.95), as a positive loss fraction, from percent-unit params."""
+    return -(loc + scale * student_t_quantile(1.0 - level, df)) / 100.0

@@ -1,0 +1,244 @@
+"""Per-text features from a textrisk model, an on-disk cache for them, and input checks for text rows.
+
+Per text, :func:`text_feature_names` lists the columns: the pooled encoder embedding (``emb_0..``), the
+calibrated sentiment probabilities (``p_<label>``) and, when the model has heads beyond ``sentiment`` (the
+multi-label risk head), one sigmoid probability per output (``risk_<label>``). This module is the one place
+to extend when the model gains signals.
+
+The cache stores those rows as safetensors shards under ``<cache_dir>/<model key>/``, one row per distinct
+text, keyed by sha256 of the text; the model key hashes the model's config and every weight, so a retrained
+or different model never reads another's features.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._io import atomic_write_bytes, atomic_write_json
+from ..errors import DataError
+from .constants import FEATURE_VERSION
+
+__all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
+
+_DIGEST = 32  # sha256 bytes
+
+
+def default_cache_dir() -> Path:
+    """``$TEXTRISK_EMBEDDING_CACHE``, else ``$XDG_CACHE_HOME/textrisk/embeddings`` (``~/.cache`` by default)."""
+    explicit = os.environ.get("TEXTRISK_EMBEDDING_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "textrisk" / "embeddings"
+
+
+def _as_model(analyzer: Any):
+    """The ``TextRiskModel`` inside a ``RiskAnalyzer`` (``.model``), or the model itself."""
+    model = getattr(analyzer, "model", analyzer)
+    if not (hasattr(model, "predict") and hasattr(model, "config") and hasattr(model, "heads")):
+        raise TypeError(f"expected a RiskAnalyzer or TextRiskModel, got {type(analyzer).__name__}")
+    return model
+
+
+def _signal_heads(model) -> list[tuple[str, list[str]]]:
+    """Extra heads (beyond sentiment) and their output names; labels from ``config.<head>_labels`` if present."""
+    heads = []
+    for name, head in model.heads.items():
+        if name == "sentiment":
+            continue
+        labels = list(getattr(model.config, f"{name}_labels", None) or range(head.out_features))
+        heads.append((name, [str(label) for label in labels]))
+    return heads
+
+
+def _model_key(model) -> str:
+    """Hash of feature version, model config and all weights: equal keys mean equal per-text features."""
+    import torch
+
+    digest = hashlib.sha256(f"textrisk-forecast-features-v{FEATURE_VERSION}".encode())
+    config = dataclasses.asdict(model.config) if dataclasses.is_dataclass(model.config) else vars(model.config)
+    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def _digests(texts: list[str]) -> np.ndarray:
+    return np.frombuffer(b"".join(hashlib.sha256(t.encode("utf-8")).digest() for t in texts),
+                         dtype=np.uint8).reshape(len(texts), _DIGEST)
+
+
+class TextFeaturizer:
+    """Turns texts into per-text feature rows with a textrisk model, reading and filling the disk cache.
+
+    Args:
+        analyzer: a ``RiskAnalyzer`` (its ``.model`` is used) or a ``TextRiskModel``.
+        cache_dir: cache root (default :func:`default_cache_dir`); ``False`` disables the cache.
+        batch_size: texts per forward pass.
+        progress: tqdm bar while encoding (None: only on a terminal).
+        chunk_size: texts encoded between cache writes, so an interrupted run keeps its work.
+    """
+
+    def __init__(self, analyzer: Any, cache_dir: str | os.PathLike | bool | None = None, batch_size: int = 64,
+                 progress: bool | None = None, chunk_size: int = 1024):
+        self.model = _as_model(analyzer)
+        self.model_key = _model_key(self.model)
+        self.feature_names = self._names()
+        self.batch_size, self.progress, self.chunk_size = batch_size, progress, chunk_size
+        self.cache_path = None if cache_dir is False else (
+            Path(default_cache_dir() if cache_dir in (None, True) else cache_dir).expanduser() / self.model_key)
+        self.stats = {"texts": 0, "unique": 0, "cached": 0, "computed": 0}
+
+    def _names(self) -> list[str]:
+        hidden = self.model.backbone.config.hidden_size
+        names = [f"emb_{i}" for i in range(hidden)] + [f"p_{label}" for label in self.model.config.labels]
+        for head, labels in _signal_heads(self.model):
+            names += [f"{head}_{label}" for label in labels]
+        return names
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Features of ``texts`` computed by the model (no cache): shape ``(len(texts), len(feature_names))``."""
+        import torch
+
+        from ..calibration import softmax
+
+        heads = _signal_heads(self.model)
+        if hasattr(self.model, "predict_outputs"):  # TextRiskModel: one pass for every output it has
+            keys = ("logits", "embeddings", *(f"{head}_logits" for head, _ in heads))
+            out = self.model.predict_outputs(list(texts), keys, batch_size=self.batch_size, progress=False)
+            logits, embeddings = out["logits"], out["embeddings"]
+            signal_logits = [out[f"{head}_logits"] for head, _ in heads]
+        else:  # a model with the plain predict() only: apply the extra heads to the pooled embeddings
+            logits, embeddings = self.model.predict(list(texts), batch_size=self.batch_size, progress=False,
+                                                    return_embeddings=True)
+            with torch.inference_mode():
+                pooled = torch.as_tensor(embeddings, dtype=next(self.model.parameters()).dtype)
+                signal_logits = [self.model.heads[head](pooled).float().numpy() for head, _ in heads]
+        columns = [embeddings, softmax(logits, self.model.config.temperature)]
+        columns += [1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64))) for z in signal_logits]
+        return np.concatenate(columns, axis=1).astype(np.float32)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """Features of ``texts`` (in order), from the cache where present; new rows are computed and cached."""
+        from tqdm.auto import tqdm
+
+        texts = list(texts)
+        digests = _digests(texts)
+        unique, inverse = np.unique(digests, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        first = np.zeros(len(unique), dtype=np.int64)
+        first[inverse] = np.arange(len(texts))  # one occurrence of each distinct text (all are equal)
+        out = np.zeros((len(unique), len(self.feature_names)), dtype=np.float32)
+        found = np.zeros(len(unique), dtype=bool)
+        if self.cache_path is not None:
+            found = self._read_cache(unique, out)
+        todo = np.flatnonzero(~found)
+        self.stats = {"texts": len(texts), "unique": len(unique), "cached": int(found.sum()), "computed": len(todo)}
+        if len(todo):
+            bar = tqdm(total=len(todo), desc="encoding texts", unit="text",
+                       disable=(not self.progress) if self.progress is not None else None)
+            try:
+                for start in range(0, len(todo), self.chunk_size):
+                    rows = todo[start:start + self.chunk_size]
+                    out[rows] = self.encode([texts[i] for i in first[rows]])
+                    if self.cache_path is not None:
+                        self._write_shard(unique[rows], out[rows])
+                    bar.update(len(rows))
+            finally:
+                bar.close()
+        return out[inverse]
+
+    # ------------------------------------------------------------------------------------------ cache files
+    def _read_cache(self, digests: np.ndarray, out: np.ndarray) -> np.ndarray:
+        from safetensors.numpy import load_file
+
+        found = np.zeros(len(digests), dtype=bool)
+        if not self.cache_path.is_dir():
+            return found
+        wanted = {d.tobytes(): i for i, d in enumerate(digests)}
+        for shard in sorted(self.cache_path.glob("shard-*.safetensors")):
+            try:
+                data = load_file(shard)
+                keys, rows = data["sha256"], data["features"]
+                if rows.shape != (len(keys), out.shape[1]):
+                    raise ValueError(f"features shape {rows.shape} does not fit {len(keys)} keys x {out.shape[1]}")
+            except Exception as exc:  # a torn or foreign file costs a recompute, never a wrong feature
+                warnings.warn(f"ignoring unreadable embedding cache shard {shard}: {exc}", stacklevel=3)
+                continue
+            for j, key in enumerate(keys):
+                i = wanted.get(key.tobytes())
+                if i is not None:
+                    out[i], found[i] = rows[j], True
+        return found
+
+    def _write_shard(self, digests: np.ndarray, rows: np.ndarray) -> None:
+        from safetensors.numpy import save
+
+        meta = self.cache_path / "meta.json"
+        if not meta.is_file():
+            atomic_write_json(meta, {"model_key": self.model_key, "base_model": self.model.config.base_model,
+                                     "feature_version": FEATURE_VERSION, "feature_names": self.feature_names})
+        blob = save({"sha256": np.ascontiguousarray(digests), "features": np.ascontiguousarray(rows)})
+        atomic_write_bytes(self.cache_path / f"shard-{uuid.uuid4().hex[:16]}.safetensors", blob)
+
+
+def validate_texts(texts: Any) -> pd.DataFrame:
+    """Check text rows and return a frame with ``ticker`` (str), ``timestamp`` (UTC) and ``text`` (str).
+
+    ``texts`` is a DataFrame with those columns or an iterable of ``(ticker, timestamp, text)`` rows.
+    Timestamps may be strings with an offset, datetimes or pandas Timestamps, in any zone.
+
+    Raises:
+        DataError: a missing column, a timestamp without time zone or unparseable, an empty or non-string
+            text -- naming the row.
+    """
+    if isinstance(texts, pd.DataFrame):
+        missing = [c for c in ("ticker", "timestamp", "text") if c not in texts.columns]
+        if missing:
+            raise DataError(f"texts lack column(s) {missing}; found {list(texts.columns)}")
+        frame = texts[["ticker", "timestamp", "text"]].reset_index(drop=True)
+    else:
+        rows = list(texts)
+        for i, row in enumerate(rows):
+            if not isinstance(row, (tuple, list)) or len(row) != 3:
+                raise DataError(f"texts row {i}: expected (ticker, timestamp, text), got {row!r:.80}")
+        frame = pd.DataFrame(rows, columns=["ticker", "timestamp", "text"])
+    stamps = frame["timestamp"]
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        utc = stamps.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(stamps.dtype):
+        raise DataError("texts row 0: timestamp has no time zone; localize it (e.g. .dt.tz_localize('UTC'))")
+    else:
+        parsed = []
+        for i, value in enumerate(stamps):
+            try:
+                stamp = pd.Timestamp(value)
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"texts row {i}: cannot parse timestamp {value!r}: {exc}") from exc
+            if stamp is pd.NaT or stamp.tzinfo is None:
+                raise DataError(f"texts row {i}: timestamp {value!r} has no time zone; give an offset "
+                                "(e.g. '2015-03-02T15:04:00+00:00') or a tz-aware datetime")
+            parsed.append(stamp.tz_convert("UTC"))
+        utc = pd.Series(pd.DatetimeIndex(parsed, tz="UTC") if parsed else pd.DatetimeIndex([], tz="UTC"))
+    if utc.isna().any():
+        raise DataError(f"texts row {int(np.flatnonzero(utc.isna())[0])}: timestamp is missing")
+    bad = [i for i, t in enumerate(frame["text"]) if not isinstance(t, str) or not t.strip()]
+    if bad:
+        raise DataError(f"texts row {bad[0]}: text is empty or not a string ({len(bad)} such row(s))")
+    bad = [i for i, t in enumerate(frame["ticker"]) if not isinstance(t, str) or not t.strip()]
+    if bad:
+        raise DataError(f"texts row {bad[0]}: ticker is empty or not a string")
+    return pd.DataFrame({"ticker": frame["ticker"].astype(str).str.strip().to_numpy(),
+                         "timestamp": pd.DatetimeIndex(utc),
+                         "text": frame["text"].to_numpy()})
