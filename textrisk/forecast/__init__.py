@@ -18,11 +18,11 @@ from .stocknet import load_stocknet
 from .text import TextFeaturizer
 
 __all__ = [
-    "VARIANTS",
     "ForecastConfig",
     "ForecastDataset",
     "Forecaster",
     "TextFeaturizer",
+    "VARIANTS",
     "build_dataset",
     "load_stocknet",
 ]
