@@ -60,25 +60,59 @@ def other_tiny_bert(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def tiny_gpt2(tmp_path_factory) -> Path:
-    """A 2-layer GPT-2 with a small byte-level BPE tokenizer that, like GPT-2's, has no pad token."""
+def _save_tiny_gpt2(folder: Path, model_class: str, n_positions: int) -> Path:
+    """A 2-layer, 32-wide GPT-2 (random init) with a small byte-level BPE tokenizer that, like GPT-2's, has no
+    pad token; ``model_class`` is ``"GPT2Model"`` (head mode) or ``"GPT2LMHeadModel"`` (prompt mode)."""
     import torch
+    import transformers
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import GPT2Config, GPT2Model, GPT2TokenizerFast
 
     torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny_gpt2")
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(SENTENCES * 20, vocab_size=400, special_tokens=["<|endoftext|>"])
-    tokenizer = GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>",
-                                  eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    tokenizer = transformers.GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>",
+                                               eos_token="<|endoftext|>", unk_token="<|endoftext|>")
     assert tokenizer.pad_token is None
-    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=256,
-                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
-    GPT2Model(config).save_pretrained(folder)
+    config = transformers.GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2,
+                                     n_positions=n_positions, bos_token_id=tokenizer.eos_token_id,
+                                     eos_token_id=tokenizer.eos_token_id)
+    getattr(transformers, model_class)(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    """A tiny GPT-2 body for head mode (see :func:`_save_tiny_gpt2`)."""
+    return _save_tiny_gpt2(tmp_path_factory.mktemp("tiny_gpt2"), "GPT2Model", 256)
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory) -> Path:
+    """A tiny GPT-2 with its LM head for prompt mode (see :func:`_save_tiny_gpt2`)."""
+    return _save_tiny_gpt2(tmp_path_factory.mktemp("tiny_lm"), "GPT2LMHeadModel", 512)
+
+
+@pytest.fixture
+def crash_at_step(monkeypatch):
+    """``crash_at_step(n)`` makes training raise KeyboardInterrupt right after it checkpoints step n.
+
+    Returns a function that undoes the patch, so the test can resume the interrupted run.
+    """
+    from textrisk import training
+
+    real_save = training._save_checkpoint
+
+    def install(crash_step: int):
+        def save_then_crash(folder, model, optimizer, scheduler, step, losses, keep):
+            real_save(folder, model, optimizer, scheduler, step, losses, keep)
+            if step == crash_step:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(training, "_save_checkpoint", save_then_crash)
+        return lambda: monkeypatch.setattr(training, "_save_checkpoint", real_save)
+
+    return install
 
 
 @pytest.fixture(params=["tiny_bert", "tiny_gpt2"])

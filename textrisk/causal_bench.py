@@ -3,6 +3,8 @@
 Modes, each evaluated on FPB (test part of the standard split) and TFNS (valid.csv):
 
 - ``zero_shot``: prompt mode, the base model as is (no weight updates, temperature 1);
+- ``zero_shot_calibrated``: the same scores after contextual calibration (:meth:`PromptModel.fit_label_bias`:
+  the label prior on content-free inputs is divided out);
 - ``lora_prompt``: prompt mode after LoRA fine-tuning on the answer tokens (:func:`train_prompt_model`);
 - ``head``: head mode (:class:`TextRiskModel`: last-token pooling + classification head, LoRA);
 - ``generate_and_parse``: the FinGPT-style baseline on the same prompts and models -- greedy generation of a
@@ -83,37 +85,53 @@ def _score_predictions(logits: np.ndarray) -> list[int | None]:
     return [int(row.argmax()) if np.all(np.isfinite(row)) else None for row in logits]
 
 
-def _evaluate_scoring(model: Any, data: dict[str, Any], batch_size: int, progress: bool | None, name: str
-                      ) -> dict[str, dict[str, float]]:
-    results = {}
+def _evaluate_scoring(model: Any, data: dict[str, Any], batch_size: int, progress: bool | None, name: str,
+                      logits_out: dict[str, np.ndarray] | None = None
+                      ) -> tuple[dict[str, dict[str, float]], dict[str, list[int | None]]]:
+    """Metrics and predicted labels per dataset; ``logits_out`` (if given) receives the raw scores."""
+    results, predictions = {}, {}
     for dataset, rows in data.items():
         started = time.perf_counter()
         logits, _ = model.predict(rows["text"], batch_size=batch_size, progress=progress, desc=f"{name} {dataset}")
         seconds = time.perf_counter() - started
-        results[dataset] = _metrics(rows["label"], _score_predictions(logits), seconds, len(model.config.labels))
-        print(f"{name} {dataset}: {json.dumps({k: round(v, 4) for k, v in results[dataset].items()})}",
-              file=sys.stderr, flush=True)
-    return results
+        if logits_out is not None:
+            logits_out[dataset] = logits
+        predictions[dataset] = _score_predictions(logits)
+        results[dataset] = _metrics(rows["label"], predictions[dataset], seconds, len(model.config.labels))
+        _report(name, dataset, results[dataset])
+    return results, predictions
 
 
-def _evaluate_generation(model: Any, data: dict[str, Any], limit: int | None, batch_size: int,
-                         max_new_tokens: int, name: str) -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:
+def _training_summary(trained: Any, started: float) -> dict[str, Any]:
+    return {"steps": trained.steps, "seconds": round(time.time() - started, 1), "temperature": trained.temperature,
+            "first_losses": trained.losses[:5], "last_losses": trained.losses[-5:]}
+
+
+def _report(name: str, dataset: str, metrics: dict[str, Any]) -> None:
+    print(f"{name} {dataset}: {json.dumps(metrics)}", file=sys.stderr, flush=True)
+
+
+def _evaluate_generation(model: Any, data: dict[str, Any], subsets: dict[str, list[int]], batch_size: int,
+                         max_new_tokens: int, name: str, scored: dict[str, list[int | None]]
+                         ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Generate-and-parse on ``subsets`` of the eval rows, next to prompt scoring on exactly those rows."""
     from .causal import parse_generated
 
     template = model.templates["sentiment"]
+    n_labels = len(model.config.labels)
     results, samples = {}, {}
     for dataset, rows in data.items():
-        texts, labels = rows["text"], rows["label"]
-        if limit is not None:
-            texts, labels = texts[:limit], labels[:limit]
+        index = subsets[dataset]
+        texts, labels = [rows["text"][i] for i in index], [rows["label"][i] for i in index]
         started = time.perf_counter()
         outputs = model.generate(texts, max_new_tokens=max_new_tokens, batch_size=batch_size)
         seconds = time.perf_counter() - started
-        results[dataset] = _metrics(labels, [parse_generated(o, template) for o in outputs], seconds,
-                                    len(model.config.labels))
+        results[dataset] = _metrics(labels, [parse_generated(o, template) for o in outputs], seconds, n_labels)
+        same_rows = _metrics(labels, [scored[dataset][i] for i in index], 0.0, n_labels)
+        results[dataset]["prompt_scoring_same_rows"] = {k: same_rows[k] for k in ("weighted_f1", "accuracy",
+                                                                                   "valid_rate")}
         samples[dataset] = outputs[:5]
-        print(f"generate {name} {dataset}: {json.dumps({k: round(v, 4) for k, v in results[dataset].items()})}",
-              file=sys.stderr, flush=True)
+        _report(f"generate {name}", dataset, results[dataset])
     return results, samples
 
 
@@ -153,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         "platform": platform.platform(), "processor": platform.processor(), "stages_seconds": {},
     }
     data_views = {k: {"text": v["text"], "label": v["label"]} for k, v in data.items()}
+    rng = np.random.default_rng(args.seed)  # the generation baseline's rows: a seeded sample of the eval rows
+    gen_subsets = {k: sorted(rng.permutation(len(v["text"]))[:meta["gen_rows"][k]].tolist()) for k, v in data.items()}
 
     def save() -> None:
         meta["seconds"] = round(time.time() - started, 1)
@@ -164,15 +184,31 @@ def run(args: argparse.Namespace) -> int:
         meta.setdefault("load_average_1_5_15_after_stage", {})[name] = [round(x, 2) for x in os.getloadavg()]
         save()
 
+    def prompt_mode(name: str, model: Any, logits_out: dict[str, np.ndarray] | None = None) -> None:
+        """Prompt scoring on all eval rows, then generate-and-parse with the same model on the gen subsets."""
+        results[name], scored = _evaluate_scoring(model, data_views, args.batch_size, progress, name, logits_out)
+        generated, samples = _evaluate_generation(model, data_views, gen_subsets, args.batch_size,
+                                                  args.max_new_tokens, name, scored)
+        results.setdefault("generate_and_parse", {})[name] = generated
+        meta.setdefault("generation_samples", {})[name] = samples
+
     templates = {"sentiment": args.template} if args.template else None
     if "zero_shot" in args.modes:
         t0 = time.time()
         model = PromptModel.from_base(base, templates, window=args.window, lora_r=0)
-        results["zero_shot"] = _evaluate_scoring(model, data_views, args.batch_size, progress, "zero_shot")
-        generated, samples = _evaluate_generation(model, data_views, args.gen_samples, args.batch_size,
-                                                  args.max_new_tokens, "zero_shot")
-        results.setdefault("generate_and_parse", {})["zero_shot"] = generated
-        meta.setdefault("generation_samples", {})["zero_shot"] = samples
+        raw_logits: dict[str, np.ndarray] = {}
+        prompt_mode("zero_shot", model, raw_logits)
+        # contextual calibration divides out the label prior the model shows on content-free inputs; it only
+        # shifts the scores, so it is measured on the same forward passes (same sentences/s)
+        bias = np.asarray(model.fit_label_bias())
+        meta["zero_shot_label_bias"] = dict(zip(model.config.labels, bias.round(4).tolist()))
+        results["zero_shot_calibrated"] = {}
+        for dataset, rows in data_views.items():
+            metrics = _metrics(rows["label"], _score_predictions(raw_logits[dataset] - bias), 1.0,
+                               len(model.config.labels))
+            metrics["sentences_per_s"] = results["zero_shot"][dataset]["sentences_per_s"]
+            results["zero_shot_calibrated"][dataset] = metrics
+            _report("zero_shot_calibrated", dataset, metrics)
         del model
         stage("zero_shot", t0)
 
@@ -184,15 +220,9 @@ def run(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate, seed=args.seed, window=args.window, save_every_steps=10,
         )
         trained = train_prompt_model(config, progress=progress)
-        meta["lora_prompt_training"] = {"steps": trained.steps, "seconds": round(time.time() - t0, 1),
-                                        "temperature": trained.temperature,
-                                        "first_losses": trained.losses[:5], "last_losses": trained.losses[-5:]}
+        meta["lora_prompt_training"] = _training_summary(trained, t0)
         model = PromptModel.from_pretrained(trained.output_dir)
-        results["lora_prompt"] = _evaluate_scoring(model, data_views, args.batch_size, progress, "lora_prompt")
-        generated, samples = _evaluate_generation(model, data_views, args.gen_samples, args.batch_size,
-                                                  args.max_new_tokens, "lora_prompt")
-        results.setdefault("generate_and_parse", {})["lora_prompt"] = generated
-        meta.setdefault("generation_samples", {})["lora_prompt"] = samples
+        prompt_mode("lora_prompt", model)
         del model
         stage("lora_prompt", t0)
 
@@ -209,11 +239,9 @@ def run(args: argparse.Namespace) -> int:
             save_every_steps=10,
         )
         trained = train(config, progress=progress)
-        meta["head_training"] = {"steps": trained.steps, "seconds": round(time.time() - t0, 1),
-                                 "temperature": trained.temperature,
-                                 "first_losses": trained.losses[:5], "last_losses": trained.losses[-5:]}
+        meta["head_training"] = _training_summary(trained, t0)
         model = TextRiskModel.from_pretrained(trained.output_dir)
-        results["head"] = _evaluate_scoring(model, data_views, args.batch_size, progress, "head")
+        results["head"], _ = _evaluate_scoring(model, data_views, args.batch_size, progress, "head")
         del model
         stage("head", t0)
     save()

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from .backbone import DEFAULT_BASE_MODEL
 from .errors import ConfigError
 from .taxonomy import SENTIMENT_LABELS
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "check_run_fields"]
 
 
 @dataclass
@@ -79,26 +80,8 @@ class TrainConfig:
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (default: torch's)."})
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        positive = ["max_length", "batch_size", "save_every_steps", "keep_checkpoints", "epochs", "learning_rate"]
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("lora_r", "lora_alpha"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("lora_dropout", "warmup_ratio"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not 0 < self.calibration_fraction < 0.5:
-            raise ConfigError(f"calibration_fraction must be in (0, 0.5), got {self.calibration_fraction!r}")
-        if not self.train_data:
-            raise ConfigError("train_data must name at least one source")
-        if self.max_train_samples is not None and self.max_train_samples < 10:
-            raise ConfigError(f"max_train_samples must be >= 10, got {self.max_train_samples!r}")
-        for name in self.eval_data:
-            if name not in ("fpb", "tfns"):
-                raise ConfigError(f"eval_data entries must be 'fpb' or 'tfns', got {name!r}")
+        check_run_fields(self, positive=("max_length", "batch_size", "save_every_steps", "keep_checkpoints", "epochs",
+                                         "learning_rate"), non_negative=("lora_r", "lora_alpha"))
         if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
             raise ConfigError(f"labels must be >= 2 distinct names, got {self.labels!r}")
         if len(set(self.risk_labels)) != len(self.risk_labels):
@@ -148,6 +131,30 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields (JSON/YAML ready)."""
         return dataclasses.asdict(self)
+
+
+def check_run_fields(config: Any, positive: Sequence[str], non_negative: Sequence[str] = (),
+                     fractions: Sequence[str] = ("lora_dropout", "warmup_ratio")) -> None:
+    """Checks every training config shares: field types, signs and ranges, data sources; errors name the field."""
+    _check_types(config)
+    for name in positive:
+        if getattr(config, name) <= 0:
+            raise ConfigError(f"{name} must be > 0, got {getattr(config, name)!r}")
+    for name in non_negative:
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} must be >= 0, got {getattr(config, name)!r}")
+    for name in fractions:
+        if not 0 <= getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be in [0, 1), got {getattr(config, name)!r}")
+    if not 0 < config.calibration_fraction < 0.5:
+        raise ConfigError(f"calibration_fraction must be in (0, 0.5), got {config.calibration_fraction!r}")
+    if not config.train_data:
+        raise ConfigError("train_data must name at least one source")
+    if config.max_train_samples is not None and config.max_train_samples < 10:
+        raise ConfigError(f"max_train_samples must be >= 10, got {config.max_train_samples!r}")
+    for name in config.eval_data:
+        if name not in ("fpb", "tfns"):
+            raise ConfigError(f"eval_data entries must be 'fpb' or 'tfns', got {name!r}")
 
 
 def _matches(value: Any, annotation: Any) -> bool:

@@ -20,7 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -28,18 +28,24 @@ from torch import nn
 
 from . import __version__
 from ._io import atomic_write_json, replace_file
-from .backbone import DEFAULT_BASE_MODEL, default_lora_targets, load_backbone, resolve_model_path
+from .backbone import (
+    DEFAULT_BASE_MODEL,
+    config_fingerprint,
+    default_lora_targets,
+    load_backbone,
+    resolve_model_path,
+)
 from .errors import ModelLoadError
 from .taxonomy import SENTIMENT_LABELS, validate_label_set
 
-__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel"]
+__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "read_config_json"]
 
 CONFIG_NAME = "textrisk_config.json"
 HEADS_NAME = "heads.safetensors"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
 FULL_WEIGHTS_NAME = "model.safetensors"
-_FINGERPRINT_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
+_Config = TypeVar("_Config")
 
 
 @dataclass
@@ -83,24 +89,25 @@ class ModelConfig:
     @classmethod
     def from_json(cls, path: Path) -> ModelConfig:
         """Read and validate ``textrisk_config.json``."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"corrupt model config {str(path)!r}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ModelLoadError(f"corrupt model config {str(path)!r}: expected a JSON object")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ModelLoadError(f"{str(path)!r} has unknown keys {unknown}; was it written by a newer textrisk?")
-        try:
-            return cls(**data)
-        except (TypeError, ValueError) as exc:
-            raise ModelLoadError(f"invalid model config {str(path)!r}: {exc}") from exc
+        return read_config_json(cls, path, "model config")
 
 
-def _fingerprint(hf_config: Any) -> dict[str, Any]:
-    return {key: getattr(hf_config, key, None) for key in _FINGERPRINT_KEYS}
+def read_config_json(cls: type[_Config], path: Path, what: str) -> _Config:
+    """Build the dataclass ``cls`` from a JSON file; a corrupt file, unknown keys or a bad value raise
+    :class:`ModelLoadError` naming the file (unknown keys by name)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"corrupt {what} {str(path)!r}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"corrupt {what} {str(path)!r}: expected a JSON object")
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ModelLoadError(f"{str(path)!r} has unknown keys {unknown}; was it written by a newer textrisk?")
+    try:
+        return cls(**data)
+    except (TypeError, ValueError, ModelLoadError) as exc:
+        raise ModelLoadError(f"invalid {what} {str(path)!r}: {exc}") from exc
 
 
 def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
@@ -156,7 +163,7 @@ class TextRiskModel(nn.Module):
         loaded = load_backbone(base_model, trust_remote_code=trust_remote_code)
         config = ModelConfig(
             base_model=str(base_model), labels=list(labels), pooling=loaded.pooling, max_length=max_length,
-            adapter=lora_r > 0, base_fingerprint=_fingerprint(loaded.model.config), risk_labels=list(risk_labels),
+            adapter=lora_r > 0, base_fingerprint=config_fingerprint(loaded.model.config), risk_labels=list(risk_labels),
         )
         body = loaded.model
         if lora_r > 0:
@@ -342,7 +349,7 @@ class TextRiskModel(nn.Module):
             _load_safetensors(folder / FULL_WEIGHTS_NAME)
             base = str(folder)
         loaded = load_backbone(base, trust_remote_code=trust_remote_code)
-        found = _fingerprint(loaded.model.config)
+        found = config_fingerprint(loaded.model.config)
         expected = {k: v for k, v in config.base_fingerprint.items() if v is not None}
         mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
         if mismatched:

@@ -28,7 +28,10 @@ model window (answers that tokenise to nothing, colliding answers, a prompt that
 
 **Tokenisation.** The prompt is tokenised in pieces -- the part before ``{text}``, the text, the part after it,
 and each answer -- and the pieces are concatenated. Training and scoring use exactly these ids, so they agree
-by construction; templates put ``{text}`` on its own line so the pieces also equal a joint tokenisation.
+by construction; templates put ``{text}`` on its own line so the pieces also equal a joint tokenisation. A plain
+prompt starts with the special tokens the tokenizer puts before any text (a Llama-style BOS; none for GPT-2 or
+SmolLM2); a chat prompt with whatever the chat template writes. User text is tokenised with special-token
+strings split, so a text containing ``<|endoftext|>`` cannot inject an end marker.
 
 **Truncation.** A text longer than the budget (window minus prompt and longest answer) keeps its first
 ``text_budget`` tokens; :class:`textrisk.RiskAnalyzer` chunks long documents to that budget, so it never
@@ -302,6 +305,19 @@ def _tokens(tokenizer: Any, text: str) -> tuple[int, ...]:
     return tuple(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]) if text else ()
 
 
+def _leading_special_ids(tokenizer: Any) -> tuple[int, ...]:
+    """Special tokens the tokenizer puts before a text (a Llama-style BOS; nothing for GPT-2 or SmolLM2)."""
+    plain = _tokens(tokenizer, "a")
+    try:
+        full = tuple(tokenizer("a", verbose=False)["input_ids"])
+    except TypeError:  # a minimal tokenizer without the keyword
+        return ()
+    for start in range(len(full) - len(plain) + 1):
+        if full[start:start + len(plain)] == plain:
+            return full[:start]
+    return ()
+
+
 def _end_ids(template: PromptTemplate, tokenizer: Any) -> tuple[int, ...]:
     if template.answer_end == _EOS:
         if tokenizer.eos_token_id is None:
@@ -351,13 +367,15 @@ def compile_template(template: PromptTemplate, tokenizer: Any, window: int,
     shots = "".join(render(template.few_shot_format, {"text": text, "answer": template.answer_text(label)})
                     for text, label in template.few_shot)
     before, after = [], []
+    lead = () if template.chat else _leading_special_ids(tokenizer)
     for values in variants:
         filled = render(template.body, {**values, "few_shot": shots, "text": _TEXT_SLOT})
         if template.chat:
             filled = tokenizer.apply_chat_template([{"role": "user", "content": filled}], tokenize=False,
                                                    add_generation_prompt=True)
         head, _, tail = filled.partition(_TEXT_SLOT)
-        before.append(_tokens(tokenizer, head))
+        # a chat template writes its own BOS text; a plain prompt starts like any tokenised text
+        before.append(_tokens(tokenizer, head) if template.chat else lead + _tokens(tokenizer, head))
         after.append(_tokens(tokenizer, tail))
     overhead = max(len(b) + len(a) for b, a in zip(before, after))
     budget = window - overhead - max(len(a) for a in answers)

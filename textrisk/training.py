@@ -11,6 +11,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,19 +207,8 @@ def _load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[int, list
     return meta["step"], meta["losses"]
 
 
-def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
-    """Fine-tune ``config.base_model`` with LoRA and a sentiment head; save the model to ``config.output_dir``.
-
-    Re-running with the same ``output_dir`` resumes from its latest checkpoint.
-    """
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-    from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
-
-    started = time.time()
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
+def _prepare_output(config: Any) -> Path:
+    """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config."""
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     saved_config = output / "train_config.json"
@@ -230,6 +220,84 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
             raise ConfigError(f"{output} holds checkpoints of a run with different {changed}; "
                               f"use another output_dir or delete {output / _CHECKPOINTS}")
     atomic_write_json(saved_config, config.to_dict())
+    return output
+
+
+def _optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
+              loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
+              desc: str, backward: Callable[[torch.Tensor], None] | None = None) -> tuple[int, list[float], int | None]:
+    """The loop both trainers share: AdamW + linear warm-up/decay over ``config.epochs`` passes of ``rows`` rows.
+
+    ``loss_of(index)`` returns the loss of the rows ``index``. Epoch ``e`` visits rows in
+    ``default_rng(seed + e).permutation(rows)``; resumes from the latest checkpoint in ``output``.
+    Returns ``(steps, losses, step resumed from or None)``.
+    """
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(rows / config.batch_size)
+    total_steps = math.ceil(config.epochs * steps_per_epoch)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    step, losses, resumed = 0, [], None
+    checkpoint = _latest_checkpoint(output)
+    if checkpoint is not None:
+        step, losses = _load_checkpoint(checkpoint, model, optimizer, scheduler)
+        resumed = step
+
+    params = [p for group in groups for p in group["params"]]
+    model.train()
+    bar = tqdm(total=total_steps, initial=step, desc=desc, unit="step",
+               disable=(not progress) if progress is not None else None)
+    order: np.ndarray | None = None
+    while step < total_steps:
+        epoch, position = divmod(step, steps_per_epoch)
+        if position == 0 or order is None:
+            order = np.random.default_rng(config.seed + epoch).permutation(rows)
+        loss = loss_of(order[position * config.batch_size:(position + 1) * config.batch_size])
+        (backward or torch.Tensor.backward)(loss)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        losses.append(round(loss.item(), 5))
+        bar.update(1)
+        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
+        if step % config.save_every_steps == 0 or step == total_steps:
+            _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
+    bar.close()
+    return step, losses, resumed
+
+
+def _calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
+                            eval_data: list[str], data_dir: str | None, progress: bool | None
+                            ) -> tuple[float, dict[str, Any], dict[str, dict[str, Any]]]:
+    """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``."""
+    dev_logits, _ = model.predict(dev_texts, progress=progress, desc="dev")
+    temperature = fit_temperature(dev_logits, np.asarray(dev_labels))
+    model.config.temperature = temperature
+    dev_metrics = evaluate_logits(dev_logits, dev_labels, labels, temperature)
+    eval_metrics = {}
+    for name in eval_data:
+        test = load_benchmark(name, "test", data_dir, labels)
+        logits, _ = model.predict(test["text"], progress=progress, desc=f"eval {name}")
+        eval_metrics[name] = evaluate_logits(logits, test["label"], labels, temperature)
+    return temperature, dev_metrics, eval_metrics
+
+
+def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
+    """Fine-tune ``config.base_model`` with LoRA and a sentiment head; save the model to ``config.output_dir``.
+
+    Re-running with the same ``output_dir`` resumes from its latest checkpoint.
+    """
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    started = time.time()
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    output = _prepare_output(config)
 
     if config.init_from:
         _check_init_from(config)
@@ -264,26 +332,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     groups = [{"params": head_params, "lr": config.head_learning_rate or config.learning_rate}]
     if body_params:
         groups.append({"params": body_params, "lr": config.learning_rate})
-    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(input_ids) / config.batch_size)
-    total_steps = math.ceil(config.epochs * steps_per_epoch)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
 
-    step, losses, resumed = 0, [], None
-    checkpoint = _latest_checkpoint(output)
-    if checkpoint is not None:
-        step, losses = _load_checkpoint(checkpoint, model, optimizer, scheduler)
-        resumed = step
-
-    model.train()
-    bar = tqdm(total=total_steps, initial=step, desc="fine-tuning", unit="step",
-               disable=(not progress) if progress is not None else None)
-    order: np.ndarray | None = None
-    while step < total_steps:
-        epoch, position = divmod(step, steps_per_epoch)
-        if position == 0 or order is None:
-            order = np.random.default_rng(config.seed + epoch).permutation(len(input_ids))
-        index = order[position * config.batch_size:(position + 1) * config.batch_size]
+    def loss_of(index: np.ndarray) -> torch.Tensor:
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
@@ -291,29 +341,14 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                     labels=labels.to(accelerator.device) if "sentiment" in heads else None,
                     risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
-        accelerator.backward(out["loss"])
-        torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        losses.append(round(out["loss"].item(), 5))
-        bar.update(1)
-        bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
-        if step % config.save_every_steps == 0 or step == total_steps:
-            _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
-    bar.close()
+        return out["loss"]
+
+    step, losses, resumed = _optimise(model, groups, len(input_ids), loss_of, config, output, progress,
+                                      "fine-tuning", backward=accelerator.backward)
 
     dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
-    dev_logits, _ = model.predict(dev_rows["text"], progress=progress, desc="dev")
-    temperature = fit_temperature(dev_logits, np.asarray(dev_rows["label"]))
-    model.config.temperature = temperature
-    dev_metrics = evaluate_logits(dev_logits, dev_rows["label"], config.labels, temperature)
-    eval_metrics = {}
-    for name in config.eval_data:
-        test = load_benchmark(name, "test", config.data_dir, config.labels)
-        logits, _ = model.predict(test["text"], progress=progress, desc=f"eval {name}")
-        eval_metrics[name] = evaluate_logits(logits, test["label"], config.labels, temperature)
+    temperature, dev_metrics, eval_metrics = _calibrate_and_evaluate(
+        model, dev_rows["text"], dev_rows["label"], config.labels, config.eval_data, config.data_dir, progress)
     risk_metrics = _tune_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
 
     card = ModelCardData(
