@@ -127,6 +127,27 @@ def test_finetune_command(tiny_bert, tmp_path, capsys):
     assert summary["steps"] == 5 and (tmp_path / "run" / "textrisk_config.json").is_file()
 
 
+@needs_data
+def test_finetune_command_in_prompt_mode(tiny_lm, tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(f"mode: prompt\noutput_dir: {tmp_path / 'run'}\nbase_model: {tiny_lm}\ntrain_data: [tfns]\n"
+                      f"data_dir: {DATA_DIR}\nmax_train_samples: 40\nepochs: 1\nbatch_size: 8\nwindow: 128\n")
+    code, out, _ = _run(["finetune", "--config", str(config), "--no-progress"], capsys)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["steps"] == 5 and (tmp_path / "run" / "prompt_config.json").is_file()
+    code, out, _ = _run(["score", "--model", str(tmp_path / "run"), "Shares plunged after the profit warning."],
+                        capsys)
+    assert code == 0 and any(label in out for label in ("negative", "neutral", "positive"))
+
+
+def test_finetune_unknown_mode_exit_2(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("mode: generate\noutput_dir: x\n")
+    code, _, err = _run(["finetune", "--config", str(config)], capsys)
+    assert code == 2 and "mode must be 'head' (classification heads) or 'prompt'" in err
+
+
 def test_finetune_config_error_exit_2(tmp_path, capsys):
     config = tmp_path / "c.yaml"
     config.write_text("output_dir: x\nbatch_size: many\n")

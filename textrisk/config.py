@@ -9,13 +9,15 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .backbone import DEFAULT_BASE_MODEL
 from .errors import ConfigError
 from .taxonomy import SENTIMENT_LABELS
 
-__all__ = ["TrainConfig", "check_run_fields"]
+__all__ = ["TrainConfig", "check_run_fields", "config_from_dict", "read_yaml"]
+
+_Config = TypeVar("_Config")
 
 
 @dataclass
@@ -102,35 +104,47 @@ class TrainConfig:
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> TrainConfig:
-        """Read a YAML file (keys = field names); ``overrides`` win over the file."""
-        import yaml
-
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {str(path)!r}: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config {str(path)!r} is not valid YAML: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"config {str(path)!r} must be a mapping of field names to values")
-        data.update(overrides)
-        return cls.from_dict(data, source=str(path))
+        """Read a YAML file (keys = field names; a ``mode: head`` line is allowed); ``overrides`` win."""
+        data = {**read_yaml(path), **overrides}
+        if data.pop("mode", "head") != "head":
+            raise ConfigError(f"{path}: mode must be 'head' for a TrainConfig (prompt mode: textrisk.causal)")
+        return config_from_dict(cls, data, source=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> TrainConfig:
         """Build from a mapping, rejecting unknown keys by name."""
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"{source}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
-        if "output_dir" not in data:
-            raise ConfigError(f"{source}: output_dir is required")
-        return cls(**data)
+        return config_from_dict(cls, data, source)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields (JSON/YAML ready)."""
         return dataclasses.asdict(self)
+
+
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """The mapping in a YAML config file; unreadable files, bad YAML and non-mappings raise ConfigError."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {str(path)!r}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {str(path)!r} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {str(path)!r} must be a mapping of field names to values")
+    return data
+
+
+def config_from_dict(cls: type[_Config], data: dict[str, Any], source: str = "config") -> _Config:
+    """Build the training-config dataclass ``cls`` from a mapping; unknown keys and a missing output_dir are named."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {unknown}; valid keys: {sorted(known)}")
+    if "output_dir" not in data:
+        raise ConfigError(f"{source}: output_dir is required")
+    return cls(**data)
 
 
 def check_run_fields(config: Any, positive: Sequence[str], non_negative: Sequence[str] = (),
