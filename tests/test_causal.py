@@ -298,8 +298,9 @@ def test_generation_baseline_runs(tiny_lm, tmp_path):
 
 
 def test_encoder_is_refused_in_prompt_mode(tiny_bert):
-    with pytest.raises(ModelLoadError, match="decoder-only causal LM"):
+    with pytest.raises(ModelLoadError, match="^prompt mode needs a decoder-only causal LM") as refused:
         PromptModel.from_base(str(tiny_bert))
+    assert "'bert' model (use head mode" in str(refused.value)
 
 
 def test_template_that_does_not_fit_the_window(tiny_lm, tmp_path):

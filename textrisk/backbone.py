@@ -165,6 +165,8 @@ def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoMode
         tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
         model = getattr(transformers, auto_model).from_pretrained(path, config=config,
                                                                   trust_remote_code=trust_remote_code, **extra)
+    except ModelLoadError:  # check_config's refusal, already clear (and an OSError, so caught below otherwise)
+        raise
     except (OSError, ValueError, ImportError) as exc:  # ImportError: a GGUF file without the gguf package
         hint = " (GGUF files need the gguf package: pip install 'gguf>=0.10')" if (
             gguf_file and isinstance(exc, ImportError)) else ""
