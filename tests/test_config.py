@@ -31,6 +31,17 @@ def test_train_config_refuses_other_modes(tmp_path, text, message):
     assert TrainConfig.from_yaml(path).output_dir == "x"
 
 
+def test_prompt_train_config_refuses_head_mode(tmp_path):
+    from textrisk.causal import PromptTrainConfig
+
+    path = tmp_path / "c.yaml"
+    path.write_text("mode: head\noutput_dir: x\n")
+    with pytest.raises(ConfigError, match="mode must be 'prompt' for a PromptTrainConfig"):
+        PromptTrainConfig.from_yaml(path)
+    path.write_text("mode: prompt\noutput_dir: x\nepochs: 2\n")
+    assert PromptTrainConfig.from_yaml(path, epochs=0.5).epochs == 0.5
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

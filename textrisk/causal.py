@@ -58,7 +58,7 @@ from .backbone import (
     resolve_model_path,
     split_gguf,
 )
-from .config import check_run_fields, config_from_dict, read_yaml
+from .config import check_run_fields, config_from_yaml
 from .errors import ConfigError, ModelLoadError
 from .modelcard import ModelCardData, render_model_card
 from .modeling import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, FULL_WEIGHTS_NAME, read_config_json
@@ -778,10 +778,7 @@ class PromptTrainConfig:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> PromptTrainConfig:
         """Read a YAML file (keys = field names; a ``mode: prompt`` line is allowed); ``overrides`` win."""
-        data = {**read_yaml(path), **overrides}
-        if data.pop("mode", "prompt") != "prompt":
-            raise ConfigError(f"{path}: mode must be 'prompt' for a prompt-mode config")
-        return config_from_dict(cls, data, source=str(path))
+        return config_from_yaml(cls, path, "prompt", overrides)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of all fields."""

@@ -15,7 +15,7 @@ from .backbone import DEFAULT_BASE_MODEL
 from .errors import ConfigError
 from .taxonomy import SENTIMENT_LABELS
 
-__all__ = ["TrainConfig", "check_run_fields", "config_from_dict", "read_yaml"]
+__all__ = ["TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml", "read_yaml"]
 
 _Config = TypeVar("_Config")
 
@@ -105,10 +105,7 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> TrainConfig:
         """Read a YAML file (keys = field names; a ``mode: head`` line is allowed); ``overrides`` win."""
-        data = {**read_yaml(path), **overrides}
-        if data.pop("mode", "head") != "head":
-            raise ConfigError(f"{path}: mode must be 'head' for a TrainConfig (prompt mode: textrisk.causal)")
-        return config_from_dict(cls, data, source=str(path))
+        return config_from_yaml(cls, path, "head", overrides)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> TrainConfig:
@@ -134,6 +131,15 @@ def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config {str(path)!r} must be a mapping of field names to values")
     return data
+
+
+def config_from_yaml(cls: type[_Config], path: str | os.PathLike, mode: str, overrides: dict[str, Any]) -> _Config:
+    """Build ``cls`` from a YAML file whose optional ``mode`` key must equal ``mode``; ``overrides`` win."""
+    data = {**read_yaml(path), **overrides}
+    if data.pop("mode", mode) != mode:
+        raise ConfigError(f"{path}: mode must be {mode!r} for a {cls.__name__} (head mode: TrainConfig, prompt mode: "
+                          "textrisk.causal.PromptTrainConfig)")
+    return config_from_dict(cls, data, source=str(path))
 
 
 def config_from_dict(cls: type[_Config], data: dict[str, Any], source: str = "config") -> _Config:
