@@ -421,23 +421,31 @@ class PromptModel(nn.Module):
         rows = [list(compiled.before[v]) + t + list(compiled.after[v]) for t in texts for v in range(k)]
         return self._forward(rows, None)[0]
 
+    def _continuation_log_probs(self, state: _State, answers: Sequence[Sequence[int]]
+                                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Summed log-probabilities of each answer's tokens after its first, one answer per row of ``state``,
+        and how many tokens that is per row (callers score the first token from ``state.last``)."""
+        device = self._device
+        longest = max(len(a) for a in answers)
+        if longest == 1:
+            return torch.zeros(len(answers), device=device), torch.zeros(len(answers), dtype=torch.long, device=device)
+        _, hidden = self._forward([list(a[:-1]) for a in answers], state)
+        targets = torch.zeros(len(answers), longest - 1, dtype=torch.long, device=device)
+        valid = torch.zeros_like(targets, dtype=torch.bool)
+        for r, answer in enumerate(answers):
+            targets[r, :len(answer) - 1] = torch.tensor(answer[1:], dtype=torch.long)
+            valid[r, :len(answer) - 1] = True
+        picked = self._log_probs(hidden).gather(-1, targets[..., None]).squeeze(-1)
+        return (picked * valid).sum(-1), valid.sum(-1)
+
     def _answer_log_likelihoods(self, state: _State, answers: Sequence[Sequence[int]]) -> torch.Tensor:
         """Total log-likelihood of every answer after every row of ``state``: ``(rows, answers)``."""
         rows, count = state.last.shape[0], len(answers)
-        device = self._device
         scores = self._log_probs(state.last)[:, [a[0] for a in answers]]
-        longest = max(len(a) for a in answers)
-        if longest > 1:
-            expanded = state.select(torch.arange(rows, device=device).repeat_interleave(count))
-            _, hidden = self._forward([list(answers[c][:-1]) for _ in range(rows) for c in range(count)], expanded)
-            targets = torch.zeros(count, longest - 1, dtype=torch.long, device=device)
-            valid = torch.zeros(count, longest - 1, dtype=torch.bool, device=device)
-            for c, answer in enumerate(answers):
-                targets[c, :len(answer) - 1] = torch.tensor(answer[1:], dtype=torch.long)
-                valid[c, :len(answer) - 1] = True
-            log_probs = self._log_probs(hidden).view(rows, count, longest - 1, -1)
-            picked = log_probs.gather(-1, targets[None, :, :, None].expand(rows, -1, -1, 1)).squeeze(-1)
-            scores = scores + (picked * valid[None]).sum(-1)
+        if max(len(a) for a in answers) > 1:  # one continuation row per (state row, answer)
+            expanded = state.select(torch.arange(rows, device=self._device).repeat_interleave(count))
+            rest, _ = self._continuation_log_probs(expanded, [answers[c] for _ in range(rows) for c in range(count)])
+            scores = scores + rest.view(rows, count)
         return scores
 
     def encode_texts(self, texts: Sequence[str]) -> list[list[int]]:
@@ -553,20 +561,9 @@ class PromptModel(nn.Module):
         answers = [compiled.answers[t] for t in targets]
         rows = torch.arange(len(answers), device=self._device)
         first = torch.tensor([a[0] for a in answers], device=self._device)
-        total = self._log_probs(state.last)[rows, first].sum()
-        count = len(answers)
-        longest = max(len(a) for a in answers)
-        if longest > 1:
-            _, hidden = self._forward([list(a[:-1]) for a in answers], state)
-            targets_t = torch.zeros(len(answers), longest - 1, dtype=torch.long, device=self._device)
-            valid = torch.zeros_like(targets_t, dtype=torch.bool)
-            for r, answer in enumerate(answers):
-                targets_t[r, :len(answer) - 1] = torch.tensor(answer[1:], dtype=torch.long)
-                valid[r, :len(answer) - 1] = True
-            picked = self._log_probs(hidden).gather(-1, targets_t[..., None]).squeeze(-1)
-            total = total + (picked * valid).sum()
-            count += int(valid.sum())
-        return -total / count
+        rest, rest_tokens = self._continuation_log_probs(state, answers)
+        total = self._log_probs(state.last)[rows, first].sum() + rest.sum()
+        return -total / (len(answers) + int(rest_tokens.sum()))
 
     @torch.inference_mode()
     def generate(self, texts: Sequence[str], max_new_tokens: int = 8, batch_size: int = 16,
