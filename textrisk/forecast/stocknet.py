@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..data import find_data_dir
+from ..data import _read_jsonl_rows, find_data_dir
 from ..errors import DataError
 
 __all__ = ["find_stocknet", "load_stocknet"]
@@ -69,15 +68,11 @@ def load_stocknet(path: str | os.PathLike | None = None, tickers: list[str] | No
         if not folder.is_dir():
             continue
         for day in sorted(folder.iterdir()):
-            with day.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        tweet = json.loads(line)
-                        rows.append((ticker, tweet["created_at"], " ".join(tweet["text"])))
-                    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                        raise DataError(f"{day} line {number}: not a StockNet tweet ({exc})") from exc
+            for number, tweet in _read_jsonl_rows(day):  # malformed JSON is named by file and line there
+                try:
+                    rows.append((ticker, tweet["created_at"], " ".join(tweet["text"])))
+                except (KeyError, TypeError) as exc:
+                    raise DataError(f"{day} line {number}: not a StockNet tweet ({exc!r})") from exc
     texts = pd.DataFrame(rows, columns=["ticker", "timestamp", "text"])
     texts["timestamp"] = pd.to_datetime(texts["timestamp"], format=_TWEET_TIME, utc=True)
     return prices, texts
