@@ -256,3 +256,23 @@ def test_label_model_refuses_a_different_rule_set():
     other = VoteMatrix(matrix.votes[:, :2], matrix.functions[:2])
     with pytest.raises(DataError, match="different labelling functions"):
         model.predict(other)
+
+
+def test_separate_adapter_experiment_runs_end_to_end(tmp_path):
+    from finetune.risk_data.separate_adapter import main
+
+    rows = [("Moody's downgraded the bank to junk after it missed a coupon.", ["credit"]),
+            ("The board approved a special dividend of 2 euros.", ["dividend"]),
+            ("The company will cut 300 jobs and close two plants.", ["restructuring"]),
+            ("Sales rose in line with the market.", [])] * 4
+    silver = tmp_path / "silver.jsonl"
+    silver.write_text("".join(json.dumps({"text": t, "labels": labels}) + "\n" for t, labels in rows), encoding="utf-8")
+    out = tmp_path / "result.json"
+    main(["--silver", str(silver), "--out", str(out), "--epochs", "1", "--batch-size", "8", "--max-length", "16",
+          "--rank", "2"])
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["silver_rows"] == 16 and len(result["epochs"]) == 1
+    assert set(result["rules"]["per_label"]) == set(RISK_LABELS)
+    tuned = result["epochs"][0]["test_tuned"]
+    assert tuned["rows"] == 535 and set(tuned["per_label"]) == set(RISK_LABELS)
+    assert 0.0 <= tuned["macro_f1"] <= 1.0
