@@ -78,8 +78,7 @@ def evaluate_risk(model: TextRiskModel, path: str | os.PathLike) -> dict[str, An
     if not labels:
         raise ModelLoadError("this model has no risk head; risk evaluation needs one")
     data = load_risk_file(path, labels)
-    logits = model.predict_outputs(data["text"], ("risk_logits",), progress=False)["risk_logits"]
-    probs = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    probs = model.predict_risk(data["text"])
     targets = np.asarray(data["risk"])
     return {"data": str(path), "threshold_0.5": multilabel_report(targets, probs, labels),
             "tuned": multilabel_report(targets, probs, labels, model.config.risk_thresholds)}

@@ -235,6 +235,12 @@ class TextRiskModel(nn.Module):
         out = self.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
         return out["logits"], out.get("embeddings")
 
+    def predict_risk(self, texts: list[str], batch_size: int = 32, progress: bool | None = False) -> np.ndarray:
+        """Risk-signal probabilities (sigmoid of the risk head), shape ``(len(texts), len(risk_labels))``."""
+        logits = self.predict_outputs(texts, ("risk_logits",), batch_size=batch_size, progress=progress,
+                                      desc="risk")["risk_logits"]
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
     @torch.inference_mode()
     def predict_outputs(
         self, texts: list[str], keys: tuple[str, ...] = ("logits",), batch_size: int = 32,

@@ -137,8 +137,7 @@ def _tune_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, progress:
 
     def probabilities(path: str):
         data = load_risk_file(path, labels, config.text_column)
-        logits = model.predict_outputs(data["text"], ("risk_logits",), progress=progress, desc="risk")["risk_logits"]
-        return np.asarray(data["risk"]), 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+        return np.asarray(data["risk"]), model.predict_risk(data["text"], progress=progress)
 
     if config.risk_dev_data:
         targets, probs = probabilities(config.risk_dev_data)

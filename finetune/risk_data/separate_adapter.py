@@ -33,11 +33,6 @@ from textrisk.modeling import TextRiskModel
 from textrisk.taxonomy import RISK_LABELS
 
 
-def _probabilities(model: TextRiskModel, texts: list[str]) -> np.ndarray:
-    logits = model.predict_outputs(texts, ("risk_logits",), progress=False)["risk_logits"]
-    return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Train, evaluate after every epoch, write the JSON and print the last epoch against the rules."""
     from tqdm.auto import tqdm
@@ -92,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             scheduler.step()
             optimizer.zero_grad()
             bar.update()
-        dev_probs, test_probs = _probabilities(model, dev["text"]), _probabilities(model, test["text"])
+        dev_probs, test_probs = model.predict_risk(dev["text"]), model.predict_risk(test["text"])
         thresholds = tune_thresholds(np.asarray(dev["risk"]), dev_probs, labels)
         epochs.append({"epoch": epoch + 1, "seconds": round(time.time() - started, 1), "thresholds": thresholds,
                        "test_threshold_0.5": multilabel_report(np.asarray(test["risk"]), test_probs, labels),
