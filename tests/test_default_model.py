@@ -5,7 +5,7 @@ import json
 import pytest
 
 from textrisk import RiskAnalyzer
-from textrisk.scoring import DEFAULT_MODEL_DIR
+from textrisk.hub import DEFAULT_MODEL_DIR
 
 from .conftest import DATA_DIR, needs_data
 

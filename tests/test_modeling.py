@@ -106,7 +106,7 @@ def test_saving_twice_switches_weight_kind(tiny_bert, tmp_path):
 def test_predict_risk_is_the_sigmoid_of_the_risk_head(tiny_bert):
     model = TextRiskModel.from_base(str(tiny_bert), risk_labels=["credit", "macro"])
     probs = model.predict_risk(SENTENCES)
-    logits = model.predict_outputs(SENTENCES, ("risk_logits",))["risk_logits"]
+    logits = model.forward_outputs(SENTENCES, ("risk_logits",))["risk_logits"]
     assert probs.shape == (len(SENTENCES), 2)
     assert probs == pytest.approx(torch.sigmoid(torch.as_tensor(logits, dtype=torch.float64)).numpy())
     with pytest.raises(ModelLoadError, match="no risk head"):

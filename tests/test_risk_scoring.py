@@ -42,7 +42,7 @@ def test_reports_carry_every_signal_flags_and_score(risk_model_dir):
 
 def test_signal_probabilities_match_the_head(risk_model_dir):
     analyzer = RiskAnalyzer.from_pretrained(risk_model_dir)
-    out = analyzer.model.predict_outputs(SENTENCES, ("risk_logits",))
+    out = analyzer.model.forward_outputs(SENTENCES, ("risk_logits",))
     for report, logits in zip(analyzer.score(SENTENCES), out["risk_logits"]):
         np.testing.assert_allclose(list(report.risk_signals.values()), 1 / (1 + np.exp(-logits)), rtol=1e-5)
 
@@ -52,7 +52,7 @@ def test_long_document_signals_are_max_over_chunks_with_evidence(risk_model_dir)
     document = " ".join(SENTENCES * 15)
     report = analyzer.score([document])[0]
     chunks = analyzer._chunks(document)
-    out = analyzer.model.predict_outputs([c.text for c in chunks], ("risk_logits",))
+    out = analyzer.model.forward_outputs([c.text for c in chunks], ("risk_logits",))
     np.testing.assert_allclose(list(report.risk_signals.values()), (1 / (1 + np.exp(-out["risk_logits"]))).max(0),
                                rtol=1e-5)
     assert report.flags and set(report.signal_evidence) == set(report.flags)

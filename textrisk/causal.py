@@ -48,7 +48,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from ._io import atomic_write_json, replace_file
+from .atomic import atomic_write_json, replace_file
 from .backbone import (
     config_fingerprint,
     default_lora_targets,

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args``; returns the exit status."""
     import torch
 
-    from ._io import atomic_write_json
+    from .atomic import atomic_write_json
     from .causal import PromptModel, PromptTrainConfig, smollm2_base, train_prompt_model
     from .data import load_benchmark
 

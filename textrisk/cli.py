@@ -101,7 +101,7 @@ def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, st
 
 
 def _write_output(path: Path, records: list[dict[str, Any]], labels: list[str], signals: list[str]) -> None:
-    from ._io import atomic_write_text
+    from .atomic import atomic_write_text
 
     if path.suffix.lower() == ".csv":
         buffer = io.StringIO()

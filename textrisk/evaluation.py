@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_bytes, atomic_write_json
+from .atomic import atomic_write_bytes, atomic_write_json
+from .contract import ScoringModel, as_scoring_model
 from .data import BENCHMARKS, load_benchmark, load_labeled_file, load_risk_file
 from .errors import ModelLoadError
 from .metrics import evaluate_logits, multilabel_report
-from .modeling import TextRiskModel
 
 __all__ = ["evaluate_model", "evaluate_risk", "plot_confusion_matrices"]
 
@@ -26,7 +26,7 @@ def _dataset(name: str, labels: Sequence[str], data_dir: str | os.PathLike | Non
 
 
 def evaluate_model(
-    model: TextRiskModel,
+    model: ScoringModel,
     datasets: Sequence[str] = BENCHMARKS,
     out: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
@@ -45,18 +45,19 @@ def evaluate_model(
     """
     from sklearn.metrics import confusion_matrix
 
-    labels = list(model.config.labels)
-    report: dict[str, Any] = {"model": str(model.source_dir or model.config.base_model), "labels": labels,
-                              "temperature": model.config.temperature, "limit": limit, "datasets": {}}
+    model = as_scoring_model(model)
+    labels = list(model.labels)
+    report: dict[str, Any] = {"model": str(model.source_dir or model.model_kind), "labels": labels,
+                              "temperature": model.temperature, "limit": limit, "datasets": {}}
     for name in datasets:
         data = _dataset(name, labels, data_dir)
         if limit is not None:
             data = data.select(range(min(limit, len(data))))
         started = time.perf_counter()
-        logits, _ = model.predict(data["text"], batch_size=batch_size, progress=progress, desc=f"eval {name}")
+        logits = model.predict_outputs(data["text"], batch_size=batch_size, progress=progress).logits
         seconds = time.perf_counter() - started
-        metrics = evaluate_logits(logits, data["label"], labels, model.config.temperature)
-        predicted = (logits / model.config.temperature).argmax(axis=1)
+        metrics = evaluate_logits(logits, data["label"], labels, model.temperature)
+        predicted = (logits / model.temperature).argmax(axis=1)
         metrics["confusion_matrix"] = confusion_matrix(data["label"], predicted,
                                                        labels=list(range(len(labels)))).tolist()
         metrics["sentences_per_s"] = len(data) / seconds
@@ -72,16 +73,18 @@ def evaluate_model(
     return report
 
 
-def evaluate_risk(model: TextRiskModel, path: str | os.PathLike) -> dict[str, Any]:
-    """Per-label precision/recall/F1 and macro F1 of the risk head on a labelled risk file."""
-    labels = list(model.config.risk_labels)
+def evaluate_risk(model: ScoringModel, path: str | os.PathLike) -> dict[str, Any]:
+    """Per-label precision/recall/F1 and macro F1 of the model's risk signals on a labelled risk file."""
+    model = as_scoring_model(model)
+    labels = list(model.risk_labels)
     if not labels:
-        raise ModelLoadError("this model has no risk head; risk evaluation needs one")
+        raise ModelLoadError("this model has no risk signals (sentiment only); --risk-data needs a model with a "
+                             "risk head or a prompt-mode model with a risk template")
     data = load_risk_file(path, labels)
     probs = model.predict_risk(data["text"])
     targets = np.asarray(data["risk"])
     return {"data": str(path), "threshold_0.5": multilabel_report(targets, probs, labels),
-            "tuned": multilabel_report(targets, probs, labels, model.config.risk_thresholds)}
+            "tuned": multilabel_report(targets, probs, labels, model.risk_thresholds)}
 
 
 def plot_confusion_matrices(report: dict[str, Any], path: str | os.PathLike) -> None:

@@ -1,4 +1,8 @@
-"""Model cards generated from what training actually did (setfit-style: a dataclass filled by the trainer)."""
+"""Model cards: one renderer, one template per model kind (``textrisk/cards/<kind>.md``), fed by training.
+
+setfit-style: the trainer fills a :class:`ModelCardData` with what it actually did; :func:`render_card` renders
+the kind's Jinja template through ``huggingface_hub.ModelCard.from_template`` (Hub YAML metadata included).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DATA_SOURCES", "ModelCardData", "render_model_card"]
+__all__ = ["DATA_SOURCES", "ModelCardData", "render_card", "render_model_card"]
 
 #: Licence and description of the data sources textrisk knows by name.
 DATA_SOURCES: dict[str, dict[str, str]] = {
@@ -39,7 +43,7 @@ class ModelCardData:
     train_seconds: float = 0.0
     textrisk_version: str = ""
     risk_labels: list[str] = field(default_factory=list)
-    risk_metrics: dict[str, Any] = field(default_factory=dict)  # from training._tune_and_evaluate_risk
+    risk_metrics: dict[str, Any] = field(default_factory=dict)  # from risk-threshold tuning after training
 
     @property
     def license(self) -> str:
@@ -51,85 +55,53 @@ class ModelCardData:
         return "other"
 
 
-def render_model_card(data: ModelCardData) -> str:
-    """README.md text with Hub YAML metadata, data provenance, licence, config and metrics."""
-    lines = [
-        "---",
-        "library_name: textrisk",
-        f"license: {data.license}",
-        f"base_model: {data.base_model}",
-        "pipeline_tag: text-classification",
-        "tags: [textrisk, finance, sentiment, lora, peft]",
-        "---",
-        "",
-        "# textrisk financial sentiment model",
-        "",
-        f"LoRA adapter and sentiment head over `{data.base_model}`, trained with textrisk "
-        f"{data.textrisk_version}. Labels: {', '.join(f'`{label}`' for label in data.labels)}.",
-        "",
-        "## Training data",
-        "",
-        "| source | rows | licence |",
-        "|---|---|---|",
-    ]
-    for source, rows in data.train_sources.items():
-        info = DATA_SOURCES.get(source, {"name": f"user file `{source}`", "license_text": "as stated by its owner"})
-        lines.append(f"| {info['name']} | {rows} | {info['license_text']} |")
-    lines += [
-        "",
-        f"{data.dev_rows} of these rows were held out (seeded) to fit the softmax temperature "
-        f"(T = {data.temperature:.3f}) and report dev metrics; they were not trained on.",
-    ]
-    if "fpb" in data.train_sources:
-        lines += ["", "Because it was trained on Financial PhraseBank, this model is licensed **CC BY-NC-SA 3.0**: "
-                      "non-commercial use, derivatives shared alike."]
-    lines += ["", "## Held-out evaluation", ""]
-    if data.eval_metrics:
-        lines += ["Measured after training; these sets were never used for training or model selection.", "",
-                  "| benchmark | accuracy | weighted F1 | macro F1 | ECE raw | ECE calibrated |",
-                  "|---|---|---|---|---|---|"]
-        for name, m in data.eval_metrics.items():
-            lines.append(f"| {name} | {m['accuracy']:.4f} | {m['weighted_f1']:.4f} | {m['macro_f1']:.4f} | "
-                         f"{m['ece_raw']:.4f} | {m['ece_calibrated']:.4f} |")
-    else:
-        lines.append("Not evaluated on a held-out benchmark yet (run `textrisk evaluate`).")
-    if data.dev_metrics:
-        lines += ["", "Dev (held-out training rows): " + ", ".join(
-            f"{k} {v:.4f}" for k, v in data.dev_metrics.items() if isinstance(v, float))]
-    if data.risk_labels:
-        lines += ["", "## Risk signals", "",
-                  f"A multi-label risk head ({', '.join(f'`{label}`' for label in data.risk_labels)}) trained "
-                  "jointly with sentiment; per-label flag thresholds tuned on the gold dev set."]
-        tuned, plain = data.risk_metrics.get("test_tuned"), data.risk_metrics.get("test_threshold_0.5")
-        if tuned and plain:
-            lines += ["", f"Gold test ({tuned['rows']} sentences): macro F1 {plain['macro_f1']:.4f} at threshold 0.5, "
-                          f"{tuned['macro_f1']:.4f} with tuned thresholds.", "",
-                      "| label | precision | recall | F1 | support | threshold |", "|---|---|---|---|---|---|"]
-            for label, m in tuned["per_label"].items():
-                lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-                             f"{m['support']} | {m['threshold']:.3f} |")
-    lines += [
-        "",
-        "## Use",
-        "",
-        "```python",
-        "from textrisk import RiskAnalyzer",
-        "analyzer = RiskAnalyzer.from_pretrained(\"path/or/hub-id\")",
-        "print(analyzer.score([\"Profit warning: the company cuts its full-year outlook.\"])[0].to_dict())",
-        "```",
-        "",
-        "Without textrisk: `peft.PeftModel.from_pretrained(AutoModel.from_pretrained(base), folder)` loads the "
-        "adapter; the head is `heads.safetensors` (`sentiment.weight`, `sentiment.bias`) over the masked-mean "
-        "(encoders) or last-token (decoders) pooled hidden state; divide logits by `temperature` from "
-        "`textrisk_config.json` before the softmax.",
-        "",
-        "## Training config",
-        "",
-        "```json",
-        json.dumps(data.config, indent=2),
-        "```",
-        "",
-        f"Training time: {data.train_seconds / 60:.1f} min.",
-        "",
-    ]
-    return "\n".join(lines)
+def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> str:
+    """README.md text for a trained model of ``kind``: Hub metadata, data provenance, licence, config, metrics."""
+    sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
+                                                         "license_text": "as stated by its owner"})}
+               for source, rows in data.train_sources.items()]
+    context = {
+        "config": data.config, "textrisk_version": data.textrisk_version, "train_sources": sources,
+        "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
+        "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
+        "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
+        "risk_tuned": data.risk_metrics.get("test_tuned"), "risk_plain": data.risk_metrics.get("test_threshold_0.5"),
+        "train_minutes": data.train_seconds / 60, "license": data.license, **extra,
+    }
+    return render_card(kind, context)
+
+
+_TAGS = {"head": ["textrisk", "finance", "sentiment", "lora", "peft"],
+         "prompt": ["textrisk", "finance", "sentiment", "causal-lm", "prompt-scoring"],
+         "forecaster": ["textrisk", "forecasting", "value-at-risk", "lstm"]}
+_PIPELINES = {"head": "text-classification", "prompt": "text-classification", "forecaster": None}
+
+
+def render_card(kind: str, context: dict[str, Any]) -> str:
+    """Render ``textrisk/cards/<kind>.md`` (one template per model kind) with ``huggingface_hub.ModelCard``.
+
+    ``context["config"]`` is the model's saved config; the other keys are what the template shows (missing keys
+    render as empty sections, so a model saved without training facts still gets a truthful card).
+    """
+    from importlib.resources import files
+
+    from huggingface_hub import ModelCard
+    from huggingface_hub import ModelCardData as HubCardData
+
+    config = context.get("config", {})
+    base = config.get("base_model")
+    card_data = HubCardData(library_name="textrisk", license=context.get("license"),
+                            base_model=base if isinstance(base, str) and _is_hub_id(base) else None,
+                            pipeline_tag=_PIPELINES[kind], tags=_TAGS[kind])
+    template = (files("textrisk") / "cards" / f"{kind}.md").read_text(encoding="utf-8")
+    values = {"base_model": base, "labels": config.get("labels", []), "risk_labels": config.get("risk_labels", []),
+              "pooling": config.get("pooling"), "temperature": config.get("temperature", 1.0),
+              "templates": config.get("templates", {}), "train_minutes": None,
+              "config_json": json.dumps(config, indent=2), **context}
+    card = ModelCard.from_template(card_data, template_str=template, **values)
+    return "\n".join(line.rstrip() for line in str(card).splitlines()).strip() + "\n"
+
+
+def _is_hub_id(name: str) -> bool:
+    """``owner/name`` (not a local path or a GGUF file reference)."""
+    return name.count("/") == 1 and not name.startswith((".", "/", "~")) and "::" not in name

@@ -15,117 +15,105 @@ or re-initialise them (the classic peft pitfall with ``modules_to_save`` classif
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
-from ._io import atomic_write_json, replace_file
 from .backbone import (
     DEFAULT_BASE_MODEL,
     config_fingerprint,
     default_lora_targets,
     load_backbone,
-    resolve_model_path,
 )
-from .errors import ModelLoadError
+from .contract import ModelOutputs, ScoringMixin, sigmoid
+from .errors import ConfigError, ModelLoadError
+from .hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors, weights_fingerprint
+from .modelcard import render_card
 from .taxonomy import SENTIMENT_LABELS, validate_label_set
+from .validation import check, validate_fields
 
-__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "read_config_json"]
+__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "check_base_fingerprint",
+           "check_window"]
 
-CONFIG_NAME = "textrisk_config.json"
 HEADS_NAME = "heads.safetensors"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
 FULL_WEIGHTS_NAME = "model.safetensors"
-_Config = TypeVar("_Config")
 
 
 @dataclass
 class ModelConfig:
-    """What a saved textrisk model needs besides its weights (stored as ``textrisk_config.json``)."""
+    """What a saved head-mode model needs besides its weights (stored in ``textrisk_config.json``)."""
 
-    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata={"help": "Local folder or Hub id of the backbone."})
+    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata=check("Local folder or Hub id of the backbone.",
+                                                                       nonempty=True))
     labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
-                              metadata={"help": "Sentiment head classes, in output order."})
-    pooling: str = field(default="mean", metadata={"help": "'mean' (encoders) or 'last' (decoder-only models)."})
-    max_length: int = field(default=128, metadata={"help": "Tokens per chunk the model reads."})
-    temperature: float = field(default=1.0, metadata={"help": "Softmax temperature fitted on held-out data."})
-    adapter: bool = field(default=True, metadata={"help": "True: LoRA adapter over base_model; False: merged."})
-    base_fingerprint: dict[str, Any] = field(default_factory=dict,
-                                             metadata={"help": "Base config facts checked at load time."})
+                              metadata=check("Sentiment head classes, in output order."))
+    pooling: str = field(default="mean", metadata=check("'mean' (encoders) or 'last' (decoder-only models).",
+                                                        choices=("mean", "last")))
+    max_length: int = field(default=128, metadata=check("Tokens per chunk the model reads (at most the backbone's "
+                                                        "position limit).", ge=8))
+    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.", gt=0))
+    adapter: bool = field(default=True, metadata=check("True: LoRA adapter over base_model; False: merged."))
+    base_fingerprint: dict[str, Any] = field(default_factory=dict, metadata=check(
+        "Base model facts checked at load time: architecture sizes and a hash of sampled weights."))
     risk_labels: list[str] = field(default_factory=list,
-                                   metadata={"help": "Labels of the multi-label risk head; empty: no risk head."})
-    risk_thresholds: dict[str, float] = field(default_factory=dict,
-                                              metadata={"help": "Per-label flag thresholds (default 0.5)."})
-    textrisk_version: str = __version__
-    format_version: int = 1
+                                   metadata=check("Labels of the multi-label risk head; empty: no risk head."))
+    risk_thresholds: dict[str, float] = field(default_factory=dict, metadata=check(
+        "Per-label flag thresholds in (0, 1) (default 0.5)."))
 
     def __post_init__(self) -> None:
+        validate_fields(self)
         self.labels = list(validate_label_set(self.labels, "labels"))
-        if self.pooling not in ("mean", "last"):
-            raise ModelLoadError(f"pooling must be 'mean' or 'last', got {self.pooling!r}")
-        if not isinstance(self.max_length, int) or self.max_length < 8:
-            raise ModelLoadError(f"max_length must be an int >= 8, got {self.max_length!r}")
-        if not isinstance(self.temperature, (int, float)) or not self.temperature > 0:
-            raise ModelLoadError(f"temperature must be a positive number, got {self.temperature!r}")
         if self.risk_labels:
             self.risk_labels = list(validate_label_set(self.risk_labels, "risk_labels", minimum=1))
         unknown = sorted(set(self.risk_thresholds) - set(self.risk_labels))
         if unknown:
-            raise ModelLoadError(f"risk_thresholds names labels the model lacks: {unknown} "
-                                 f"(risk labels: {self.risk_labels})")
+            raise ConfigError(f"risk_thresholds names labels the model lacks: {unknown} "
+                              f"(risk labels: {self.risk_labels})")
         for label, value in self.risk_thresholds.items():
-            if not isinstance(value, (int, float)) or not 0 < value < 1:
-                raise ModelLoadError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
-
-    @classmethod
-    def from_json(cls, path: Path) -> ModelConfig:
-        """Read and validate ``textrisk_config.json``."""
-        return read_config_json(cls, path, "model config")
+            if not 0 < value < 1:
+                raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
 
 
-def read_config_json(cls: type[_Config], path: Path, what: str) -> _Config:
-    """Build the dataclass ``cls`` from a JSON file; a corrupt file, unknown keys or a bad value raise
-    :class:`ModelLoadError` naming the file (unknown keys by name)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"corrupt {what} {str(path)!r}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ModelLoadError(f"corrupt {what} {str(path)!r}: expected a JSON object")
-    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-    if unknown:
-        raise ModelLoadError(f"{str(path)!r} has unknown keys {unknown}; was it written by a newer textrisk?")
-    try:
-        return cls(**data)
-    except (TypeError, ValueError, ModelLoadError) as exc:
-        raise ModelLoadError(f"invalid {what} {str(path)!r}: {exc}") from exc
+def check_base_fingerprint(saved: dict[str, Any], base: Any, base_name: str, model_name: str,
+                           trained_on: str) -> None:
+    """Refuse a backbone whose config facts or sampled weights differ from the ones an adapter was trained on.
+
+    ``base`` is the loaded backbone (before any adapter); ``saved`` the recorded fingerprint (older models lack
+    the ``weights`` hash, which is then not checked).
+    """
+    found = config_fingerprint(base.config)
+    if "weights" in saved:
+        found["weights"] = weights_fingerprint(base.named_parameters())
+    expected = {k: v for k, v in saved.items() if v is not None}
+    mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
+    if mismatched:
+        details = ", ".join(f"{k}: saved for {a!r}, got {b!r}" for k, (a, b) in mismatched.items())
+        raise ModelLoadError(f"model {model_name!r} was trained on base model {trained_on!r}, which does not "
+                             f"match {base_name!r} ({details})")
 
 
-def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    if not path.is_file():
-        raise ModelLoadError(f"model folder {str(path.parent)!r} is missing {path.name!r}")
-    try:
-        return load_file(path)
-    except Exception as exc:  # safetensors raises its own error type for truncated or garbled files
-        raise ModelLoadError(f"corrupt weights file {str(path)!r}: {exc}") from exc
+def check_window(max_length: int, hf_config: Any, where: str) -> None:
+    """Refuse a token window longer than the backbone's position embeddings allow."""
+    limit = getattr(hf_config, "max_position_embeddings", None) or getattr(hf_config, "n_positions", None)
+    if limit is not None and max_length > limit:
+        raise ConfigError(f"{where}: max_length {max_length} exceeds the backbone's {limit} positions")
 
 
-class TextRiskModel(nn.Module):
-    """Backbone (optionally LoRA-wrapped) + pooling + one linear head per task.
+class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
+    """Backbone (optionally LoRA-wrapped) + pooling + one linear head per task (``model_kind = "head"``).
 
     Use :meth:`from_base` to start fine-tuning and :meth:`from_pretrained` to load a saved model.
     """
+
+    model_kind = "head"
 
     def __init__(self, backbone: nn.Module, tokenizer: Any, config: ModelConfig, head_dropout: float = 0.1):
         super().__init__()
@@ -138,6 +126,32 @@ class TextRiskModel(nn.Module):
         if config.risk_labels:
             self.heads["risk"] = nn.Linear(hidden, len(config.risk_labels))
         self.source_dir: Path | None = None  # folder loaded from, for its model card
+
+    # ----------------------------------------------------------------------------------------- contract
+    @property
+    def labels(self) -> list[str]:
+        """Sentiment labels, in logit order."""
+        return list(self.config.labels)
+
+    @property
+    def risk_labels(self) -> list[str]:
+        """Risk-signal labels (empty: no risk head)."""
+        return list(self.config.risk_labels)
+
+    @property
+    def risk_thresholds(self) -> dict[str, float]:
+        """Tuned flag threshold per risk label."""
+        return dict(self.config.risk_thresholds)
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature fitted on held-out data."""
+        return float(self.config.temperature)
+
+    @property
+    def window(self) -> int:
+        """Most tokens of one input."""
+        return int(self.config.max_length)
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -161,9 +175,12 @@ class TextRiskModel(nn.Module):
         from peft import LoraConfig, get_peft_model
 
         loaded = load_backbone(base_model, trust_remote_code=trust_remote_code)
+        check_window(max_length, loaded.model.config, f"base model {str(base_model)!r}")
+        fingerprint = {**config_fingerprint(loaded.model.config),
+                       "weights": weights_fingerprint(loaded.model.named_parameters())}
         config = ModelConfig(
             base_model=str(base_model), labels=list(labels), pooling=loaded.pooling, max_length=max_length,
-            adapter=lora_r > 0, base_fingerprint=config_fingerprint(loaded.model.config), risk_labels=list(risk_labels),
+            adapter=lora_r > 0, base_fingerprint=fingerprint, risk_labels=list(risk_labels),
         )
         body = loaded.model
         if lora_r > 0:
@@ -226,27 +243,20 @@ class TextRiskModel(nn.Module):
             out["loss"] = sum(losses)
         return out
 
-    def predict(
-        self, texts: list[str], batch_size: int = 32, progress: bool | None = None, desc: str = "scoring",
-        return_embeddings: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Raw sentiment logits (and pooled embeddings) for ``texts``, in input order."""
-        keys = ("logits", "embeddings") if return_embeddings else ("logits",)
-        out = self.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
-        return out["logits"], out.get("embeddings")
-
-    def predict_risk(self, texts: list[str], batch_size: int = 32, progress: bool | None = False) -> np.ndarray:
-        """Risk-signal probabilities (sigmoid of the risk head), shape ``(len(texts), len(risk_labels))``."""
-        logits = self.predict_outputs(texts, ("risk_logits",), batch_size=batch_size, progress=progress,
-                                      desc="risk")["risk_logits"]
-        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
+                        batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
+        """Sentiment logits, and risk-signal probabilities / pooled embeddings if asked, in one pass."""
+        keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
+        out = self.forward_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
+        return ModelOutputs(logits=out["logits"], risk=sigmoid(out["risk_logits"]) if risk else None,
+                            embeddings=out.get("embeddings"))
 
     @torch.inference_mode()
-    def predict_outputs(
-        self, texts: list[str], keys: tuple[str, ...] = ("logits",), batch_size: int = 32,
+    def forward_outputs(
+        self, texts: Sequence[str], keys: tuple[str, ...] = ("logits",), batch_size: int = 32,
         progress: bool | None = None, desc: str = "scoring",
     ) -> dict[str, np.ndarray]:
-        """Selected forward outputs (``logits``, ``risk_logits``, ``embeddings``) for ``texts``, in input order.
+        """Raw forward outputs (``logits``, ``risk_logits``, ``embeddings``) for ``texts``, in input order.
 
         Texts are tokenised once, sorted by length and padded per batch, so a batch of short texts pays for
         no padding. ``progress=None`` shows a tqdm bar only on a terminal.
@@ -277,93 +287,91 @@ class TextRiskModel(nn.Module):
             self.train(was_training)
         return results
 
-    # ----------------------------------------------------------------------------------------- saving
     def merge_adapter(self) -> None:
         """Fold the LoRA weights into the backbone (faster inference; heads are untouched)."""
         if self.config.adapter:
             self.backbone = self.backbone.merge_and_unload()
             self.config = dataclasses.replace(self.config, adapter=False)
 
-    def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False,
+    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...]) -> None:
+        """Attach a fresh multi-label risk head (replacing any existing one)."""
+        self.config.risk_labels = list(validate_label_set(risk_labels, "risk_labels", minimum=1))
+        self.config.risk_thresholds = {}
+        hidden = self.backbone.config.hidden_size
+        self.heads["risk"] = nn.Linear(hidden, len(self.config.risk_labels)).to(self.heads["sentiment"].weight.device)
+
+    # ----------------------------------------------------------------------------------------- persistence
+    def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False,  # noqa: D417
                         model_card: str | None = None) -> Path:
-        """Write the model folder; every file is written to a temporary folder first and moved in atomically.
+        """Write the model folder (see :meth:`textrisk.hub.PretrainedModel.save_pretrained`).
 
         Args:
             merged: save full merged backbone weights instead of the (much smaller) LoRA adapter.
-            model_card: README.md text; default keeps an existing card or writes a minimal one.
         """
+        return super().save_pretrained(save_directory, model_card=model_card, merged=merged)
+
+    def _save_weights(self, staging: Path, merged: bool = False) -> dict[str, Any]:
         from safetensors.torch import save_file
 
-        target = Path(save_directory)
-        target.mkdir(parents=True, exist_ok=True)
         config = dataclasses.replace(self.config)
-        with tempfile.TemporaryDirectory(dir=target, prefix=".saving-") as tmp:
-            staging = Path(tmp)
-            if self.config.adapter and not merged:
-                peft_config = self.backbone.peft_config["default"]
-                peft_config.base_model_name_or_path = self.config.base_model
-                self.backbone.save_pretrained(staging, save_embedding_layers=False)
-            else:
-                body = self.backbone
-                if self.config.adapter:  # merge a copy so this model keeps training as it was
-                    import copy
+        if self.config.adapter and not merged:
+            peft_config = self.backbone.peft_config["default"]
+            peft_config.base_model_name_or_path = self.config.base_model
+            self.backbone.save_pretrained(staging, save_embedding_layers=False)
+        else:
+            body = self.backbone
+            if self.config.adapter:  # merge a copy so this model keeps training as it was
+                import copy
 
-                    body = copy.deepcopy(self.backbone).merge_and_unload()
-                body.save_pretrained(staging, safe_serialization=True)
-                config.adapter = False
-            heads = {f"{name}.{key}": value.detach().cpu().contiguous()
-                     for name, head in self.heads.items() for key, value in head.state_dict().items()}
-            save_file(heads, staging / HEADS_NAME, metadata={"format": "pt"})
-            self.tokenizer.save_pretrained(staging)
-            if model_card is not None:
-                (staging / "README.md").write_text(model_card, encoding="utf-8")
-            elif not (target / "README.md").exists():
-                (staging / "README.md").write_text(_minimal_card(config), encoding="utf-8")
-            for item in sorted(staging.iterdir()):
-                if item.is_file():
-                    replace_file(item, target / item.name)
-        stale = FULL_WEIGHTS_NAME if config.adapter else ADAPTER_WEIGHTS_NAME
-        (target / stale).unlink(missing_ok=True)  # a folder holds one kind of weights, never both
-        atomic_write_json(target / CONFIG_NAME, dataclasses.asdict(config))  # last: marks the folder complete
-        return target
+                body = copy.deepcopy(self.backbone).merge_and_unload()
+            body.save_pretrained(staging, safe_serialization=True)
+            config.adapter = False
+        heads = {f"{name}.{key}": value.detach().cpu().contiguous()
+                 for name, head in self.heads.items() for key, value in head.state_dict().items()}
+        save_file(heads, staging / HEADS_NAME, metadata={"format": "pt"})
+        self.tokenizer.save_pretrained(staging)
+        return dataclasses.asdict(config)
+
+    def _stale_files(self, config: dict[str, Any]) -> tuple[str, ...]:
+        return (FULL_WEIGHTS_NAME,) if config["adapter"] else (ADAPTER_WEIGHTS_NAME, ADAPTER_CONFIG_NAME)
+
+    def _render_card(self, config: dict[str, Any]) -> str:
+        return render_card("head", {"config": config})
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, base_model: str | None = None,
+    def from_pretrained(cls, name_or_path: str | os.PathLike, base_model: str | None = None,  # noqa: D417
                         trust_remote_code: bool = False, trainable: bool = False) -> TextRiskModel:
         """Load a folder (or Hub repo) written by :meth:`save_pretrained`.
 
         Args:
             base_model: load the adapter onto this backbone instead of the one recorded in the config;
-                it must match the recorded fingerprint (architecture, sizes, vocabulary).
+                it must match the recorded fingerprint (architecture, sizes, vocabulary, sampled weights).
             trainable: keep the LoRA weights trainable (to continue fine-tuning).
         """
-        folder = resolve_model_path(name_or_path)
-        config_path = folder / CONFIG_NAME
-        if not config_path.is_file():
-            raise ModelLoadError(f"{str(folder)!r} is not a textrisk model folder: {CONFIG_NAME} is missing")
-        config = ModelConfig.from_json(config_path)
-        heads = _load_safetensors(folder / HEADS_NAME)
+        return super().from_pretrained(name_or_path, base_model=base_model, trust_remote_code=trust_remote_code,
+                                       trainable=trainable)
+
+    @classmethod
+    def _load(cls, folder: Path, config_data: dict[str, Any], base_model: str | None = None,
+              trust_remote_code: bool = False, trainable: bool = False) -> TextRiskModel:
+        config = config_from_saved(ModelConfig, config_data, folder / CONFIG_NAME)
+        heads = load_safetensors(folder / HEADS_NAME)
         if config.adapter:
             for name in (ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME):
                 if not (folder / name).is_file():
                     raise ModelLoadError(f"model folder {str(folder)!r} is missing {name!r}")
-            _load_safetensors(folder / ADAPTER_WEIGHTS_NAME)  # fail early, with the file's name, if corrupt
+            load_safetensors(folder / ADAPTER_WEIGHTS_NAME)  # fail early, with the file's name, if corrupt
             base = base_model or config.base_model
         else:
-            if not (folder / FULL_WEIGHTS_NAME).is_file():
-                raise ModelLoadError(f"model folder {str(folder)!r} is missing {FULL_WEIGHTS_NAME!r}")
-            _load_safetensors(folder / FULL_WEIGHTS_NAME)
+            load_safetensors(folder / FULL_WEIGHTS_NAME)
             base = str(folder)
         loaded = load_backbone(base, trust_remote_code=trust_remote_code)
-        found = config_fingerprint(loaded.model.config)
-        expected = {k: v for k, v in config.base_fingerprint.items() if v is not None}
-        mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
-        if mismatched:
-            details = ", ".join(f"{k}: saved for {a!r}, got {b!r}" for k, (a, b) in mismatched.items())
-            raise ModelLoadError(
-                f"model {str(name_or_path)!r} was trained on base model {config.base_model!r}, "
-                f"which does not match {base!r} ({details})"
-            )
+        if config.adapter:
+            check_base_fingerprint(config.base_fingerprint, loaded.model, base, str(folder), config.base_model)
+        try:
+            check_window(config.max_length, loaded.model.config, str(folder / CONFIG_NAME))
+        except ConfigError as exc:
+            raise ModelLoadError(str(exc)) from exc
         body = loaded.model
         if config.adapter:
             from peft import PeftModel
@@ -376,10 +384,10 @@ class TextRiskModel(nn.Module):
         if (folder / "tokenizer_config.json").is_file():
             from transformers import AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
-            if tokenizer.pad_token is None:
-                tokenizer.pad_token = tokenizer.eos_token
-            tokenizer.padding_side = "right"
+            from .backbone import prepare_tokenizer
+
+            tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
+                                          str(folder))
         model = cls(body, tokenizer, config)
         state = {}
         for name, head in model.heads.items():
@@ -392,18 +400,5 @@ class TextRiskModel(nn.Module):
                     )
                 state[f"{name}.{key}"] = saved
         model.heads.load_state_dict(state)
-        model.source_dir = folder
         model.eval()
         return model
-
-    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...]) -> None:
-        """Attach a fresh multi-label risk head (replacing any existing one)."""
-        self.config.risk_labels = list(validate_label_set(risk_labels, "risk_labels", minimum=1))
-        self.config.risk_thresholds = {}
-        hidden = self.backbone.config.hidden_size
-        self.heads["risk"] = nn.Linear(hidden, len(self.config.risk_labels)).to(self.heads["sentiment"].weight.device)
-
-
-def _minimal_card(config: ModelConfig) -> str:
-    return (f"---\nlibrary_name: textrisk\nbase_model: {config.base_model}\ntags: [textrisk, finance, sentiment]\n---\n"
-            f"# textrisk model\n\nLabels: {', '.join(config.labels)}. Pooling: {config.pooling}.\n")

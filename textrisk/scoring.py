@@ -16,27 +16,25 @@ type (a dividend raise) and negative news of no identifiable type score low.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from .backbone import resolve_model_path
 from .calibration import softmax
 from .chunking import Chunk, chunk_document
+from .contract import ScoringModel, as_scoring_model
 from .errors import InputError, ModelLoadError
-from .modeling import TextRiskModel
+from .hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from .runtime import torch_threads
 
 __all__ = ["DEFAULT_MODEL_DIR", "Evidence", "RiskAnalyzer", "RiskReport"]
 
-#: The model shipped inside the package (MiniLM-L6 + LoRA, trained by ``finetune/configs/default.yaml``).
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
 
 
 @dataclass
@@ -100,24 +98,11 @@ def _text_warnings(text: str) -> list[str]:
     return warnings
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    if not n:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 class RiskAnalyzer:
     """Score financial texts with a textrisk model.
 
     Args:
-        model: a loaded :class:`TextRiskModel`.
+        model: a loaded scoring model (:class:`~textrisk.contract.ScoringModel`: head or prompt mode).
         batch_size: chunks per forward pass.
         chunk_tokens: token budget of a chunk when a document is longer than the model window
             (default: 64, about two sentences of the kind the model was trained on).
@@ -127,14 +112,15 @@ class RiskAnalyzer:
         signal_labels: report only these risk signals (default: all the model has).
     """
 
-    def __init__(self, model: TextRiskModel, batch_size: int = 32, chunk_tokens: int | None = None,
+    def __init__(self, model: ScoringModel, batch_size: int = 32, chunk_tokens: int | None = None,
                  max_evidence: int = 5, num_threads: int | None = None, threshold: float | None = None,
                  signal_labels: Sequence[str] | None = None):
+        model = as_scoring_model(model)
         if chunk_tokens is None:
-            chunk_tokens = min(64, model.config.max_length)
-        if chunk_tokens < 8 or chunk_tokens > model.config.max_length:
-            raise ValueError(f"chunk_tokens must be in [8, {model.config.max_length}], got {chunk_tokens}")
-        risk_labels = list(getattr(model.config, "risk_labels", []) or [])
+            chunk_tokens = min(64, model.window)
+        if chunk_tokens < 8 or chunk_tokens > model.window:
+            raise ValueError(f"chunk_tokens must be in [8, {model.window}], got {chunk_tokens}")
+        risk_labels = list(model.risk_labels)
         if signal_labels is not None:
             if not risk_labels:
                 raise ModelLoadError("signal_labels given, but this model has no risk head")
@@ -164,15 +150,12 @@ class RiskAnalyzer:
                 raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
                                      "reinstall textrisk or train it with finetune/configs/default.yaml")
             name_or_path = DEFAULT_MODEL_DIR
-        from .backbone import resolve_model_path
-        from .causal import PromptModel, is_prompt_model_dir
-
-        if is_prompt_model_dir(resolve_model_path(name_or_path)):  # prompt-mode causal LM (prompt_config.json)
-            model = PromptModel.from_pretrained(name_or_path, base_model=base_model,
-                                                trust_remote_code=trust_remote_code)
-        else:
-            model = TextRiskModel.from_pretrained(name_or_path, base_model=base_model,
-                                                  trust_remote_code=trust_remote_code)
+        folder = resolve_model_path(name_or_path)
+        kind = model_kind_of(folder)
+        if kind not in SCORING_KINDS:
+            raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model, which does not score texts; "
+                                 f"RiskAnalyzer needs one of {list(SCORING_KINDS)}")
+        model = load_model(folder, base_model=base_model, trust_remote_code=trust_remote_code)
         if merge:
             model.merge_adapter()
         return cls(model, **kwargs)
@@ -180,20 +163,20 @@ class RiskAnalyzer:
     @property
     def labels(self) -> list[str]:
         """Sentiment labels, in score order."""
-        return list(self.model.config.labels)
+        return list(self.model.labels)
 
     @property
     def has_risk_head(self) -> bool:
         """Whether the model predicts risk signals."""
-        return bool(getattr(self.model.config, "risk_labels", None))
+        return bool(self.model.risk_labels)
 
     def thresholds(self) -> dict[str, float]:
         """Flag threshold per reported signal: ``threshold`` if given, else the model's tuned one, else 0.5."""
-        tuned = getattr(self.model.config, "risk_thresholds", {}) or {}
+        tuned = self.model.risk_thresholds
         return {label: self.threshold or tuned.get(label, 0.5) for label in self.signal_labels}
 
     def _chunks(self, text: str) -> list[Chunk]:
-        tokenizer, window = self.model.tokenizer, self.model.config.max_length
+        tokenizer, window = self.model.tokenizer, self.model.window
         n_tokens = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
         if n_tokens == 0:
             return []
@@ -227,17 +210,13 @@ class RiskAnalyzer:
         flat = [chunk.text for chunks in per_doc for chunk in chunks]
         if progress is None and len(flat) <= 64:
             progress = False  # a bar for a handful of sentences is noise; None = auto (terminal only)
-        keys = ("logits", "risk_logits") if with_signals else ("logits",)
-        with _torch_threads(self.num_threads):
-            if with_signals:
-                out = self.model.predict_outputs(flat, keys, batch_size=self.batch_size, progress=progress)
-            else:  # the only call a duck-typed model (e.g. prompt mode) must support
-                out = {"logits": self.model.predict(flat, batch_size=self.batch_size, progress=progress)[0]}
-        probs = softmax(out["logits"], self.model.config.temperature)
+        with torch_threads(self.num_threads):
+            out = self.model.predict_outputs(flat, risk=with_signals, batch_size=self.batch_size, progress=progress)
+        probs = softmax(out.logits, self.model.temperature)
         risk = None
         if with_signals:
-            columns = [self.model.config.risk_labels.index(label) for label in self.signal_labels]
-            risk = 1.0 / (1.0 + np.exp(-out["risk_logits"][:, columns].astype(np.float64)))
+            columns = [self.model.risk_labels.index(label) for label in self.signal_labels]
+            risk = out.risk[:, columns]
         reports, offset = [], 0
         for text, chunks in zip(texts, per_doc):
             span = slice(offset, offset + len(chunks))
@@ -285,25 +264,17 @@ class RiskAnalyzer:
             num_chunks=len(chunks), num_tokens=int(weights.sum()), warnings=_text_warnings(text),
         )
 
-    def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False) -> Path:
-        """Save the underlying model folder (see :meth:`TextRiskModel.save_pretrained`)."""
-        return self.model.save_pretrained(save_directory, merged=merged)
+    def save_pretrained(self, save_directory: str | os.PathLike, **options: Any) -> Path:
+        """Save the underlying model folder (see :meth:`textrisk.hub.PretrainedModel.save_pretrained`)."""
+        return self.model.save_pretrained(save_directory, **options)
 
-    def push_to_hub(self, repo_id: str, private: bool = False, token: str | None = None,
-                    commit_message: str = "Upload textrisk model") -> str:
-        """Save the model to a temporary folder and upload it to the Hub repo ``repo_id``; returns the URL."""
-        from huggingface_hub import HfApi
-
-        api = HfApi(token=token)
-        with tempfile.TemporaryDirectory() as tmp:
-            card = self.model_card()
-            self.model.save_pretrained(tmp, model_card=card)
-            api.create_repo(repo_id, private=private, exist_ok=True)
-            api.upload_folder(repo_id=repo_id, folder_path=tmp, commit_message=commit_message)
-        return f"https://huggingface.co/{repo_id}"
+    def push_to_hub(self, repo_id: str, **options: Any) -> str:
+        """Upload the model to the Hub repo ``repo_id`` (see :meth:`textrisk.hub.PretrainedModel.push_to_hub`)."""
+        return self.model.push_to_hub(repo_id, **options)
 
     def model_card(self) -> str | None:
         """The README.md of the folder this model was loaded from, if any."""
-        source = getattr(self.model, "source_dir", None)
+        source = self.model.source_dir
         card = Path(source) / "README.md" if source else None
         return card.read_text(encoding="utf-8") if card and card.is_file() else None
+

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from ._io import atomic_write_json
+from .atomic import atomic_write_json
 from .calibration import fit_temperature
 from .config import TrainConfig
 from .data import load_benchmark, load_risk_file, load_training_source
@@ -86,9 +86,14 @@ def _held_out_texts(init_from: str) -> set[str]:
 
 
 def _check_init_from(config: TrainConfig) -> None:
-    from .modeling import CONFIG_NAME, ModelConfig
+    from .hub import CONFIG_NAME, config_from_saved, read_model_config
+    from .modeling import ModelConfig
 
-    previous = ModelConfig.from_json(Path(config.init_from) / CONFIG_NAME)
+    kind, saved = read_model_config(Path(config.init_from))
+    if kind != "head":
+        raise ConfigError(f"init_from {config.init_from!r} holds a {kind!r} model; head-mode training needs a "
+                          "head-mode run folder")
+    previous = config_from_saved(ModelConfig, saved, Path(config.init_from) / CONFIG_NAME)
     if previous.labels != list(config.labels) or previous.base_model != config.base_model:
         raise ConfigError(f"init_from {config.init_from!r} has labels {previous.labels} over "
                           f"{previous.base_model!r}; the config says {config.labels} over {config.base_model!r}")
@@ -273,14 +278,14 @@ def _calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[i
                             eval_data: list[str], data_dir: str | None, progress: bool | None
                             ) -> tuple[float, dict[str, Any], dict[str, dict[str, Any]]]:
     """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``."""
-    dev_logits, _ = model.predict(dev_texts, progress=progress, desc="dev")
+    dev_logits, _ = model.predict(dev_texts, progress=progress)
     temperature = fit_temperature(dev_logits, np.asarray(dev_labels))
     model.config.temperature = temperature
     dev_metrics = evaluate_logits(dev_logits, dev_labels, labels, temperature)
     eval_metrics = {}
     for name in eval_data:
         test = load_benchmark(name, "test", data_dir, labels)
-        logits, _ = model.predict(test["text"], progress=progress, desc=f"eval {name}")
+        logits, _ = model.predict(test["text"], progress=progress)
         eval_metrics[name] = evaluate_logits(logits, test["label"], labels, temperature)
     return temperature, dev_metrics, eval_metrics
 
@@ -357,7 +362,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         eval_metrics=eval_metrics, train_seconds=time.time() - started, textrisk_version=__version__,
         risk_labels=list(config.risk_labels), risk_metrics=risk_metrics,
     )
-    model.save_pretrained(output, model_card=render_model_card(card))
+    model.save_pretrained(output, model_card=render_model_card(card, pooling=model.config.pooling))
     atomic_write_json(output / "training_results.json", {
         "steps": step, "train_rows": len(input_ids), "dev_rows": len(dev_rows), "sources": counts,
         "temperature": temperature, "dev": dev_metrics, "eval": eval_metrics, "risk": risk_metrics,

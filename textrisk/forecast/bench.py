@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_json
+from ..atomic import atomic_write_json
+from ..hub import DEFAULT_MODEL_DIR
 from .constants import PRICE_FEATURES, VAR_LEVELS
 from .dataset import ForecastDataset, build_dataset
 from .forecaster import Forecaster
@@ -29,7 +30,6 @@ from .stocknet import load_stocknet
 __all__ = ["add_arguments", "load_text_model", "main", "run", "run_benchmark"]
 
 logger = logging.getLogger(__name__)
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "default_model"
 PLOT_NAMES = {"calibration": "forecast_calibration.png", "strategy": "forecast_strategy.png",
               "var_band": "forecast_var_band.png"}
 

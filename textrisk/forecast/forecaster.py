@@ -2,7 +2,7 @@
 
 A saved forecaster is a folder of plain formats::
 
-    forecaster_config.json   ForecastConfig, feature names, text-model key, dev scores (written last)
+    textrisk_config.json     model_kind "forecaster", ForecastConfig, feature names, text-model key, dev scores
     model.safetensors        network weights
     normalization.json       per-feature mean/std fitted on sessions before ``train_end`` only
     README.md                model card
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import __version__
-from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..atomic import atomic_write_json
 from ..errors import DataError, ModelLoadError
+from ..hub import CONFIG_NAME, PretrainedModel, load_safetensors
+from ..modelcard import render_card
 from .constants import VAR_LEVELS
 from .dataset import ForecastDataset
 from .metrics import movement_scores, var_backtest
@@ -32,7 +32,7 @@ from .model import ForecastConfig, FusionNet, var_from_distribution
 __all__ = ["Forecaster"]
 
 logger = logging.getLogger(__name__)
-CONFIG_FILE, WEIGHTS_FILE, NORM_FILE = "forecaster_config.json", "model.safetensors", "normalization.json"
+WEIGHTS_FILE, NORM_FILE = "model.safetensors", "normalization.json"
 _CLIP = 5.0  # standardised features are clipped to +-5 std: a split-day volume spike must not dominate a batch
 _CHUNK = 4096
 
@@ -70,8 +70,13 @@ def _split(ds: ForecastDataset, config: ForecastConfig, name: str):
     return ti, si, label, returns
 
 
-class Forecaster:
-    """A trained fusion forecaster with its normalisation; see :meth:`train` and :meth:`from_pretrained`."""
+class Forecaster(PretrainedModel):
+    """A trained fusion forecaster with its normalisation; see :meth:`train` and :meth:`from_pretrained`.
+
+    Saving, loading (folders or Hub ids) and ``push_to_hub`` come from :class:`textrisk.hub.PretrainedModel`.
+    """
+
+    model_kind = "forecaster"
 
     def __init__(self, config: ForecastConfig, net: FusionNet, normalization: dict[str, Any], meta: dict[str, Any]):
         self.config, self.net, self.normalization, self.meta = config, net, normalization, meta
@@ -252,64 +257,65 @@ class Forecaster:
         return result
 
     # ------------------------------------------------------------------------------------------ saving
-    def save_pretrained(self, save_directory: str | os.PathLike) -> Path:
-        """Write weights (safetensors), config and normalisation (JSON) and a model card, each atomically."""
-        from safetensors.torch import save
+    def _save_weights(self, staging: Path) -> dict[str, Any]:
+        from safetensors.torch import save_file
 
-        target = Path(save_directory)
-        target.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        atomic_write_bytes(target / WEIGHTS_FILE, save(state, metadata={"format": "pt"}))
-        atomic_write_json(target / NORM_FILE, self.normalization)
-        atomic_write_text(target / "README.md", self._card())
-        atomic_write_json(target / CONFIG_FILE, {"config": self.config.to_dict(), **self.meta,
-                                                 "textrisk_version": __version__, "format_version": 1})
-        # the config goes last: its presence marks a complete folder
-        return target
+        save_file(state, staging / WEIGHTS_FILE, metadata={"format": "pt"})
+        atomic_write_json(staging / NORM_FILE, self.normalization)
+        return {"config": self.config.to_dict(), **self.meta}
+
+    def _render_card(self, config: dict[str, Any]) -> str:
+        dev = self.meta.get("dev", {})
+        return render_card("forecaster", {
+            "config": self.config.to_dict(), "uses_text": self.config.uses_text,
+            "price_features": self.meta["price_features"], "text_model_key": self.meta.get("text_model_key"),
+            "best_epoch": self.meta.get("best_epoch"), "dev_acc": dev.get("dev_acc", float("nan")),
+            "dev_mcc": dev.get("dev_mcc", float("nan"))})
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike) -> Forecaster:
-        """Load a folder written by :meth:`save_pretrained`.
-
-        Raises:
-            ModelLoadError: a missing or corrupt file, or weights that do not fit the config.
-        """
-        from safetensors.torch import load_file
-
-        folder = Path(directory)
-        files = {}
-        for name in (CONFIG_FILE, NORM_FILE):
-            try:
-                files[name] = json.loads((folder / name).read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ModelLoadError(f"cannot read {name} in forecaster folder {str(folder)!r}: {exc}") from exc
-        saved = files[CONFIG_FILE]
+    def _load(cls, folder: Path, saved: dict[str, Any]) -> Forecaster:
+        where = str(folder / CONFIG_NAME)
+        missing = sorted({"config", *_META_KEYS} - set(saved))
+        if missing:
+            raise ModelLoadError(f"forecaster config {where!r} lacks {missing}")
         try:
             config = ForecastConfig(**saved.pop("config"))
-            state = load_file(folder / WEIGHTS_FILE)
-        except Exception as exc:  # ConfigError, missing file, safetensors' own errors
-            raise ModelLoadError(f"cannot load forecaster from {str(folder)!r}: {exc}") from exc
+        except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
+            raise ModelLoadError(f"invalid forecaster config {where!r}: {exc}") from exc
+        state = load_safetensors(folder / WEIGHTS_FILE)
+        normalization = _read_normalization(folder / NORM_FILE, saved, config)
         net = FusionNet(len(saved["price_features"]), len(saved["text_features"]), config)
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
             raise ModelLoadError(f"{WEIGHTS_FILE} in {str(folder)!r} does not fit its config: {exc}") from exc
-        return cls(config, net, files[NORM_FILE], saved)
+        return cls(config, net, normalization, saved)
 
-    def _card(self) -> str:
-        dev = self.meta.get("dev", {})
-        cfg = self.config
-        return (
-            "---\nlibrary_name: textrisk\ntags: [textrisk, forecasting, stock-movement, value-at-risk]\n---\n"
-            f"# textrisk forecaster ({cfg.variant})\n\n"
-            f"LSTM over a {cfg.window}-session lag window of daily price features"
-            f"{' and daily text features' if cfg.uses_text else ''}; heads: P(rise) and a Student-t return "
-            "distribution (expected return, volatility, 95%/99% one-day VaR).\n\n"
-            f"- train targets {cfg.train_start} .. {cfg.train_end}, dev to {cfg.dev_end}; "
-            f"rise > {cfg.rise_threshold:.2%}, fall <= {cfg.fall_threshold:.2%}\n"
-            f"- price features: {', '.join(self.meta['price_features'])}\n"
-            f"- text model key: {self.meta.get('text_model_key')}\n"
-            f"- best epoch {self.meta.get('best_epoch')}: dev acc {dev.get('dev_acc', float('nan')):.4f}, "
-            f"dev MCC {dev.get('dev_mcc', float('nan')):.4f}\n\n"
-            "Load with `textrisk.forecast.Forecaster.from_pretrained(path)`.\n"
-        )
+
+_META_KEYS = ("price_features", "text_features", "text_model_key", "calendar")
+
+
+def _read_normalization(path: Path, meta: dict[str, Any], config: ForecastConfig) -> dict[str, Any]:
+    """``normalization.json``, checked against the feature lists it must standardise."""
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"cannot read forecaster normalisation {str(path)!r}: {exc}") from exc
+    parts = {"price": meta["price_features"]} if config.uses_price else {}
+    if config.uses_text:
+        parts["text"] = meta["text_features"]
+    for part, names in parts.items():
+        entry = stats.get(part) if isinstance(stats, dict) else None
+        if not isinstance(entry, dict):
+            raise ModelLoadError(f"{str(path)!r} has no {part!r} statistics")
+        for key in ("mean", "std"):
+            values = entry.get(key)
+            if not isinstance(values, list) or len(values) != len(names):
+                raise ModelLoadError(f"{str(path)!r}: {part}.{key} must list {len(names)} numbers (one per feature "
+                                     f"{names[:3]}...), got {type(values).__name__} of length "
+                                     f"{len(values) if isinstance(values, list) else '-'}")
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values) or (
+                    key == "std" and min(values) <= 0):
+                raise ModelLoadError(f"{str(path)!r}: {part}.{key} has non-finite or non-positive values")
+    return stats

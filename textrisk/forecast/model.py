@@ -7,7 +7,6 @@ Ablations (``ForecastConfig.variant``): ``fused``, ``price_only``, ``text_only``
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -16,8 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import _check_types
 from ..errors import ConfigError
+from ..runtime import torch_threads
+from ..validation import check, validate_fields
 from .constants import (
     STOCKNET_DEV_END,
     STOCKNET_FALL_THRESHOLD,
@@ -38,45 +38,33 @@ _SELECT = ("mcc", "acc", "loss")
 class ForecastConfig:
     """Hyper-parameters, protocol and split dates of one forecaster; defaults follow StockNet."""
 
-    variant: str = field(default="fused", metadata={"help": "'fused', 'price_only' or 'text_only'."})
-    window: int = field(default=STOCKNET_LAG, metadata={"help": "Lag window: trading days before the target."})
-    hidden_size: int = field(default=32, metadata={"help": "LSTM state size of each tower."})
-    text_size: int = field(default=32, metadata={"help": "Per-day projection of the text features."})
-    dropout: float = field(default=0.3, metadata={"help": "Dropout on inputs of the text projection and the fusion."})
-    epochs: int = field(default=30, metadata={"help": "Maximum passes over the training windows."})
-    patience: int = field(default=6, metadata={"help": "Stop after this many epochs without a better dev score."})
-    batch_size: int = field(default=128, metadata={"help": "Windows per optimisation step."})
-    learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate."})
-    weight_decay: float = field(default=1e-3, metadata={"help": "AdamW weight decay."})
-    volatility_weight: float = field(default=0.5, metadata={"help": "Weight of the return-distribution NLL."})
-    select_on: str = field(default="mcc", metadata={"help": "Dev score picking the epoch: 'mcc', 'acc', 'loss'."})
-    seed: int = field(default=0, metadata={"help": "Seed for initialisation, dropout and batch order."})
-    train_start: str = field(default=STOCKNET_TRAIN_START, metadata={"help": "First target date of train."})
-    train_end: str = field(default=STOCKNET_TRAIN_END, metadata={"help": "Train/dev boundary (target date)."})
-    dev_end: str = field(default=STOCKNET_DEV_END, metadata={"help": "Dev/test boundary (target date)."})
-    test_end: str = field(default=STOCKNET_TEST_END, metadata={"help": "End of test (exclusive)."})
-    rise_threshold: float = field(default=STOCKNET_RISE_THRESHOLD, metadata={"help": "Return > this: rise."})
-    fall_threshold: float = field(default=STOCKNET_FALL_THRESHOLD, metadata={"help": "Return <= this: fall."})
-    num_threads: int | None = field(
-        default=1, metadata={"help": "torch CPU threads while training/predicting (None: leave torch's setting); "
-                                     "a small LSTM is fastest on one, extra threads only contend."})
+    variant: str = field(default="fused", metadata=check("'fused', 'price_only' or 'text_only'.", choices=VARIANTS))
+    window: int = field(default=STOCKNET_LAG, metadata=check("Lag window: trading days before the target.", gt=0))
+    hidden_size: int = field(default=32, metadata=check("LSTM state size of each tower.", gt=0))
+    text_size: int = field(default=32, metadata=check("Per-day projection of the text features.", gt=0))
+    dropout: float = field(default=0.3, metadata=check("Dropout on inputs of the text projection and the fusion.",
+                                                       ge=0, lt=1))
+    epochs: int = field(default=30, metadata=check("Maximum passes over the training windows.", gt=0))
+    patience: int = field(default=6, metadata=check("Stop after this many epochs without a better dev score.", gt=0))
+    batch_size: int = field(default=128, metadata=check("Windows per optimisation step.", gt=0))
+    learning_rate: float = field(default=1e-3, metadata=check("AdamW learning rate.", gt=0))
+    weight_decay: float = field(default=1e-3, metadata=check("AdamW weight decay.", ge=0))
+    volatility_weight: float = field(default=0.5, metadata=check("Weight of the return-distribution NLL.", ge=0))
+    select_on: str = field(default="mcc", metadata=check("Dev score picking the epoch: 'mcc', 'acc', 'loss'.",
+                                                         choices=_SELECT))
+    seed: int = field(default=0, metadata=check("Seed for initialisation, dropout and batch order."))
+    train_start: str = field(default=STOCKNET_TRAIN_START, metadata=check("First target date of train."))
+    train_end: str = field(default=STOCKNET_TRAIN_END, metadata=check("Train/dev boundary (target date)."))
+    dev_end: str = field(default=STOCKNET_DEV_END, metadata=check("Dev/test boundary (target date)."))
+    test_end: str = field(default=STOCKNET_TEST_END, metadata=check("End of test (exclusive)."))
+    rise_threshold: float = field(default=STOCKNET_RISE_THRESHOLD, metadata=check("Return > this: rise."))
+    fall_threshold: float = field(default=STOCKNET_FALL_THRESHOLD, metadata=check("Return <= this: fall."))
+    num_threads: int | None = field(default=1, metadata=check(
+        "torch CPU threads while training/predicting (None: leave torch's setting); a small LSTM is fastest on one, "
+        "extra threads only contend.", gt=0))
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        if self.variant not in VARIANTS:
-            raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
-        if self.select_on not in _SELECT:
-            raise ConfigError(f"select_on must be one of {_SELECT}, got {self.select_on!r}")
-        for name in ("window", "hidden_size", "text_size", "epochs", "patience", "batch_size", "learning_rate"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if self.num_threads is not None and self.num_threads < 1:
-            raise ConfigError(f"num_threads must be >= 1 or None, got {self.num_threads!r}")
-        for name in ("weight_decay", "volatility_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        validate_fields(self)
         if not self.fall_threshold < self.rise_threshold:
             raise ConfigError(f"fall_threshold ({self.fall_threshold}) must be < rise_threshold "
                               f"({self.rise_threshold})")
@@ -108,16 +96,9 @@ class ForecastConfig:
         return {"train": (self.train_start, self.train_end), "dev": (self.train_end, self.dev_end),
                 "test": (self.dev_end, self.test_end)}
 
-    @contextlib.contextmanager
     def threads(self):
         """Run the block with ``num_threads`` torch threads, restoring the previous setting after."""
-        previous = torch.get_num_threads()
-        if self.num_threads is not None:
-            torch.set_num_threads(self.num_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(previous)
+        return torch_threads(self.num_threads)
 
     def to_dict(self) -> dict:
         """Plain dict of all fields (JSON ready)."""

@@ -2,8 +2,8 @@
 
 Per text, :func:`text_feature_names` lists the columns: the pooled encoder embedding (``emb_0..``), the
 calibrated sentiment probabilities (``p_<label>``) and, when the model has heads beyond ``sentiment`` (the
-multi-label risk head), one sigmoid probability per output (``risk_<label>``). This module is the one place
-to extend when the model gains signals.
+multi-label risk head), one probability per risk signal (``risk_<label>``). Only the scoring-model contract
+(:mod:`textrisk.contract`) is used.
 
 The cache stores those rows as safetensors shards under ``<cache_dir>/<model key>/``, one row per distinct
 text, keyed by sha256 of the text; the model key hashes the model's config and every weight, so a retrained
@@ -12,9 +12,7 @@ or different model never reads another's features.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import os
 import uuid
 import warnings
@@ -24,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_bytes, atomic_write_json
+from ..atomic import atomic_write_bytes, atomic_write_json
+from ..contract import ScoringModel, as_scoring_model
 from ..errors import DataError
 from .constants import FEATURE_VERSION
 
@@ -42,35 +41,10 @@ def default_cache_dir() -> Path:
     return Path(base) / "textrisk" / "embeddings"
 
 
-def _as_model(analyzer: Any):
-    """The ``TextRiskModel`` inside a ``RiskAnalyzer`` (``.model``), or the model itself."""
-    model = getattr(analyzer, "model", analyzer)
-    if not (hasattr(model, "predict") and hasattr(model, "config") and hasattr(model, "heads")):
-        raise TypeError(f"expected a RiskAnalyzer or TextRiskModel, got {type(analyzer).__name__}")
-    return model
-
-
-def _signal_heads(model) -> list[tuple[str, list[str]]]:
-    """Extra heads (beyond sentiment) and their output names; labels from ``config.<head>_labels`` if present."""
-    heads = []
-    for name, head in model.heads.items():
-        if name == "sentiment":
-            continue
-        labels = list(getattr(model.config, f"{name}_labels", None) or range(head.out_features))
-        heads.append((name, [str(label) for label in labels]))
-    return heads
-
-
-def _model_key(model) -> str:
-    """Hash of feature version, model config and all weights: equal keys mean equal per-text features."""
-    import torch
-
+def _model_key(model: ScoringModel) -> str:
+    """Feature version + the model's identity (config and every weight): equal keys mean equal features."""
     digest = hashlib.sha256(f"textrisk-forecast-features-v{FEATURE_VERSION}".encode())
-    config = dataclasses.asdict(model.config) if dataclasses.is_dataclass(model.config) else vars(model.config)
-    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    digest.update(model.identity().encode())
     return digest.hexdigest()[:24]
 
 
@@ -83,7 +57,8 @@ class TextFeaturizer:
     """Turns texts into per-text feature rows with a textrisk model, reading and filling the disk cache.
 
     Args:
-        analyzer: a ``RiskAnalyzer`` (its ``.model`` is used) or a ``TextRiskModel``.
+        analyzer: a ``RiskAnalyzer`` (its ``.model`` is used) or a scoring model (:mod:`textrisk.contract`) with
+            embeddings (head mode).
         cache_dir: cache root (default :func:`default_cache_dir`); ``False`` disables the cache.
         batch_size: texts per forward pass.
         progress: tqdm bar while encoding (None: only on a terminal).
@@ -92,41 +67,29 @@ class TextFeaturizer:
 
     def __init__(self, analyzer: Any, cache_dir: str | os.PathLike | bool | None = None, batch_size: int = 64,
                  progress: bool | None = None, chunk_size: int = 1024):
-        self.model = _as_model(analyzer)
+        self.model = as_scoring_model(analyzer)
+        self.batch_size, self.progress, self.chunk_size = batch_size, progress, chunk_size
         self.model_key = _model_key(self.model)
         self.feature_names = self._names()
-        self.batch_size, self.progress, self.chunk_size = batch_size, progress, chunk_size
         self.cache_path = None if cache_dir is False else (
             Path(default_cache_dir() if cache_dir in (None, True) else cache_dir).expanduser() / self.model_key)
         self.stats = {"texts": 0, "unique": 0, "cached": 0, "computed": 0}
 
     def _names(self) -> list[str]:
-        hidden = self.model.backbone.config.hidden_size
-        names = [f"emb_{i}" for i in range(hidden)] + [f"p_{label}" for label in self.model.config.labels]
-        for head, labels in _signal_heads(self.model):
-            names += [f"{head}_{label}" for label in labels]
-        return names
+        hidden = self.encode(["."]).shape[1] - len(self.model.labels) - len(self.model.risk_labels)
+        return ([f"emb_{i}" for i in range(hidden)] + [f"p_{label}" for label in self.model.labels]
+                + [f"risk_{label}" for label in self.model.risk_labels])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Features of ``texts`` computed by the model (no cache): shape ``(len(texts), len(feature_names))``."""
-        import torch
-
         from ..calibration import softmax
 
-        heads = _signal_heads(self.model)
-        if hasattr(self.model, "predict_outputs"):  # TextRiskModel: one pass for every output it has
-            keys = ("logits", "embeddings", *(f"{head}_logits" for head, _ in heads))
-            out = self.model.predict_outputs(list(texts), keys, batch_size=self.batch_size, progress=False)
-            logits, embeddings = out["logits"], out["embeddings"]
-            signal_logits = [out[f"{head}_logits"] for head, _ in heads]
-        else:  # a model with the plain predict() only: apply the extra heads to the pooled embeddings
-            logits, embeddings = self.model.predict(list(texts), batch_size=self.batch_size, progress=False,
-                                                    return_embeddings=True)
-            with torch.inference_mode():
-                pooled = torch.as_tensor(embeddings, dtype=next(self.model.parameters()).dtype)
-                signal_logits = [self.model.heads[head](pooled).float().numpy() for head, _ in heads]
-        columns = [embeddings, softmax(logits, self.model.config.temperature)]
-        columns += [1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64))) for z in signal_logits]
+        with_risk = bool(self.model.risk_labels)
+        out = self.model.predict_outputs(list(texts), risk=with_risk, embeddings=True, batch_size=self.batch_size,
+                                         progress=False)
+        columns = [out.embeddings, softmax(out.logits, self.model.temperature)]
+        if with_risk:
+            columns.append(out.risk)
         return np.concatenate(columns, axis=1).astype(np.float32)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
