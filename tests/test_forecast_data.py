@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
+from textrisk.contract import ModelOutputs, ScoringMixin
 from textrisk.errors import DataError
 from textrisk.forecast import ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.calendar import assign_sessions, session_closes
@@ -19,24 +20,34 @@ from textrisk.forecast.features import price_features, validate_prices
 from textrisk.forecast.text import TextFeaturizer, validate_texts
 
 
-class FakeModel(torch.nn.Module):
-    """Stands in for a TextRiskModel: deterministic hash embeddings, a linear sentiment head."""
+class FakeModel(ScoringMixin, torch.nn.Module):
+    """A scoring model (textrisk.contract) with deterministic hash embeddings and a linear sentiment head."""
+
+    model_kind, tokenizer, source_dir = "fake", None, None
+    labels, risk_labels, risk_thresholds, temperature, window = ["negative", "neutral", "positive"], [], {}, 1.0, 128
 
     def __init__(self, hidden: int = 6):
         super().__init__()
-        self.config = SimpleNamespace(labels=["negative", "neutral", "positive"], temperature=1.0, base_model="fake")
-        self.backbone = SimpleNamespace(config=SimpleNamespace(hidden_size=hidden))
+        self.config = SimpleNamespace(labels=self.labels, temperature=1.0, base_model="fake")
+        self.hidden = self.embedding_size = hidden
         torch.manual_seed(0)
         self.heads = torch.nn.ModuleDict({"sentiment": torch.nn.Linear(hidden, 3)})
         self.encoded = 0
 
-    def predict(self, texts, batch_size=32, progress=None, return_embeddings=False):
+    def predict_outputs(self, texts, *, risk=False, embeddings=False, batch_size=32, progress=None):
         self.encoded += len(texts)
         emb = np.stack([np.random.default_rng(int.from_bytes(hashlib.sha256(t.encode()).digest()[:4], "little"))
-                        .normal(size=self.backbone.config.hidden_size) for t in texts]).astype(np.float32)
+                        .normal(size=self.hidden) for t in texts]).astype(np.float32)
         with torch.no_grad():
             logits = self.heads["sentiment"](torch.from_numpy(emb)).numpy()
-        return logits, emb
+            probs = torch.sigmoid(self.heads["risk"](torch.from_numpy(emb))).numpy() if risk else None
+        return ModelOutputs(logits=logits, risk=probs, embeddings=emb if embeddings else None)
+
+    def identity(self):
+        return hashlib.sha256(b"".join(t.detach().numpy().tobytes() for t in self.state_dict().values())).hexdigest()
+
+    def merge_adapter(self):
+        pass
 
 
 def make_prices(tickers=("AAA", "BBB"), start="2014-09-01", end="2015-12-31", seed=0) -> dict[str, pd.DataFrame]:
@@ -353,7 +364,7 @@ def test_corrupt_cache_shard_is_ignored(tmp_path):
 
 def test_risk_signal_probabilities_are_appended_when_the_model_has_a_risk_head():
     model = FakeModel()
-    model.config.risk_labels = ["liquidity", "litigation"]
+    model.risk_labels = ["liquidity", "litigation"]
     model.heads["risk"] = torch.nn.Linear(6, 2)
     featurizer = TextFeaturizer(model, cache_dir=False)
     assert featurizer.feature_names[-5:] == ["p_negative", "p_neutral", "p_positive", "risk_liquidity",

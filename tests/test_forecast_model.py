@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from textrisk.errors import ConfigError, DataError, ModelLoadError
+from textrisk.errors import ConfigError, DataError
 from textrisk.forecast import VARIANTS, ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.metrics import kupiec_test, movement_scores, var_backtest
 from textrisk.forecast.model import FusionNet
@@ -89,30 +89,6 @@ def test_no_text_days_use_the_learned_vector_not_zeros(ds):
         net.no_text.add_(1.0)
     moved = net(price, text, has_text)
     assert moved["logit"][0] == out["logit"][0] and moved["logit"][1] != out["logit"][1]
-
-
-def test_save_and_load_restore_identical_predictions(ds, fused, tmp_path):
-    fused.save_pretrained(tmp_path / "fc")
-    files = sorted(p.name for p in (tmp_path / "fc").iterdir())
-    assert files == ["README.md", "forecaster_config.json", "model.safetensors", "normalization.json"]
-    loaded = Forecaster.from_pretrained(tmp_path / "fc")
-    pd.testing.assert_frame_equal(fused.predict(ds), loaded.predict(ds))
-    saved = json.loads((tmp_path / "fc" / "forecaster_config.json").read_text())
-    assert saved["config"]["variant"] == "fused" and saved["text_model_key"] == ds.text_model_key
-    assert "fused" in (tmp_path / "fc" / "README.md").read_text()
-
-
-@pytest.mark.parametrize("damage, match", [
-    (lambda d: (d / "model.safetensors").unlink(), "cannot load"),
-    (lambda d: (d / "model.safetensors").write_bytes(b"not safetensors"), "cannot load"),
-    (lambda d: (d / "normalization.json").unlink(), "normalization.json"),
-    (lambda d: (d / "forecaster_config.json").write_text("{"), "forecaster_config.json"),
-])
-def test_damaged_folder_raises_model_load_error(fused, tmp_path, damage, match):
-    fused.save_pretrained(tmp_path)
-    damage(tmp_path)
-    with pytest.raises(ModelLoadError, match=match):
-        Forecaster.from_pretrained(tmp_path)
 
 
 def test_predicting_on_features_from_another_text_model_raises(fused):

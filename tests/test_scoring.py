@@ -115,30 +115,6 @@ def test_bad_chunk_tokens(analyzer):
         RiskAnalyzer(analyzer.model, chunk_tokens=4)
 
 
-def test_push_to_hub_uploads_a_complete_folder(analyzer, monkeypatch):
-    uploaded = {}
-
-    class FakeApi:
-        def __init__(self, token=None):
-            pass
-
-        def create_repo(self, repo_id, private=False, exist_ok=False):
-            uploaded["repo"] = repo_id
-
-        def upload_folder(self, repo_id, folder_path, commit_message):
-            from pathlib import Path
-
-            uploaded["files"] = sorted(p.name for p in Path(folder_path).iterdir())
-
-    import huggingface_hub
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    url = analyzer.push_to_hub("me/my-textrisk")
-    assert url.endswith("me/my-textrisk") and uploaded["repo"] == "me/my-textrisk"
-    assert {"textrisk_config.json", "heads.safetensors", "adapter_model.safetensors", "README.md"} <= set(
-        uploaded["files"])
-
-
 def test_merged_analyzer_gives_the_same_scores(tiny_model_dir):
     plain = RiskAnalyzer.from_pretrained(tiny_model_dir).score(SENTENCES)
     merged_analyzer = RiskAnalyzer.from_pretrained(tiny_model_dir, merge=True)

@@ -71,6 +71,10 @@ class ScoringModel(Protocol):
     def window(self) -> int:
         """Most text tokens one input may have (longer documents are chunked to fit)."""
 
+    @property
+    def embedding_size(self) -> int:
+        """Width of the pooled embeddings (0: the model has none)."""
+
     def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
                         batch_size: int = 32, progress: bool | None = None) -> ModelOutputs:
         """Outputs for ``texts`` in input order (see the module docstring for shapes)."""

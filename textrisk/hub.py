@@ -246,7 +246,8 @@ class PretrainedModel:
                     commit_message: str = "Upload textrisk model", **options: Any) -> str:
         """Save to a temporary folder and upload it to the Hub repo ``repo_id`` (created if missing).
 
-        Returns the URL of the commit (or of the repo). The card of the folder this model was loaded from travels with it.
+        Returns the URL of the commit (or of the repo). The card of the folder the model was loaded from travels
+        with it.
         """
         from huggingface_hub import HfApi
 

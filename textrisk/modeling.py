@@ -153,6 +153,11 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         """Most tokens of one input."""
         return int(self.config.max_length)
 
+    @property
+    def embedding_size(self) -> int:
+        """Width of the pooled embeddings (the backbone's hidden size)."""
+        return int(self.backbone.config.hidden_size)
+
     # ----------------------------------------------------------------------------------------- building
     @classmethod
     def from_base(

@@ -495,29 +495,28 @@ class LabelModel:
 
     def predict_proba(self, matrix: VoteMatrix) -> np.ndarray:
         """``sigmoid(score)`` per text and label; 0.5 where no LF of the label fired."""
-        return 1.0 / (1.0 + np.exp(-self.scores(matrix)))
+        from .contract import sigmoid
+
+        return sigmoid(self.scores(matrix))
 
     def predict(self, matrix: VoteMatrix) -> list[list[str]]:
-        """Labels whose posterior is above their threshold."""
+        """Labels whose posterior is at or over their threshold (among labels some LF voted on)."""
         proba = self.predict_proba(matrix)
         fired_any = self.scores(matrix) != 0
         return [[label for k, label in enumerate(self.labels)
-                 if fired_any[i, k] and proba[i, k] > self.thresholds[label]] for i in range(proba.shape[0])]
+                 if fired_any[i, k] and proba[i, k] >= self.thresholds[label]] for i in range(proba.shape[0])]
 
     def tune_thresholds(self, matrix: VoteMatrix, gold: Sequence[Sequence[str]],
                         grid: Sequence[float] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> dict[str, float]:
-        """Pick, per label, the threshold from ``grid`` with the best F1 on ``gold`` (ties: closest to 0.5)."""
+        """Per label, the threshold from ``grid`` with the best F1 on ``gold`` (the package's one tuner,
+        :func:`textrisk.metrics.tune_threshold`: ties go to the one nearest 0.5, then the higher)."""
+        from .metrics import tune_threshold
+
         proba = self.predict_proba(matrix)
         fired_any = self.scores(matrix) != 0
         for k, label in enumerate(self.labels):
             y = np.array([label in row for row in gold])
-            best = (-1.0, 0.0, 0.5)
-            for threshold in grid:
-                pred = fired_any[:, k] & (proba[:, k] > threshold)
-                tp = int((pred & y).sum())
-                f1 = 2 * tp / max(1, int(pred.sum()) + int(y.sum()))
-                best = max(best, (f1, -abs(threshold - 0.5), threshold))
-            self.thresholds[label] = best[2]
+            self.thresholds[label] = tune_threshold(y, proba[:, k], grid, mask=fired_any[:, k])
         return dict(self.thresholds)
 
     def to_dict(self) -> dict:

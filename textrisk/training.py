@@ -29,7 +29,7 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "risk_pos_weight", "train"]
 
 _CHECKPOINTS = "checkpoints"
 _STATE = "trainer_state.json"
@@ -83,6 +83,16 @@ def _held_out_texts(init_from: str) -> set[str]:
                           "so the rows its temperature was fitted on stay held out")
     previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
     return set(_training_data(previous)[1]["text"])
+
+
+def risk_pos_weight(targets: np.ndarray) -> torch.Tensor:
+    """Per-label positive-class weight for the risk loss: ``sqrt(negatives / positives)`` clipped to [1, 20].
+
+    ``targets`` is ``(rows, labels)`` with 1 / 0 for known labels and -1 for unknown (not counted).
+    """
+    known = np.asarray(targets)
+    positives, negatives = (known == 1).sum(axis=0), (known == 0).sum(axis=0)
+    return torch.tensor(np.clip(np.sqrt(negatives / np.maximum(positives, 1)), 1.0, 20.0), dtype=torch.float32)
 
 
 def _check_init_from(config: TrainConfig) -> None:
@@ -320,10 +330,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     risk_targets = encoded["risk"] if config.risk_labels else None
     pos_weight = None
     if risk_targets and config.risk_balance:  # rare labels would otherwise barely move the loss
-        known = np.asarray(risk_targets)
-        positives, negatives = (known == 1).sum(axis=0), (known == 0).sum(axis=0)
-        pos_weight = torch.tensor(np.clip(np.sqrt(negatives / np.maximum(positives, 1)), 1.0, 20.0),
-                                  dtype=torch.float32)
+        pos_weight = risk_pos_weight(np.asarray(risk_targets))
 
     if config.trainable_heads:
         prefixes = tuple(f"heads.{head}." for head in config.trainable_heads)

@@ -37,7 +37,7 @@ def compare(model_dir: str | Path, baseline: str | Path | None) -> dict:
     model = TextRiskModel.from_pretrained(model_dir)
     head = evaluate_risk(model, TEST_FILE)
     result = {"rows": len(test), "rules": {"macro_f1": rules["macro_f1"],
-                                           "per_label": rules["labels"]},
+                                           "per_label": rules["per_label"]},
               "head_threshold_0.5": head["threshold_0.5"], "head_tuned": head["tuned"]}
     joint_path = Path(model_dir) / "training_results.json"
     if baseline and Path(baseline).is_file() and joint_path.is_file():

@@ -17,31 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE, load_gold, read_drawn
+from textrisk.metrics import label_matrix, multilabel_report
 from textrisk.risk_rules import POS, LabelModel, VoteMatrix, lf_votes, majority_vote
 from textrisk.taxonomy import RISK_LABELS
 
 
 def per_label_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
                      labels: Sequence[str] = RISK_LABELS) -> dict:
-    """Precision, recall, F1 and support per label, with macro and micro averages."""
-    out: dict = {"labels": {}}
-    total_tp = total_pred = total_gold = 0
-    for label in labels:
-        y = np.array([label in row for row in gold])
-        p = np.array([label in row for row in pred])
-        tp = int((y & p).sum())
-        n_pred, n_gold = int(p.sum()), int(y.sum())
-        precision = tp / n_pred if n_pred else 0.0
-        recall = tp / n_gold if n_gold else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out["labels"][label] = {"precision": precision, "recall": recall, "f1": f1, "support": n_gold,
-                                "predicted": n_pred}
-        total_tp, total_pred, total_gold = total_tp + tp, total_pred + n_pred, total_gold + n_gold
-    out["macro_f1"] = float(np.mean([s["f1"] for s in out["labels"].values()]))
-    micro_p = total_tp / total_pred if total_pred else 0.0
-    micro_r = total_tp / total_gold if total_gold else 0.0
-    out["micro_f1"] = 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0
-    return out
+    """:func:`textrisk.metrics.multilabel_report` of predicted label lists against gold label lists."""
+    return multilabel_report(label_matrix(gold, labels), label_matrix(pred, labels), labels)
 
 
 def per_lf_scores(matrix: VoteMatrix, gold: Sequence[Sequence[str]]) -> dict:
@@ -78,7 +62,7 @@ def label_model_cross_validation(matrix: VoteMatrix, gold: Sequence[Sequence[str
 
 def _table(title: str, scores: dict) -> str:
     lines = [f"{title}", f"{'label':<20}{'P':>7}{'R':>7}{'F1':>7}{'n':>6}"]
-    for label, s in scores["labels"].items():
+    for label, s in scores["per_label"].items():
         lines.append(f"{label:<20}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}{s['support']:>6}")
     lines.append(f"{'macro F1':<20}{'':>14}{scores['macro_f1']:>7.3f}")
     lines.append(f"{'micro F1':<20}{'':>14}{scores['micro_f1']:>7.3f}")
@@ -110,7 +94,7 @@ def evaluate(dev_path: Path = DEV_FILE, test_path: Path = TEST_FILE, tune_thresh
                        ("retrieved", lambda i: not drawn.get(i, "").endswith(":random"))):
         idx = [k for k, row in enumerate(test) if keep(row["id"])]
         scores = per_label_scores([test_y[k] for k in idx], [test_pred[k] for k in idx])
-        by_draw[name] = {"rows": len(idx), "positives": sum(s["support"] for s in scores["labels"].values()),
+        by_draw[name] = {"rows": len(idx), "positives": sum(s["support"] for s in scores["per_label"].values()),
                          "micro_f1": scores["micro_f1"]}
     return {
         "rows": {"dev": len(dev), "test": len(test)},

@@ -31,6 +31,7 @@ from textrisk.data import load_risk_file
 from textrisk.metrics import multilabel_report, tune_thresholds
 from textrisk.modeling import TextRiskModel
 from textrisk.taxonomy import RISK_LABELS
+from textrisk.training import risk_pos_weight
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,8 +61,7 @@ def main(argv: list[str] | None = None) -> None:
                                     risk_labels=labels)
     texts = silver["text"]
     targets = torch.tensor(silver["risk"], dtype=torch.float32)
-    positives = targets.sum(0).clamp(min=1)
-    pos_weight = ((len(targets) - positives) / positives).sqrt()
+    pos_weight = risk_pos_weight(silver["risk"])  # the package's weighting (the 0.757 run used it unclipped)
     adapter = [p for n, p in model.named_parameters() if p.requires_grad and "heads" not in n]
     head = list(model.heads["risk"].parameters())
     optimizer = torch.optim.AdamW([{"params": adapter, "lr": args.learning_rate},
@@ -95,14 +95,14 @@ def main(argv: list[str] | None = None) -> None:
         bar.write(f"epoch {epoch + 1}: gold test macro F1 {epochs[-1]['test_tuned']['macro_f1']:.3f} (tuned), "
                   f"{epochs[-1]['test_threshold_0.5']['macro_f1']:.3f} (0.5); {epochs[-1]['seconds']:.0f} s")
         atomic_write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "silver_rows": len(texts),
-                                     "rules": {"macro_f1": rules["macro_f1"], "per_label": rules["labels"]},
+                                     "rules": {"macro_f1": rules["macro_f1"], "per_label": rules["per_label"]},
                                      "epochs": epochs})
 
     bar.close()
     last = epochs[-1]["test_tuned"]
     print("\n| label | rules F1 | adapter F1 (tuned) | beats rules |\n|---|---|---|---|")
     for label in labels:
-        ours, theirs = last["per_label"][label]["f1"], rules["labels"][label]["f1"]
+        ours, theirs = last["per_label"][label]["f1"], rules["per_label"][label]["f1"]
         print(f"| {label} | {theirs:.3f} | {ours:.3f} | {'yes' if ours > theirs else 'no'} |")
     print(f"| **macro F1** | **{rules['macro_f1']:.3f}** | **{last['macro_f1']:.3f}** | "
           f"{'yes' if last['macro_f1'] > rules['macro_f1'] else 'no'} |")

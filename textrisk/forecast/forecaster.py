@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from ..atomic import atomic_write_json
+from ..contract import sigmoid
 from ..errors import DataError, ModelLoadError
 from ..hub import CONFIG_NAME, PretrainedModel, load_safetensors
 from ..modelcard import render_card
@@ -208,7 +209,7 @@ class Forecaster(PretrainedModel):
     def _score(self, inputs: dict[str, np.ndarray], ti, si, label, returns) -> dict[str, float]:
         heads = self._heads(inputs, ti, si)
         labelled = label >= 0
-        p = 1.0 / (1.0 + np.exp(-heads["logit"]))
+        p = sigmoid(heads["logit"])
         scores = movement_scores(label[labelled], p[labelled])
         with torch.no_grad():
             out = {"logit": torch.from_numpy(heads["logit"]), "loc": torch.from_numpy(heads["loc"]),
@@ -236,7 +237,7 @@ class Forecaster(PretrainedModel):
         label[~np.isfinite(realised) | (label < 0)] = np.nan
         frame = pd.DataFrame({
             "ticker": np.asarray(ds.tickers, dtype=object)[ti], "date": ds.sessions[si],
-            "p_rise": 1.0 / (1.0 + np.exp(-heads["logit"])), "expected_return": heads["loc"] / 100.0,
+            "p_rise": sigmoid(heads["logit"]), "expected_return": heads["loc"] / 100.0,
             "volatility": heads["scale"] * math.sqrt(df / (df - 2.0)) / 100.0,
         })
         for level in VAR_LEVELS:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..atomic import atomic_write_bytes, atomic_write_json
 from ..contract import ScoringModel, as_scoring_model
-from ..errors import DataError
+from ..errors import DataError, ModelLoadError
 from .constants import FEATURE_VERSION
 
 __all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
@@ -76,7 +76,10 @@ class TextFeaturizer:
         self.stats = {"texts": 0, "unique": 0, "cached": 0, "computed": 0}
 
     def _names(self) -> list[str]:
-        hidden = self.encode(["."]).shape[1] - len(self.model.labels) - len(self.model.risk_labels)
+        hidden = self.model.embedding_size
+        if not hidden:
+            raise ModelLoadError(f"the forecaster's text features need embeddings; a {self.model.model_kind!r} model "
+                                 "has none (use a head-mode model)")
         return ([f"emb_{i}" for i in range(hidden)] + [f"p_{label}" for label in self.model.labels]
                 + [f"risk_{label}" for label in self.model.risk_labels])
 

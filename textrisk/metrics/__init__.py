@@ -6,16 +6,19 @@ evaluation works with ``HF_HUB_OFFLINE=1``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["METRIC_NAMES", "classification_report", "evaluate_logits", "load_metric", "multilabel_report",
-           "tune_thresholds"]
+__all__ = ["DEFAULT_GRID", "METRIC_NAMES", "classification_report", "evaluate_logits", "label_matrix", "load_metric",
+           "multilabel_report", "tune_threshold", "tune_thresholds"]
 
 METRIC_NAMES = ("accuracy", "calibration_error", "f1")
 _HERE = Path(__file__).resolve().parent
+#: Thresholds searched by :func:`tune_threshold`: 0.05, 0.075, ..., 0.95.
+DEFAULT_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.951, 0.025), 3))
 
 
 def load_metric(name: str) -> Any:
@@ -62,31 +65,62 @@ def evaluate_logits(logits: np.ndarray, references: list[int], labels: list[str]
     return report
 
 
-def multilabel_report(targets: np.ndarray, probs: np.ndarray, labels: list[str],
+def multilabel_report(targets: np.ndarray, probs: np.ndarray, labels: Sequence[str],
                       thresholds: dict[str, float] | None = None) -> dict[str, Any]:
-    """Per-label precision/recall/F1/support and macro F1 of ``probs >= threshold`` (default 0.5)."""
-    from sklearn.metrics import precision_recall_fscore_support
+    """The one per-label report: precision/recall/F1/support/predicted per label, macro and micro F1.
 
-    thresholds = thresholds or {}
-    cut = np.array([thresholds.get(label, 0.5) for label in labels])
-    predicted = (np.asarray(probs) >= cut).astype(int)
-    precision, recall, f1s, support = precision_recall_fscore_support(np.asarray(targets), predicted,
-                                                                      average=None, zero_division=0)
-    per_label = {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n),
-                         "threshold": float(t)}
-                 for label, p, r, f, n, t in zip(labels, precision, recall, f1s, support, cut)}
-    return {"macro_f1": float(np.mean(f1s)), "per_label": per_label, "rows": int(len(predicted))}
+    ``probs`` are scores in [0, 1] (or 0/1 predictions); a label is predicted when its score is **at or over** its
+    threshold (default 0.5). Also reports ``flags_per_1000`` (predicted labels per 1,000 rows).
+    """
+    targets, probs = np.asarray(targets, dtype=bool), np.asarray(probs, dtype=np.float64)
+    cut = np.array([(thresholds or {}).get(label, 0.5) for label in labels])
+    predicted = probs >= cut
+    per_label, totals = {}, np.zeros(3, dtype=np.int64)  # tp, predicted, gold
+    for k, label in enumerate(labels):
+        tp, n_pred, n_gold = int((predicted[:, k] & targets[:, k]).sum()), int(predicted[:, k].sum()), int(
+            targets[:, k].sum())
+        totals += (tp, n_pred, n_gold)
+        precision, recall = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
+        per_label[label] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall),
+                            "support": n_gold, "predicted": n_pred, "threshold": float(cut[k])}
+    micro_p = totals[0] / totals[1] if totals[1] else 0.0
+    micro_r = totals[0] / totals[2] if totals[2] else 0.0
+    rows = int(len(predicted))
+    return {"macro_f1": float(np.mean([m["f1"] for m in per_label.values()])), "micro_f1": _f1(micro_p, micro_r),
+            "flags_per_1000": 1000.0 * totals[1] / rows if rows else 0.0, "per_label": per_label, "rows": rows}
 
 
-def tune_thresholds(targets: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, float]:
-    """Per-label threshold maximising F1 on held-out data (grid 0.05..0.95; ties go to the one nearest 0.5)."""
-    from sklearn.metrics import f1_score
+def label_matrix(rows: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    """Label lists (``[["credit"], [], ...]``) as a 0/1 matrix with one column per label."""
+    return np.array([[label in row for label in labels] for row in rows], dtype=np.float64).reshape(len(rows),
+                                                                                                    len(labels))
 
+
+def tune_threshold(targets: np.ndarray, probs: np.ndarray, grid: Sequence[float] = DEFAULT_GRID,
+                   mask: np.ndarray | None = None) -> float:
+    """The threshold from ``grid`` with the best F1 of ``probs >= t`` (and ``mask``, if given) on ``targets``.
+
+    Tie-break (documented, deterministic): among equal F1 the threshold nearest 0.5 wins, then the higher one
+    (fewer flags).
+    """
+    targets = np.asarray(targets, dtype=bool)
+    probs = np.asarray(probs, dtype=np.float64)
+    allowed = np.ones_like(targets) if mask is None else np.asarray(mask, dtype=bool)
+    best = (-1.0, 0.0, 0.5)
+    for t in grid:
+        predicted = allowed & (probs >= t)
+        tp = int((predicted & targets).sum())
+        f1 = 2 * tp / max(1, int(predicted.sum()) + int(targets.sum()))
+        best = max(best, (f1, -abs(float(t) - 0.5), float(t)))
+    return best[2]
+
+
+def tune_thresholds(targets: np.ndarray, probs: np.ndarray, labels: Sequence[str],
+                    grid: Sequence[float] = DEFAULT_GRID) -> dict[str, float]:
+    """Per-label :func:`tune_threshold` on held-out data (columns of ``targets`` / ``probs`` in ``labels`` order)."""
     targets, probs = np.asarray(targets), np.asarray(probs)
-    grid = sorted(np.round(np.arange(0.05, 0.951, 0.025), 3), key=lambda t: abs(t - 0.5))
-    tuned = {}
-    for column, label in enumerate(labels):
-        scores = [(f1_score(targets[:, column], probs[:, column] >= t, zero_division=0), t) for t in grid]
-        tuned[label] = float(max(scores, key=lambda pair: pair[0])[1])  # max keeps the first (nearest 0.5) tie
-    return tuned
+    return {label: tune_threshold(targets[:, k], probs[:, k], grid) for k, label in enumerate(labels)}
 
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0

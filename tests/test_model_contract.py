@@ -1,0 +1,261 @@
+"""One contract suite over every saved model kind (head mode on BERT and GPT-2, prompt mode, forecaster).
+
+Each kind is built tiny, saved and reloaded through the shared base (:mod:`textrisk.hub`); the same checks run
+for all: identical outputs after a round trip, dispatch by ``model_kind``, every damaged or missing file refused
+naming the file, a newer ``format_version`` refused, format-1 folders migrated, the wrong kind refused,
+``push_to_hub`` uploading a complete folder. Scoring kinds also go through ``RiskAnalyzer`` and evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from textrisk import RiskAnalyzer
+from textrisk.contract import ScoringModel
+from textrisk.errors import ModelLoadError
+from textrisk.hub import CONFIG_NAME, FORMAT_VERSION, load_model, read_model_config
+
+try:  # helpers live in sibling test modules (tests/ is not always imported as a package)
+    from conftest import SENTENCES
+    from test_forecast_data import FakeModel, make_prices, make_texts
+except ImportError:  # pragma: no cover
+    from tests.conftest import SENTENCES
+    from tests.test_forecast_data import FakeModel, make_prices, make_texts
+
+
+def _perturbed(model):
+    """Give every trainable weight a random nudge, so a round trip that dropped one would show."""
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.1)
+    return model
+
+
+def _head(backbone: Path, risk: bool = False):
+    from textrisk.modeling import TextRiskModel
+
+    model = TextRiskModel.from_base(str(backbone), lora_r=4, risk_labels=["credit", "liquidity"] if risk else ())
+    model.config.temperature = 1.5
+    return _perturbed(model)
+
+
+def _prompt(tiny_lm: Path):
+    from textrisk.prompt import PromptModel
+
+    model = PromptModel.from_base(str(tiny_lm), lora_r=4, window=128)
+    return _perturbed(model)
+
+
+def _forecaster():
+    from textrisk.forecast import ForecastConfig, Forecaster, build_dataset
+
+    tickers = ("AAA", "BBB")
+    ds = build_dataset(make_prices(tickers), make_texts(tickers, start="2014-12-01"), FakeModel(), cache_dir=False)
+    small = {"train_start": "2015-01-01", "train_end": "2015-08-01", "dev_end": "2015-10-01",
+             "test_end": "2016-01-01", "epochs": 1, "hidden_size": 8, "text_size": 8}
+    model = Forecaster.train(ds, ForecastConfig(**small))
+    model.dataset = ds  # for _outputs
+    return model
+
+
+@dataclass
+class Kind:
+    """How to build one model kind, compare its outputs, and which files its folder must hold."""
+
+    name: str
+    build: Callable[[pytest.FixtureRequest], Any]
+    outputs: Callable[[Any], Any]
+    files: tuple[str, ...]  # every file the loader needs (each is damaged in turn)
+    legacy_config: str = CONFIG_NAME  # format-1 config file name
+
+
+def _scores(model) -> np.ndarray:
+    return model.predict(SENTENCES)[0]
+
+
+KINDS = {
+    "head-bert": Kind("head", lambda r: _head(r.getfixturevalue("tiny_bert")), _scores,
+                      ("heads.safetensors", "adapter_model.safetensors", "adapter_config.json")),
+    "head-gpt2": Kind("head", lambda r: _head(r.getfixturevalue("tiny_gpt2")), _scores,
+                      ("heads.safetensors", "adapter_model.safetensors", "adapter_config.json")),
+    "prompt": Kind("prompt", lambda r: _prompt(r.getfixturevalue("tiny_lm")), _scores,
+                   ("adapter_model.safetensors", "adapter_config.json", "prompts/sentiment.txt"),
+                   legacy_config="prompt_config.json"),
+    "forecaster": Kind("forecaster", lambda r: _forecaster(), None, ("model.safetensors", "normalization.json"),
+                       legacy_config="forecaster_config.json"),
+}
+SCORING = [name for name, kind in KINDS.items() if kind.name != "forecaster"]
+
+
+def _compare(kind_id: str, a, b) -> None:
+    if KINDS[kind_id].name == "forecaster":
+        pd.testing.assert_frame_equal(a.predict(a.dataset), b.predict(a.dataset))
+    else:
+        np.testing.assert_allclose(_scores(a), _scores(b), atol=1e-5, rtol=1e-5)
+
+
+@pytest.fixture(params=list(KINDS))
+def saved(request, tmp_path):
+    """``(kind id, model, folder)`` for each kind: the model and the folder it was saved to."""
+    model = KINDS[request.param].build(request)
+    folder = model.save_pretrained(tmp_path / "model")
+    return request.param, model, folder
+
+
+def test_round_trip_gives_identical_outputs_and_dispatches_by_kind(saved):
+    kind_id, model, folder = saved
+    loaded = load_model(folder)
+    assert type(loaded) is type(model) and loaded.model_kind == KINDS[kind_id].name
+    assert type(model).from_pretrained(folder).source_dir == folder
+    _compare(kind_id, model, loaded)
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    assert config["model_kind"] == KINDS[kind_id].name and config["format_version"] == FORMAT_VERSION
+    assert (folder / "README.md").read_text().startswith("---\n")
+
+
+@pytest.mark.parametrize("kind_id", SCORING)
+def test_scoring_kinds_implement_the_contract(kind_id, request):
+    model = KINDS[kind_id].build(request)
+    assert isinstance(model, ScoringModel)
+    out = model.predict_outputs(SENTENCES, risk=bool(model.risk_labels))
+    assert out.logits.shape == (len(SENTENCES), len(model.labels))
+    reports = RiskAnalyzer(model).score(SENTENCES)
+    assert [r.sentiment for r in reports] == [model.labels[i] for i in (out.logits / model.temperature).argmax(1)]
+
+
+def test_every_needed_file_is_checked(saved):
+    kind_id, _, folder = saved
+    cls = type(saved[1])
+    for name in (CONFIG_NAME, *KINDS[kind_id].files):
+        for damage in ("missing", "garbage"):
+            copy = folder.parent / f"{name.replace('/', '_')}-{damage}"
+            shutil.copytree(folder, copy)
+            if damage == "missing":
+                (copy / name).unlink()
+            else:
+                (copy / name).write_bytes(b"\x00garbage{")
+            with pytest.raises(ModelLoadError, match=Path(name).name if name != CONFIG_NAME or damage == "garbage"
+                               else "not a textrisk model folder") as info:
+                cls.from_pretrained(copy)
+            assert str(copy) in str(info.value) or name in str(info.value), (name, damage, info.value)
+
+
+def test_newer_format_version_is_refused(saved):
+    _, model, folder = saved
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    (folder / CONFIG_NAME).write_text(json.dumps({**config, "format_version": FORMAT_VERSION + 1}))
+    with pytest.raises(ModelLoadError, match=f"format_version {FORMAT_VERSION + 1}, newer than"):
+        type(model).from_pretrained(folder)
+
+
+def test_format_1_folder_is_migrated(saved):
+    kind_id, model, folder = saved
+    config = json.loads((folder / CONFIG_NAME).read_text())
+    legacy = {k: v for k, v in config.items() if k != "model_kind"}
+    legacy["format_version"] = 1
+    if KINDS[kind_id].name == "prompt":
+        legacy["mode"] = "prompt"  # format 1 marked prompt folders by this key
+    (folder / CONFIG_NAME).unlink()
+    (folder / KINDS[kind_id].legacy_config).write_text(json.dumps(legacy))
+    assert read_model_config(folder)[0] == KINDS[kind_id].name
+    _compare(kind_id, model, load_model(folder))
+    model.save_pretrained(folder)  # re-saving writes format 2 and drops the format-1 file
+    assert not (folder / KINDS[kind_id].legacy_config).exists() or KINDS[kind_id].legacy_config == CONFIG_NAME
+    assert read_model_config(folder)[0] == KINDS[kind_id].name
+
+
+def test_wrong_kind_is_refused_by_name(saved):
+    kind_id, model, folder = saved
+    from textrisk.forecast import Forecaster
+    from textrisk.modeling import TextRiskModel
+
+    wrong = Forecaster if KINDS[kind_id].name != "forecaster" else TextRiskModel
+    with pytest.raises(ModelLoadError, match=f"holds a {KINDS[kind_id].name!r} model"):
+        wrong.from_pretrained(folder)
+    if KINDS[kind_id].name == "forecaster":
+        with pytest.raises(ModelLoadError, match="does not score texts"):
+            RiskAnalyzer.from_pretrained(folder)
+
+
+def test_push_to_hub_uploads_a_complete_folder(saved, monkeypatch):
+    kind_id, model, folder = saved
+    uploaded = {}
+
+    class FakeApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, private=None, exist_ok=False):
+            uploaded["repo"] = repo_id
+
+        def upload_folder(self, repo_id, folder_path, commit_message):
+            uploaded["files"] = sorted(str(p.relative_to(folder_path)) for p in Path(folder_path).rglob("*")
+                                       if p.is_file())
+            uploaded["loads"] = type(model).from_pretrained(folder_path) is not None
+
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    url = load_model(folder).push_to_hub("me/model")
+    assert url.endswith("me/model") and uploaded["repo"] == "me/model" and uploaded["loads"]
+    assert {CONFIG_NAME, "README.md", *KINDS[kind_id].files} <= set(uploaded["files"])
+
+
+def test_a_backbone_with_other_weights_is_refused(tiny_bert, tmp_path):
+    from transformers import AutoModel
+
+    from textrisk.modeling import TextRiskModel
+
+    _head(tiny_bert).save_pretrained(tmp_path / "m")
+    torch.manual_seed(99)  # same architecture and sizes, different (random) weights
+    other = AutoModel.from_config(AutoModel.from_pretrained(tiny_bert).config)
+    other.save_pretrained(tmp_path / "other")
+    shutil.copy(tiny_bert / "tokenizer.json", tmp_path / "other")
+    shutil.copy(tiny_bert / "tokenizer_config.json", tmp_path / "other")
+    with pytest.raises(ModelLoadError, match="weights: saved for"):
+        TextRiskModel.from_pretrained(tmp_path / "m", base_model=str(tmp_path / "other"))
+
+
+@pytest.mark.parametrize("kind_id", SCORING)
+def test_evaluate_with_and_without_risk_data(kind_id, request, tmp_path):
+    from textrisk.evaluation import evaluate_model, evaluate_risk
+
+    model = KINDS[kind_id].build(request)
+    labelled = tmp_path / "sent.csv"
+    pd.DataFrame({"text": SENTENCES, "label": ["negative", "positive", "negative", "neutral", "negative",
+                                                "neutral", "positive", "negative"]}).to_csv(labelled, index=False)
+    report = evaluate_model(model, [str(labelled)])
+    assert set(report["datasets"][str(labelled)]) >= {"accuracy", "weighted_f1", "ece_calibrated"}
+    risk = tmp_path / "risk.jsonl"
+    risk.write_text("".join(json.dumps({"text": t, "labels": ["credit"] if "coupon" in t else []}) + "\n"
+                            for t in SENTENCES))
+    if model.risk_labels:
+        result = evaluate_risk(model, risk)
+        assert set(result["tuned"]["per_label"]) == set(model.risk_labels)
+    else:
+        with pytest.raises(ModelLoadError, match="no risk signals"):
+            evaluate_risk(model, risk)
+
+
+def test_evaluate_risk_on_a_head_with_risk_signals(tiny_bert, tmp_path):
+    from textrisk.evaluation import evaluate_risk
+
+    model = _head(tiny_bert, risk=True)
+    risk = tmp_path / "risk.jsonl"
+    risk.write_text("".join(json.dumps({"text": t, "labels": ["credit"] if "coupon" in t else []}) + "\n"
+                            for t in SENTENCES))
+    result = evaluate_risk(model, risk)
+    assert set(result["tuned"]["per_label"]) == {"credit", "liquidity"}
+    assert result["tuned"]["per_label"]["credit"]["support"] == 1
