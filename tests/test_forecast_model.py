@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from textrisk.data import find_data_dir
 from textrisk.errors import ConfigError, DataError
 from textrisk.forecast import VARIANTS, ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.metrics import kupiec_test, movement_scores, var_backtest
@@ -22,7 +23,7 @@ except ImportError:  # pragma: no cover - when tests/ is imported as a package
 
 SMALL = {"train_start": "2015-01-01", "train_end": "2015-08-01", "dev_end": "2015-10-01", "test_end": "2016-01-01",
          "epochs": 2, "hidden_size": 8, "text_size": 8}
-STOCKNET = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "stocknet"
+STOCKNET = (find_data_dir() or Path("../shared/data")) / "stocknet"  # honours TEXTRISK_DATA_DIR
 
 
 @pytest.fixture(scope="module")

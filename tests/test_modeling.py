@@ -63,7 +63,7 @@ def test_adapter_loads_with_peft_alone(tiny_bert, tmp_path):
     ("damage", "message"),
     [  # damaged and missing files of every model kind: tests/test_model_contract.py
         (lambda d: (d / "textrisk_config.json").write_text('{"labels": ["a"]}'), "at least 2 label"),
-        (lambda d: (d / "textrisk_config.json").write_text('{"max_length": 4096}'), r"exceeds the backbone's \d+ positions"),
+        (lambda d: (d / "textrisk_config.json").write_text('{"max_length": 4096}'), r"exceeds .* positions"),
         (lambda d: (d / "textrisk_config.json").write_text('{"temperature": -1}'), "temperature must be > 0"),
         (lambda d: (d / "textrisk_config.json").write_text('{"risk_thresholds": {"x": 0.5}}'), "lacks"),
     ],

@@ -29,7 +29,7 @@ from .backbone import resolve_model_path
 from .calibration import softmax
 from .chunking import Chunk, chunk_document
 from .contract import ScoringModel, as_scoring_model
-from .errors import InputError, ModelLoadError
+from .errors import ConfigError, InputError, ModelLoadError
 from .hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
 from .runtime import torch_threads
 
@@ -119,16 +119,16 @@ class RiskAnalyzer:
         if chunk_tokens is None:
             chunk_tokens = min(64, model.window)
         if chunk_tokens < 8 or chunk_tokens > model.window:
-            raise ValueError(f"chunk_tokens must be in [8, {model.window}], got {chunk_tokens}")
+            raise ConfigError(f"chunk_tokens must be in [8, {model.window}], got {chunk_tokens}")
         risk_labels = list(model.risk_labels)
         if signal_labels is not None:
             if not risk_labels:
                 raise ModelLoadError("signal_labels given, but this model has no risk head")
             unknown = sorted(set(signal_labels) - set(risk_labels))
             if unknown:
-                raise ValueError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
+                raise ConfigError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
         if threshold is not None and not 0 < threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+            raise ConfigError(f"threshold must be in (0, 1), got {threshold}")
         self.signal_labels = list(signal_labels) if signal_labels is not None else risk_labels
         self.threshold = threshold
         self.model = model.eval()
