@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrisk._io import atomic_write_bytes
+from textrisk.atomic import atomic_write_bytes
 from textrisk.modeling import CONFIG_NAME, TextRiskModel
 from textrisk.scoring import DEFAULT_MODEL_DIR
 

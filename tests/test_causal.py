@@ -9,7 +9,8 @@ import torch
 
 from textrisk import RiskAnalyzer
 from textrisk.backbone import load_backbone, split_gguf
-from textrisk.causal import (
+from textrisk.errors import ConfigError, ModelLoadError
+from textrisk.prompt import (
     PROMPT_CONFIG_NAME,
     PromptModel,
     PromptTrainConfig,
@@ -17,8 +18,7 @@ from textrisk.causal import (
     smollm2_path,
     train_prompt_model,
 )
-from textrisk.errors import ConfigError, ModelLoadError
-from textrisk.prompting import PROMPTS_DIR, load_template, parse_template
+from textrisk.prompt.templates import PROMPTS_DIR, load_template, parse_template
 
 from .conftest import DATA_DIR, SENTENCES, needs_data
 
@@ -351,7 +351,7 @@ def test_smollm2_scores_two_sentences():
     Zero-shot SmolLM2-135M is strongly biased towards one answer, so only validity and fast == slow are
     asserted, not the labels themselves.
     """
-    from textrisk.causal import smollm2_base
+    from textrisk.prompt import smollm2_base
 
     model = PromptModel.from_base(smollm2_base(), lora_r=0)
     assert model.hf_model.config.model_type == "llama"
@@ -371,7 +371,7 @@ def test_template_file_parses_with_parse_template():
 
 @needs_data
 def test_causal_bench_end_to_end_on_a_tiny_lm(tiny_lm, tmp_path):
-    from textrisk.causal_bench import main
+    from textrisk.prompt.bench import main
 
     out = tmp_path / "causal.json"
     assert main(["--out", str(out), "--base-model", str(tiny_lm), "--train-samples", "40", "--eval-samples", "12",

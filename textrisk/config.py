@@ -15,7 +15,7 @@ from .backbone import DEFAULT_BASE_MODEL
 from .errors import ConfigError
 from .taxonomy import SENTIMENT_LABELS
 
-__all__ = ["TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml", "read_yaml"]
+__all__ = ["TrainConfig", "check_run_fields", "check_types", "config_from_dict", "config_from_yaml", "read_yaml"]
 
 _Config = TypeVar("_Config")
 
@@ -138,7 +138,7 @@ def config_from_yaml(cls: type[_Config], path: str | os.PathLike, mode: str, ove
     data = {**read_yaml(path), **overrides}
     if data.pop("mode", mode) != mode:
         raise ConfigError(f"{path}: mode must be {mode!r} for a {cls.__name__} (head mode: TrainConfig, prompt mode: "
-                          "textrisk.causal.PromptTrainConfig)")
+                          "textrisk.prompt.PromptTrainConfig)")
     return config_from_dict(cls, data, source=str(path))
 
 
@@ -156,7 +156,7 @@ def config_from_dict(cls: type[_Config], data: dict[str, Any], source: str = "co
 def check_run_fields(config: Any, positive: Sequence[str], non_negative: Sequence[str] = (),
                      fractions: Sequence[str] = ("lora_dropout", "warmup_ratio")) -> None:
     """Checks every training config shares: field types, signs and ranges, data sources; errors name the field."""
-    _check_types(config)
+    check_types(config)
     for name in positive:
         if getattr(config, name) <= 0:
             raise ConfigError(f"{name} must be > 0, got {getattr(config, name)!r}")
@@ -195,7 +195,12 @@ def _matches(value: Any, annotation: Any) -> bool:
     return isinstance(value, annotation)
 
 
-def _check_types(config: Any) -> None:
+def check_types(config: Any) -> None:
+    """Check every field of dataclass ``config`` against its type hint.
+
+    Raises:
+        ConfigError: a field holds a value of the wrong type (the field is named).
+    """
     hints = typing.get_type_hints(type(config))
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)

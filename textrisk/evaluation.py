@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_bytes, atomic_write_json
+from .atomic import atomic_write_bytes, atomic_write_json
 from .data import BENCHMARKS, load_benchmark, load_labeled_file, load_risk_file
 from .errors import ModelLoadError
 from .metrics import evaluate_logits, multilabel_report

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from ._io import atomic_write_json, replace_file
+from .atomic import atomic_write_json, replace_file
 from .backbone import (
     DEFAULT_BASE_MODEL,
     config_fingerprint,

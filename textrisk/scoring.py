@@ -165,7 +165,7 @@ class RiskAnalyzer:
                                      "reinstall textrisk or train it with finetune/configs/default.yaml")
             name_or_path = DEFAULT_MODEL_DIR
         from .backbone import resolve_model_path
-        from .causal import PromptModel, is_prompt_model_dir
+        from .prompt import PromptModel, is_prompt_model_dir
 
         if is_prompt_model_dir(resolve_model_path(name_or_path)):  # prompt-mode causal LM (prompt_config.json)
             model = PromptModel.from_pretrained(name_or_path, base_model=base_model,

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from ._io import atomic_write_json
+from .atomic import atomic_write_json
 from .calibration import fit_temperature
 from .config import TrainConfig
 from .data import load_benchmark, load_risk_file, load_training_source
@@ -29,7 +29,7 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "calibrate_and_evaluate", "optimise", "prepare_output", "save_checkpoint", "train"]
 
 _CHECKPOINTS = "checkpoints"
 _STATE = "trainer_state.json"
@@ -154,8 +154,13 @@ def _trainable_state(model: TextRiskModel) -> dict[str, torch.Tensor]:
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 
 
-def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, losses: list[float], keep: int) -> None:
-    """Write ``step-N`` under a temporary name and rename it: a checkpoint folder is complete or absent."""
+def save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, losses: list[float], keep: int) -> None:
+    """Write checkpoint ``step-N`` of a run into ``folder/checkpoints`` and keep only the newest ``keep``.
+
+    The trainable weights, the optimiser tensors and torch's RNG state go to safetensors files, the rest to JSON
+    (nothing pickled). The folder is written under a temporary name and renamed, so a checkpoint is complete or
+    absent; :func:`optimise` resumes from the newest complete one.
+    """
     from safetensors.torch import save_file
 
     root = folder / _CHECKPOINTS
@@ -206,8 +211,15 @@ def _load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[int, list
     return meta["step"], meta["losses"]
 
 
-def _prepare_output(config: Any) -> Path:
-    """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config."""
+def prepare_output(config: Any) -> Path:
+    """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config.
+
+    ``config`` is any run config with ``output_dir`` and ``to_dict()`` (:class:`TrainConfig`,
+    ``PromptTrainConfig``). Returns the output folder.
+
+    Raises:
+        ConfigError: the folder holds checkpoints of a run whose config differs (fields named).
+    """
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     saved_config = output / "train_config.json"
@@ -222,10 +234,12 @@ def _prepare_output(config: Any) -> Path:
     return output
 
 
-def _optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
+def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
               loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
               desc: str, backward: Callable[[torch.Tensor], None] | None = None) -> tuple[int, list[float], int | None]:
-    """The loop both trainers share: AdamW + linear warm-up/decay over ``config.epochs`` passes of ``rows`` rows.
+    """The loop both trainers (head and prompt mode) share: AdamW + linear warm-up/decay over ``config.epochs``
+    passes of ``rows`` rows, with gradient clipping at 1.0 and a :func:`save_checkpoint` every
+    ``config.save_every_steps`` steps.
 
     ``loss_of(index)`` returns the loss of the rows ``index``. Epoch ``e`` visits rows in
     ``default_rng(seed + e).permutation(rows)``; resumes from the latest checkpoint in ``output``.
@@ -264,15 +278,19 @@ def _optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
         if step % config.save_every_steps == 0 or step == total_steps:
-            _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
+            save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
     bar.close()
     return step, losses, resumed
 
 
-def _calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
+def calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
                             eval_data: list[str], data_dir: str | None, progress: bool | None
                             ) -> tuple[float, dict[str, Any], dict[str, dict[str, Any]]]:
-    """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``."""
+    """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``.
+
+    ``model`` is anything with ``predict(texts, progress=, desc=) -> (logits, _)`` and a ``config.temperature``.
+    Returns ``(temperature, dev metrics, {benchmark: metrics})``.
+    """
     dev_logits, _ = model.predict(dev_texts, progress=progress, desc="dev")
     temperature = fit_temperature(dev_logits, np.asarray(dev_labels))
     model.config.temperature = temperature
@@ -296,7 +314,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     started = time.time()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
-    output = _prepare_output(config)
+    output = prepare_output(config)
 
     if config.init_from:
         _check_init_from(config)
@@ -342,11 +360,11 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         return out["loss"]
 
-    step, losses, resumed = _optimise(model, groups, len(input_ids), loss_of, config, output, progress,
+    step, losses, resumed = optimise(model, groups, len(input_ids), loss_of, config, output, progress,
                                       "fine-tuning", backward=accelerator.backward)
 
     dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
-    temperature, dev_metrics, eval_metrics = _calibrate_and_evaluate(
+    temperature, dev_metrics, eval_metrics = calibrate_and_evaluate(
         model, dev_rows["text"], dev_rows["label"], config.labels, config.eval_data, config.data_dir, progress)
     risk_metrics = _tune_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
 

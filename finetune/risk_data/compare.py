@@ -16,7 +16,7 @@ from pathlib import Path
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE, load_gold
 from finetune.risk_data.eval_rules import per_label_scores
-from textrisk._io import atomic_write_json
+from textrisk.atomic import atomic_write_json
 from textrisk.evaluation import evaluate_risk
 from textrisk.modeling import TextRiskModel
 from textrisk.risk_rules import LabelModel, lf_votes

@@ -25,7 +25,7 @@ import torch
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE
 from finetune.risk_data.compare import rules_on_gold_test
-from textrisk._io import atomic_write_json
+from textrisk.atomic import atomic_write_json
 from textrisk.backbone import DEFAULT_BASE_MODEL
 from textrisk.data import load_risk_file
 from textrisk.metrics import multilabel_report, tune_thresholds

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_json
+from ..atomic import atomic_write_json
 from .constants import PRICE_FEATURES, VAR_LEVELS
 from .dataset import ForecastDataset, build_dataset
 from .forecaster import Forecaster

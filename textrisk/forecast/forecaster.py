@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from .. import __version__
-from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from ..atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..errors import DataError, ModelLoadError
 from .constants import VAR_LEVELS
 from .dataset import ForecastDataset

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import _check_types
+from ..config import check_types
 from ..errors import ConfigError
 from .constants import (
     STOCKNET_DEV_END,
@@ -62,7 +62,7 @@ class ForecastConfig:
                                      "a small LSTM is fastest on one, extra threads only contend."})
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        check_types(self)
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
         if self.select_on not in _SELECT:
