@@ -29,7 +29,8 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
-__all__ = ["TrainResult", "calibrate_and_evaluate", "optimise", "prepare_output", "save_checkpoint", "train"]
+__all__ = ["TrainResult", "calibrate_and_evaluate", "optimise", "prepare_output", "save_checkpoint", "train",
+           "training_data"]
 
 _CHECKPOINTS = "checkpoints"
 _STATE = "trainer_state.json"
@@ -49,7 +50,13 @@ class TrainResult:
     risk_metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _training_data(config: TrainConfig):
+def training_data(config: TrainConfig):
+    """The run's ``(train rows, held-out dev rows, {source: rows})``: sources concatenated, shuffled with the seed,
+    subsampled, and split (seeded; with ``init_from``, the dev rows are the texts that run held out).
+
+    Raises:
+        ConfigError: too little data for ``calibration_fraction`` and ``batch_size``.
+    """
     from datasets import concatenate_datasets
 
     parts, counts = [], {}
@@ -82,7 +89,7 @@ def _held_out_texts(init_from: str) -> set[str]:
         raise ConfigError(f"init_from must be a training run folder with train_config.json ({saved} is missing), "
                           "so the rows its temperature was fitted on stay held out")
     previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
-    return set(_training_data(previous)[1]["text"])
+    return set(training_data(previous)[1]["text"])
 
 
 def _check_init_from(config: TrainConfig) -> None:
@@ -319,7 +326,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     if config.init_from:
         _check_init_from(config)
     set_seed(config.seed)
-    train_rows, dev_rows, counts = _training_data(config)
+    train_rows, dev_rows, counts = training_data(config)
     model = _new_model(config)
     heads = set(config.trainable_heads or model.heads.keys())
     if "sentiment" not in heads:  # rows that only carry targets for frozen heads would teach nothing
