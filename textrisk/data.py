@@ -48,18 +48,19 @@ def find_data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
 
     Lookup order, first folder holding ``financial_phrasebank/`` wins:
 
-    1. ``explicit`` (the ``data_dir`` argument / ``--data-dir``; an error if it is not a data folder);
+    1. ``explicit`` (the ``data_dir`` argument / ``--data-dir``; if given, it must be a data folder);
     2. ``$TEXTRISK_DATA_DIR``;
     3. ``../shared/data`` relative to the current directory;
     4. ``../shared/data`` relative to the source checkout textrisk is imported from, only when textrisk runs
        from a checkout (editable install) and that folder exists.
     """
-    candidates = [explicit, os.environ.get("TEXTRISK_DATA_DIR"), Path.cwd().parent / "shared" / "data", _CHECKOUT_DATA]
-    for candidate in candidates:
+    if explicit:  # given, it must be the data folder: never fall through to another one silently
+        if (Path(explicit) / "financial_phrasebank").is_dir():
+            return Path(explicit)
+        raise DataError(f"data folder {str(explicit)!r} does not hold financial_phrasebank/ and the other sets")
+    for candidate in [os.environ.get("TEXTRISK_DATA_DIR"), Path.cwd().parent / "shared" / "data", _CHECKOUT_DATA]:
         if candidate and (Path(candidate) / "financial_phrasebank").is_dir():
             return Path(candidate)
-    if explicit:
-        raise DataError(f"data folder {str(explicit)!r} does not hold financial_phrasebank/ and the other sets")
     return None
 
 
