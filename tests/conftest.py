@@ -101,7 +101,7 @@ def crash_at_step(monkeypatch):
     """
     from textrisk import training
 
-    real_save = training._save_checkpoint
+    real_save = training.save_checkpoint
 
     def install(crash_step: int):
         def save_then_crash(folder, model, optimizer, scheduler, step, losses, keep):
@@ -109,8 +109,8 @@ def crash_at_step(monkeypatch):
             if step == crash_step:
                 raise KeyboardInterrupt
 
-        monkeypatch.setattr(training, "_save_checkpoint", save_then_crash)
-        return lambda: monkeypatch.setattr(training, "_save_checkpoint", real_save)
+        monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
+        return lambda: monkeypatch.setattr(training, "save_checkpoint", real_save)
 
     return install
 

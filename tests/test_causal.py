@@ -9,16 +9,16 @@ import torch
 
 from textrisk import RiskAnalyzer
 from textrisk.backbone import load_backbone, split_gguf
-from textrisk.causal import (
-    PROMPT_CONFIG_NAME,
+from textrisk.errors import ConfigError, ModelLoadError
+from textrisk.hub import CONFIG_NAME
+from textrisk.prompt import (
     PromptModel,
     PromptTrainConfig,
     parse_generated,
     smollm2_path,
     train_prompt_model,
 )
-from textrisk.errors import ConfigError, ModelLoadError
-from textrisk.prompting import PROMPTS_DIR, load_template, parse_template
+from textrisk.prompt.templates import PROMPTS_DIR, load_template, parse_template
 
 from .conftest import DATA_DIR, SENTENCES, needs_data
 
@@ -94,12 +94,12 @@ def test_risk_yes_no_fast_equals_slow_reference(tiny_lm, tmp_path):
     slow = model.reference_scores(texts, "risk_signals")
     assert fast.shape == slow.shape == (2, 12, 2)
     np.testing.assert_allclose(fast, slow, atol=1e-5, rtol=0)
-    signals = model.risk_signals(texts, batch_size=2)
+    signals = model.predict_risk(texts, batch_size=2)
     from textrisk.taxonomy import RISK_LABELS
 
-    assert [list(s) for s in signals] == [list(RISK_LABELS)] * 2
+    assert model.risk_labels == list(RISK_LABELS) and signals.shape == (2, len(RISK_LABELS))
     expected = 1 / (1 + np.exp(slow[:, :, 1] - slow[:, :, 0]))  # softmax over (yes, no)
-    np.testing.assert_allclose([list(s.values()) for s in signals], expected, atol=1e-5)
+    np.testing.assert_allclose(signals, expected, atol=1e-5)
 
 
 def test_loss_equals_masked_causal_lm_loss(tiny_lm, tmp_path):
@@ -133,7 +133,7 @@ def test_save_reload_gives_identical_scores(tiny_lm, tmp_path, lora_r, merged, w
     before, _ = model.predict(SENTENCES, batch_size=3)
     model.save_pretrained(tmp_path / "m", merged=merged)
     names = {p.relative_to(tmp_path / "m").as_posix() for p in (tmp_path / "m").rglob("*") if p.is_file()}
-    assert {PROMPT_CONFIG_NAME, "prompts/sentiment.txt", "prompts/risk_signals.txt", "README.md"} <= names
+    assert {CONFIG_NAME, "prompts/sentiment.txt", "prompts/risk_signals.txt", "README.md"} <= names
     assert not any(part.startswith(".") for name in names for part in name.split("/")), "temporary files left"
     reloaded = PromptModel.from_pretrained(tmp_path / "m")
     assert reloaded.config.weights == weights and reloaded.config.temperature == 1.7
@@ -147,19 +147,15 @@ def test_save_reload_gives_identical_scores(tiny_lm, tmp_path, lora_r, merged, w
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda d: (d / PROMPT_CONFIG_NAME).unlink(), "prompt_config.json is missing"),
-        (lambda d: (d / "prompts" / "sentiment.txt").unlink(), "missing prompts/sentiment.txt"),
-        (lambda d: (d / "adapter_model.safetensors").unlink(), "missing 'adapter_model.safetensors'"),
-        (lambda d: (d / "adapter_model.safetensors").write_bytes(b"xx"), "corrupt weights file"),
-        (lambda d: (d / PROMPT_CONFIG_NAME).write_text("{oops"), "corrupt prompt config"),
-        (lambda d: (d / PROMPT_CONFIG_NAME).write_text(json.dumps(
-            {**json.loads((d / PROMPT_CONFIG_NAME).read_text()), "shiny": 1})), r"unknown keys \['shiny'\]"),
-        (lambda d: (d / PROMPT_CONFIG_NAME).write_text(json.dumps(
-            {**json.loads((d / PROMPT_CONFIG_NAME).read_text()), "weights": "lots"})), "weights must be one of"),
+        # missing and corrupt files of every model kind: tests/test_model_contract.py
+        (lambda d: (d / CONFIG_NAME).write_text(json.dumps(
+            {**json.loads((d / CONFIG_NAME).read_text()), "shiny": 1})), r"unknown keys \['shiny'\]"),
+        (lambda d: (d / CONFIG_NAME).write_text(json.dumps(
+            {**json.loads((d / CONFIG_NAME).read_text()), "weights": "lots"})), "weights: .lots. is not one of"),
         (lambda d: (d / "prompts" / "sentiment.txt").write_text("---\ntask: sentiment\n---\n{text}"),
          r"sentiment.txt: field 'version'"),
-        (lambda d: (d / PROMPT_CONFIG_NAME).write_text(json.dumps(
-            {**json.loads((d / PROMPT_CONFIG_NAME).read_text()), "label_bias": [0.1, 0.2]})),
+        (lambda d: (d / CONFIG_NAME).write_text(json.dumps(
+            {**json.loads((d / CONFIG_NAME).read_text()), "label_bias": [0.1, 0.2]})),
          "label_bias must hold one finite number per label"),
     ],
 )
@@ -274,8 +270,8 @@ def test_prompt_training_lowers_loss_on_fpb_and_resumes_exactly(tiny_lm, tmp_pat
 @pytest.mark.parametrize(("changes", "message"), [
     ({"lora_r": 0}, "lora_r must be > 0"),
     ({"epochs": "2"}, "epochs must be float"),
-    ({"calibration_fraction": 0.7}, "calibration_fraction must be in"),
-    ({"eval_data": ["imdb"]}, "eval_data entries"),
+    ({"calibration_fraction": 0.7}, "calibration_fraction must be < 0.5"),
+    ({"eval_data": ["imdb"]}, "eval_data: .imdb. is not one of"),
 ])
 def test_prompt_train_config_names_the_field(tmp_path, changes, message):
     with pytest.raises(ConfigError, match=message):
@@ -351,7 +347,7 @@ def test_smollm2_scores_two_sentences():
     Zero-shot SmolLM2-135M is strongly biased towards one answer, so only validity and fast == slow are
     asserted, not the labels themselves.
     """
-    from textrisk.causal import smollm2_base
+    from textrisk.prompt import smollm2_base
 
     model = PromptModel.from_base(smollm2_base(), lora_r=0)
     assert model.hf_model.config.model_type == "llama"
@@ -371,7 +367,7 @@ def test_template_file_parses_with_parse_template():
 
 @needs_data
 def test_causal_bench_end_to_end_on_a_tiny_lm(tiny_lm, tmp_path):
-    from textrisk.causal_bench import main
+    from textrisk.prompt.bench import main
 
     out = tmp_path / "causal.json"
     assert main(["--out", str(out), "--base-model", str(tiny_lm), "--train-samples", "40", "--eval-samples", "12",

@@ -153,3 +153,27 @@ def test_finetune_config_error_exit_2(tmp_path, capsys):
     config.write_text("output_dir: x\nbatch_size: many\n")
     code, _, err = _run(["finetune", "--config", str(config)], capsys)
     assert code == 2 and "batch_size must be int" in err
+
+
+def test_help_and_version_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom textrisk import cli\nparser = cli.build_parser()\n"
+            "heavy = [m for m in ('torch', 'pandas', 'transformers', 'textrisk.forecast') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "try:\n    cli.main(['--version'])\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
+            "assert 'torch' not in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    from textrisk import __version__
+
+    assert result.stdout.strip() == f"textrisk {__version__}"
+
+
+def test_forecast_bench_options_come_from_its_module(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["forecast-bench", "--out", "x.json", "--seeds", "many"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: textrisk forecast-bench") and "--seeds: invalid int value: 'many'" in err

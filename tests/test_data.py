@@ -91,3 +91,23 @@ def test_plain_text_lines(tmp_path):
     path = tmp_path / "news.txt"
     path.write_text("first\n\nthird\n")
     assert [(d.id, d.text) for d in read_documents(path)] == [("line 1", "first"), ("line 3", "third")]
+
+
+def test_data_dir_lookup_order(tmp_path, monkeypatch):
+    from textrisk.data import find_data_dir
+
+    def data_folder(path):
+        (path / "financial_phrasebank").mkdir(parents=True)
+        return path
+
+    explicit, env = data_folder(tmp_path / "explicit"), data_folder(tmp_path / "env")
+    data_folder(tmp_path / "shared" / "data")  # ../shared/data seen from tmp_path/work
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("TEXTRISK_DATA_DIR", str(env))
+    assert find_data_dir(explicit) == explicit
+    assert find_data_dir() == env
+    monkeypatch.delenv("TEXTRISK_DATA_DIR")
+    assert find_data_dir() == tmp_path / "shared" / "data"
+    with pytest.raises(DataError, match="does not hold financial_phrasebank"):
+        find_data_dir(tmp_path / "work")

@@ -54,7 +54,7 @@ def _head(backbone: Path, risk: bool = False):
 def _prompt(tiny_lm: Path):
     from textrisk.prompt import PromptModel
 
-    model = PromptModel.from_base(str(tiny_lm), lora_r=4, window=128)
+    model = PromptModel.from_base(str(tiny_lm), lora_r=4, window=512)
     return _perturbed(model)
 
 

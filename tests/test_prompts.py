@@ -2,7 +2,7 @@
 
 import pytest
 
-from textrisk.prompting import (
+from textrisk.prompt.templates import (
     PROMPTS_DIR,
     TemplateError,
     compile_template,

@@ -162,18 +162,18 @@ def test_risk_config_checks(changes, message):
 
 @needs_data
 def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_path):
-    from textrisk.training import _training_data
+    from textrisk.training import training_data
 
     first = _config(tiny_bert, tmp_path / "first", epochs=0.5)
     train(first, progress=False)
-    first_train, first_dev, _ = _training_data(first)
+    first_train, first_dev, _ = training_data(first)
     second = _config(tiny_bert, tmp_path / "second", init_from=str(tmp_path / "first"), epochs=0.5)
-    second_train, second_dev, _ = _training_data(second)
+    second_train, second_dev, _ = training_data(second)
     assert set(second_dev["text"]) == set(first_dev["text"])
     assert not set(second_dev["text"]) & set(first_train["text"])
     (tmp_path / "first" / "train_config.json").unlink()
     with pytest.raises(ConfigError, match="train_config.json"):
-        _training_data(second)
+        training_data(second)
 
 
 @needs_data

@@ -4,13 +4,27 @@
 >>> analyzer = RiskAnalyzer.from_pretrained()  # embedded default model, offline
 >>> analyzer.score(["Nokia cuts its outlook as network sales slump."])[0].sentiment
 'negative'
+
+The model and scoring names are imported on first use (PEP 562), so ``import textrisk`` (and ``textrisk --help``)
+does not import torch.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 from .errors import ConfigError, DataError, InputError, ModelLoadError, TextRiskError  # noqa: E402
-from .modeling import ModelConfig, TextRiskModel  # noqa: E402
-from .scoring import Evidence, RiskAnalyzer, RiskReport  # noqa: E402
+from .lazy import lazy_exports  # noqa: E402
+
+if TYPE_CHECKING:
+    from .modeling import ModelConfig, TextRiskModel
+    from .scoring import Evidence, RiskAnalyzer, RiskReport
+
+#: Public name -> the module that defines it (imported on first access).
+_LAZY = {"ModelConfig": "modeling", "TextRiskModel": "modeling", "Evidence": "scoring", "RiskAnalyzer": "scoring",
+         "RiskReport": "scoring"}
 
 __all__ = [
     "ConfigError",
@@ -25,3 +39,6 @@ __all__ = [
     "TextRiskModel",
     "__version__",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -198,8 +198,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
                                    "epochs": args.epochs, "data_dir": args.data_dir}.items() if v is not None}
     progress = False if args.no_progress else None
     mode = read_yaml(args.config).get("mode", "head")
-    if mode == "prompt":  # a causal LM fine-tuned to answer prompts/ templates (textrisk.causal)
-        from .causal import PromptTrainConfig, train_prompt_model
+    if mode == "prompt":  # a causal LM fine-tuned to answer prompts/ templates (textrisk.prompt)
+        from .prompt import PromptTrainConfig, train_prompt_model
 
         result = train_prompt_model(PromptTrainConfig.from_yaml(args.config, **overrides), progress=progress)
     elif mode == "head":
@@ -217,7 +217,10 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune)."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="textrisk", description="Financial text risk scoring.")
+    parser.add_argument("--version", action="version", version=f"textrisk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     score = sub.add_parser("score", help="score texts or a file of documents")
@@ -257,18 +260,28 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--no-progress", action="store_true")
     finetune.set_defaults(func=_cmd_finetune)
 
-    from . import causal_bench
+    from .prompt import bench as causal_bench  # standard-library top level: torch is imported inside run()
 
     bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
     causal_bench.add_arguments(bench)
     bench.set_defaults(func=causal_bench.run)
 
+    # textrisk.forecast.bench imports torch and pandas at its top, so its options are parsed only when it runs
+    forecast = sub.add_parser("forecast-bench", add_help=False, prefix_chars="\0",
+                              help="StockNet benchmark of the text + price LSTM forecaster")
+    forecast.add_argument("forecast_args", nargs=argparse.REMAINDER)
+    forecast.set_defaults(func=_cmd_forecast_bench)
+    return parser
+
+
+def _cmd_forecast_bench(args: argparse.Namespace) -> int:
+    """``textrisk forecast-bench ...``: parse the options with textrisk.forecast.bench's own definitions, run it."""
     from .forecast import bench as forecast_bench
 
-    forecast = sub.add_parser("forecast-bench", help="StockNet benchmark of the text + price LSTM forecaster")
-    forecast_bench.add_arguments(forecast)
-    forecast.set_defaults(func=forecast_bench.run)
-    return parser
+    parser = argparse.ArgumentParser(prog="textrisk forecast-bench",
+                                     description="StockNet benchmark of the text + price LSTM forecaster")
+    forecast_bench.add_arguments(parser)
+    return forecast_bench.run(parser.parse_args(args.forecast_args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

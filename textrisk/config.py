@@ -13,20 +13,17 @@ from .errors import ConfigError
 from .taxonomy import SENTIMENT_LABELS
 from .validation import check, validate_fields
 
-__all__ = ["TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml", "read_yaml"]
-
-_Config = TypeVar("_Config")
-
+__all__ = ["RunConfig", "TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml", "read_yaml"]
 
 _Config = TypeVar("_Config")
 
 
 @dataclass
-class TrainConfig:
-    """Everything a fine-tuning run depends on; the same config and seed give the same model."""
+class RunConfig:
+    """Fields every fine-tuning run has (head mode: :class:`TrainConfig`, prompt mode:
+    :class:`textrisk.prompt.PromptTrainConfig`); the subclasses add their own and re-declare differing defaults."""
 
     output_dir: str = field(metadata=check("Folder for checkpoints and the final model.", nonempty=True))
-    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata=check("Backbone: local folder or Hub id."))
     train_data: list[str] = field(
         default_factory=lambda: ["fpb", "tfns"],
         metadata=check("Training sources: 'fpb' (FPB 50%-agree train part), 'tfns' (TFNS train), or "
@@ -37,8 +34,46 @@ class TrainConfig:
         metadata=check("Held-out benchmarks ('fpb', 'tfns') evaluated after training for the model card; "
                        "never used for model selection.", choices=("fpb", "tfns")),
     )
+    text_column: str = field(default="text", metadata=check("Text column of training files."))
+    label_column: str = field(default="label", metadata=check("Label column of training files."))
+    data_dir: str | None = field(default=None, metadata=check("Shared data folder (default ../shared/data)."))
+    max_train_samples: int | None = field(default=None, metadata=check("Subsample training rows (seeded).", ge=10))
+    calibration_fraction: float = field(
+        default=0.1, metadata=check("Share of training rows held out to fit the temperature and report dev "
+                                    "metrics.", gt=0, lt=0.5))
+    lora_r: int = field(default=8, metadata=check("LoRA rank; 0 trains the head only.", ge=0))
+    lora_alpha: int = field(default=16, metadata=check("LoRA scaling numerator.", ge=0))
+    lora_dropout: float = field(default=0.1, metadata=check("Dropout on the LoRA path.", ge=0, lt=1))
+    lora_target_modules: list[str] | None = field(
+        default=None, metadata=check("Module names to adapt; default chosen per architecture."))
+    epochs: float = field(default=3.0, metadata=check("Passes over the training data.", gt=0))
+    batch_size: int = field(default=32, metadata=check("Examples per optimisation step.", gt=0))
+    learning_rate: float = field(default=5e-4, metadata=check("Peak AdamW learning rate.", gt=0))
+    weight_decay: float = field(default=0.01, metadata=check("AdamW weight decay.", ge=0))
+    warmup_ratio: float = field(default=0.06, metadata=check("Share of steps with linear warm-up.", ge=0, lt=1))
+    seed: int = field(default=42, metadata=check("Seed for data order, splits, dropout and init."))
+    save_every_steps: int = field(default=200, metadata=check("Checkpoint interval (steps).", gt=0))
+    keep_checkpoints: int = field(default=2, metadata=check("Checkpoints kept on disk.", gt=0))
+    num_threads: int | None = field(default=None, metadata=check("torch CPU threads (default: torch's).", gt=0))
+
+    def __post_init__(self) -> None:
+        check_run_fields(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of all fields (JSON/YAML ready)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainConfig(RunConfig):
+    """A head-mode fine-tuning run (classification heads over a LoRA-tuned backbone); same config + seed, same model."""
+
+    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata=check("Backbone: local folder or Hub id.",
+                                                                       nonempty=True))
     labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
                               metadata=check("Class names in head order."))
+    max_length: int = field(default=128, metadata=check("Max tokens per text.", ge=8))
+    head_learning_rate: float | None = field(default=None, metadata=check("Head LR (default: learning_rate).", gt=0))
     risk_labels: list[str] = field(
         default_factory=list, metadata=check("Risk-signal labels of a multi-label head trained jointly with "
                                              "sentiment; empty: sentiment only."))
@@ -59,29 +94,6 @@ class TrainConfig:
         default=None, metadata=check("Train only these heads (e.g. [risk]); the backbone, the adapter and the "
                                      "other heads stay frozen, so adding risk signals cannot change sentiment.",
                                      choices=("sentiment", "risk"), nonempty=True))
-    text_column: str = field(default="text", metadata=check("Text column of training files."))
-    label_column: str = field(default="label", metadata=check("Label column of training files."))
-    data_dir: str | None = field(default=None, metadata=check("Shared data folder (default ../shared/data)."))
-    max_train_samples: int | None = field(default=None, metadata=check("Subsample training rows (seeded).", ge=10))
-    calibration_fraction: float = field(
-        default=0.1, metadata=check("Share of training rows held out to fit the temperature and report dev "
-                                     "metrics.", gt=0, lt=0.5))
-    max_length: int = field(default=128, metadata=check("Max tokens per text.", ge=8))
-    lora_r: int = field(default=8, metadata=check("LoRA rank; 0 trains the head only.", ge=0))
-    lora_alpha: int = field(default=16, metadata=check("LoRA scaling numerator.", ge=0))
-    lora_dropout: float = field(default=0.1, metadata=check("Dropout on the LoRA path.", ge=0, lt=1))
-    lora_target_modules: list[str] | None = field(
-        default=None, metadata=check("Module names to adapt; default chosen per architecture."))
-    epochs: float = field(default=3.0, metadata=check("Passes over the training data.", gt=0))
-    batch_size: int = field(default=32, metadata=check("Examples per optimisation step.", gt=0))
-    learning_rate: float = field(default=5e-4, metadata=check("Peak AdamW learning rate.", gt=0))
-    head_learning_rate: float | None = field(default=None, metadata=check("Head LR (default: learning_rate).", gt=0))
-    weight_decay: float = field(default=0.01, metadata=check("AdamW weight decay.", ge=0))
-    warmup_ratio: float = field(default=0.06, metadata=check("Share of steps with linear warm-up.", ge=0, lt=1))
-    seed: int = field(default=42, metadata=check("Seed for data order, splits, dropout and init."))
-    save_every_steps: int = field(default=200, metadata=check("Checkpoint interval (steps).", gt=0))
-    keep_checkpoints: int = field(default=2, metadata=check("Checkpoints kept on disk.", gt=0))
-    num_threads: int | None = field(default=None, metadata=check("torch CPU threads (default: torch's).", gt=0))
 
     def __post_init__(self) -> None:
         check_run_fields(self)
@@ -106,9 +118,6 @@ class TrainConfig:
         """Build from a mapping, rejecting unknown keys by name."""
         return config_from_dict(cls, data, source)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of all fields (JSON/YAML ready)."""
-        return dataclasses.asdict(self)
 
 
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
@@ -132,7 +141,7 @@ def config_from_yaml(cls: type[_Config], path: str | os.PathLike, mode: str, ove
     data = {**read_yaml(path), **overrides}
     if data.pop("mode", mode) != mode:
         raise ConfigError(f"{path}: mode must be {mode!r} for a {cls.__name__} (head mode: TrainConfig, prompt mode: "
-                          "textrisk.causal.PromptTrainConfig)")
+                          "textrisk.prompt.PromptTrainConfig)")
     return config_from_dict(cls, data, source=str(path))
 
 

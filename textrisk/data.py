@@ -27,6 +27,7 @@ __all__ = [
     "load_risk_file",
     "load_training_source",
     "read_documents",
+    "read_jsonl_rows",
 ]
 
 #: The standard Financial PhraseBank protocol (as in FinGPT's benchmark): 50%-agreement sentences,
@@ -36,17 +37,30 @@ FPB_SPLIT_SEED = 42
 #: Held-out evaluation parts of the shared benchmarks: name -> (loader, split).
 BENCHMARKS = ("fpb", "tfns")
 
-_REPO_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+_ROOT = Path(__file__).resolve().parents[1]
+#: ``../shared/data`` relative to the source checkout textrisk is imported from (editable install); None for an
+#: installed wheel, whose package folder has no checkout around it.
+_CHECKOUT_DATA = _ROOT.parent / "shared" / "data" if (_ROOT / "pyproject.toml").is_file() else None
 
 
 def find_data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
-    """Locate the shared data folder: ``explicit``, ``$TEXTRISK_DATA_DIR``, ``../shared/data``; None if absent."""
-    candidates = [explicit, os.environ.get("TEXTRISK_DATA_DIR"), Path.cwd().parent / "shared" / "data", _REPO_DATA]
-    for candidate in candidates:
+    """Locate the shared data folder; None if absent.
+
+    Lookup order, first folder holding ``financial_phrasebank/`` wins:
+
+    1. ``explicit`` (the ``data_dir`` argument / ``--data-dir``; if given, it must be a data folder);
+    2. ``$TEXTRISK_DATA_DIR``;
+    3. ``../shared/data`` relative to the current directory;
+    4. ``../shared/data`` relative to the source checkout textrisk is imported from, only when textrisk runs
+       from a checkout (editable install) and that folder exists.
+    """
+    if explicit:  # given, it must be the data folder: never fall through to another one silently
+        if (Path(explicit) / "financial_phrasebank").is_dir():
+            return Path(explicit)
+        raise DataError(f"data folder {str(explicit)!r} does not hold financial_phrasebank/ and the other sets")
+    for candidate in [os.environ.get("TEXTRISK_DATA_DIR"), Path.cwd().parent / "shared" / "data", _CHECKOUT_DATA]:
         if candidate and (Path(candidate) / "financial_phrasebank").is_dir():
             return Path(candidate)
-    if explicit:
-        raise DataError(f"data folder {str(explicit)!r} does not hold financial_phrasebank/ and the other sets")
     return None
 
 
@@ -73,7 +87,12 @@ def _read_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield reader.line_num, row
 
 
-def _read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
+
+    Raises:
+        DataError: a line is not valid JSON or not a JSON object (file and line named).
+    """
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -92,7 +111,7 @@ def _table_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if suffix == ".csv":
         return _read_csv_rows(path)
     if suffix in (".jsonl", ".ndjson", ".json"):
-        return _read_jsonl_rows(path)
+        return read_jsonl_rows(path)
     raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .jsonl")
 
 

@@ -29,7 +29,8 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
-__all__ = ["TrainResult", "risk_pos_weight", "train"]
+__all__ = ["TrainResult", "calibrate_and_evaluate", "optimise", "prepare_output", "risk_pos_weight", "save_checkpoint",
+           "train", "training_data"]
 
 _CHECKPOINTS = "checkpoints"
 _STATE = "trainer_state.json"
@@ -49,7 +50,13 @@ class TrainResult:
     risk_metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _training_data(config: TrainConfig):
+def training_data(config: TrainConfig):
+    """The run's ``(train rows, held-out dev rows, {source: rows})``: sources concatenated, shuffled with the seed,
+    subsampled, and split (seeded; with ``init_from``, the dev rows are the texts that run held out).
+
+    Raises:
+        ConfigError: too little data for ``calibration_fraction`` and ``batch_size``.
+    """
     from datasets import concatenate_datasets
 
     parts, counts = [], {}
@@ -82,7 +89,7 @@ def _held_out_texts(init_from: str) -> set[str]:
         raise ConfigError(f"init_from must be a training run folder with train_config.json ({saved} is missing), "
                           "so the rows its temperature was fitted on stay held out")
     previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
-    return set(_training_data(previous)[1]["text"])
+    return set(training_data(previous)[1]["text"])
 
 
 def risk_pos_weight(targets: np.ndarray) -> torch.Tensor:
@@ -169,8 +176,13 @@ def _trainable_state(model: TextRiskModel) -> dict[str, torch.Tensor]:
     return {name: p.detach().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
 
 
-def _save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, losses: list[float], keep: int) -> None:
-    """Write ``step-N`` under a temporary name and rename it: a checkpoint folder is complete or absent."""
+def save_checkpoint(folder: Path, model, optimizer, scheduler, step: int, losses: list[float], keep: int) -> None:
+    """Write checkpoint ``step-N`` of a run into ``folder/checkpoints`` and keep only the newest ``keep``.
+
+    The trainable weights, the optimiser tensors and torch's RNG state go to safetensors files, the rest to JSON
+    (nothing pickled). The folder is written under a temporary name and renamed, so a checkpoint is complete or
+    absent; :func:`optimise` resumes from the newest complete one.
+    """
     from safetensors.torch import save_file
 
     root = folder / _CHECKPOINTS
@@ -221,8 +233,15 @@ def _load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[int, list
     return meta["step"], meta["losses"]
 
 
-def _prepare_output(config: Any) -> Path:
-    """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config."""
+def prepare_output(config: Any) -> Path:
+    """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config.
+
+    ``config`` is any run config with ``output_dir`` and ``to_dict()`` (:class:`TrainConfig`,
+    ``PromptTrainConfig``). Returns the output folder.
+
+    Raises:
+        ConfigError: the folder holds checkpoints of a run whose config differs (fields named).
+    """
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     saved_config = output / "train_config.json"
@@ -237,10 +256,12 @@ def _prepare_output(config: Any) -> Path:
     return output
 
 
-def _optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
+def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
               loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
               desc: str, backward: Callable[[torch.Tensor], None] | None = None) -> tuple[int, list[float], int | None]:
-    """The loop both trainers share: AdamW + linear warm-up/decay over ``config.epochs`` passes of ``rows`` rows.
+    """The loop both trainers (head and prompt mode) share: AdamW + linear warm-up/decay over ``config.epochs``
+    passes of ``rows`` rows, with gradient clipping at 1.0 and a :func:`save_checkpoint` every
+    ``config.save_every_steps`` steps.
 
     ``loss_of(index)`` returns the loss of the rows ``index``. Epoch ``e`` visits rows in
     ``default_rng(seed + e).permutation(rows)``; resumes from the latest checkpoint in ``output``.
@@ -279,15 +300,19 @@ def _optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
         if step % config.save_every_steps == 0 or step == total_steps:
-            _save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
+            save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
     bar.close()
     return step, losses, resumed
 
 
-def _calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
+def calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
                             eval_data: list[str], data_dir: str | None, progress: bool | None
                             ) -> tuple[float, dict[str, Any], dict[str, dict[str, Any]]]:
-    """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``."""
+    """Fit the temperature on the held-out rows (stored in ``model.config``); metrics on them and ``eval_data``.
+
+    ``model`` is a scoring model (:mod:`textrisk.contract`) with a ``config.temperature`` to set.
+    Returns ``(temperature, dev metrics, {benchmark: metrics})``.
+    """
     dev_logits, _ = model.predict(dev_texts, progress=progress)
     temperature = fit_temperature(dev_logits, np.asarray(dev_labels))
     model.config.temperature = temperature
@@ -311,12 +336,12 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     started = time.time()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
-    output = _prepare_output(config)
+    output = prepare_output(config)
 
     if config.init_from:
         _check_init_from(config)
     set_seed(config.seed)
-    train_rows, dev_rows, counts = _training_data(config)
+    train_rows, dev_rows, counts = training_data(config)
     model = _new_model(config)
     heads = set(config.trainable_heads or model.heads.keys())
     if "sentiment" not in heads:  # rows that only carry targets for frozen heads would teach nothing
@@ -354,11 +379,11 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         return out["loss"]
 
-    step, losses, resumed = _optimise(model, groups, len(input_ids), loss_of, config, output, progress,
+    step, losses, resumed = optimise(model, groups, len(input_ids), loss_of, config, output, progress,
                                       "fine-tuning", backward=accelerator.backward)
 
     dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
-    temperature, dev_metrics, eval_metrics = _calibrate_and_evaluate(
+    temperature, dev_metrics, eval_metrics = calibrate_and_evaluate(
         model, dev_rows["text"], dev_rows["label"], config.labels, config.eval_data, config.data_dir, progress)
     risk_metrics = _tune_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
 

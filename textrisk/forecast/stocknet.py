@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import _read_jsonl_rows, find_data_dir
+from ..data import find_data_dir, read_jsonl_rows
 from ..errors import DataError
 
 __all__ = ["find_stocknet", "load_stocknet"]
@@ -68,7 +68,7 @@ def load_stocknet(path: str | os.PathLike | None = None, tickers: list[str] | No
         if not folder.is_dir():
             continue
         for day in sorted(folder.iterdir()):
-            for number, tweet in _read_jsonl_rows(day):  # malformed JSON is named by file and line there
+            for number, tweet in read_jsonl_rows(day):  # malformed JSON is named by file and line there
                 try:
                     rows.append((ticker, tweet["created_at"], " ".join(tweet["text"])))
                 except (KeyError, TypeError) as exc:

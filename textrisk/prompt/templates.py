@@ -1,5 +1,9 @@
 """Instruction templates for prompt-mode causal LMs: plain files in ``prompts/``, loaded and validated.
 
+The repository's top-level ``prompts/`` folder is the one copy of the default templates; the wheel installs it
+as the package data ``textrisk.prompt.prompts`` (``[tool.setuptools.package-dir]`` in pyproject.toml), and
+:func:`template_path` finds it through :mod:`importlib.resources` in editable and wheel installs alike.
+
 A template file is YAML front matter and a body::
 
     ---
@@ -40,6 +44,7 @@ truncates.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -47,10 +52,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = [
     "PROMPTS_DIR",
+    "PROMPTS_PACKAGE",
     "TASKS",
     "CompiledTemplate",
     "PromptTemplate",
@@ -62,8 +68,23 @@ __all__ = [
     "template_path",
 ]
 
-#: The repository's template folder (saved prompt models carry their own copies).
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+#: The package holding the default templates (the repository's ``prompts/`` folder, installed as package data).
+PROMPTS_PACKAGE = "textrisk.prompt.prompts"
+
+
+def _prompts_dir() -> Path:
+    """The default templates' folder: the installed package data, else the source checkout's ``prompts/``."""
+    try:
+        found = importlib.resources.files(PROMPTS_PACKAGE) / "sentiment.txt"
+        if found.is_file():
+            return Path(str(found)).parent
+    except (ImportError, TypeError):  # not installed (a bare checkout on sys.path)
+        pass
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
+#: The default templates' folder (saved prompt models carry their own copies).
+PROMPTS_DIR = _prompts_dir()
 #: Tasks a template can serve.
 TASKS = ("sentiment", "risk_signals")
 #: The fewest text tokens a prompt must leave room for.
@@ -260,13 +281,13 @@ def load_template(path: str | os.PathLike) -> PromptTemplate:
 
 
 def template_path(task: str) -> Path:
-    """The repository's template file for ``task`` (``prompts/<task>.txt``)."""
+    """The default template file for ``task`` (``prompts/<task>.txt``, installed with the package)."""
     if task not in TASKS:
         raise TemplateError(f"unknown task {task!r}; expected one of {list(TASKS)}")
     path = PROMPTS_DIR / f"{task}.txt"
     if not path.is_file():
-        raise TemplateError(f"{path}: the default {task} template is missing (textrisk's prompts/ folder is read "
-                            "from the source checkout; pass a template path instead)")
+        raise TemplateError(f"{path}: the default {task} template is missing (textrisk's installed prompts/ "
+                            "package data is incomplete; reinstall textrisk or pass a template path)")
     return path
 
 

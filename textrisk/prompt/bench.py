@@ -30,9 +30,10 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["MODES", "add_arguments", "run"]
 
@@ -67,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _metrics(references: list[int], predictions: list[int | None], seconds: float, n_labels: int
              ) -> dict[str, float]:
+    import numpy as np
     from sklearn.metrics import accuracy_score, f1_score
 
     valid = [p is not None for p in predictions]
@@ -82,6 +84,8 @@ def _metrics(references: list[int], predictions: list[int | None], seconds: floa
 
 def _score_predictions(logits: np.ndarray) -> list[int | None]:
     """Argmax labels of scoring modes; a row without finite scores would be invalid (it never is)."""
+    import numpy as np
+
     return [int(row.argmax()) if np.all(np.isfinite(row)) else None for row in logits]
 
 
@@ -92,7 +96,7 @@ def _evaluate_scoring(model: Any, data: dict[str, Any], batch_size: int, progres
     results, predictions = {}, {}
     for dataset, rows in data.items():
         started = time.perf_counter()
-        logits, _ = model.predict(rows["text"], batch_size=batch_size, progress=progress, desc=f"{name} {dataset}")
+        logits, _ = model.predict(rows["text"], batch_size=batch_size, progress=progress)
         seconds = time.perf_counter() - started
         if logits_out is not None:
             logits_out[dataset] = logits
@@ -115,7 +119,7 @@ def _evaluate_generation(model: Any, data: dict[str, Any], subsets: dict[str, li
                          max_new_tokens: int, name: str, scored: dict[str, list[int | None]]
                          ) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
     """Generate-and-parse on ``subsets`` of the eval rows, next to prompt scoring on exactly those rows."""
-    from .causal import parse_generated
+    from .generate import parse_generated
 
     template = model.templates["sentiment"]
     n_labels = len(model.config.labels)
@@ -137,11 +141,14 @@ def _evaluate_generation(model: Any, data: dict[str, Any], subsets: dict[str, li
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args``; returns the exit status."""
+    import numpy as np
     import torch
 
-    from .atomic import atomic_write_json
-    from .causal import PromptModel, PromptTrainConfig, smollm2_base, train_prompt_model
-    from .data import load_benchmark
+    from ..atomic import atomic_write_json
+    from ..data import load_benchmark
+    from .model import PromptModel
+    from .smollm2 import smollm2_base
+    from .training import PromptTrainConfig, train_prompt_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -227,9 +234,9 @@ def run(args: argparse.Namespace) -> int:
         stage("lora_prompt", t0)
 
     if "head" in args.modes:
-        from .config import TrainConfig
-        from .modeling import TextRiskModel
-        from .training import train
+        from ..config import TrainConfig
+        from ..modeling import TextRiskModel
+        from ..training import train
 
         t0 = time.time()
         config = TrainConfig(
@@ -250,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m textrisk.causal_bench``."""
+    """``python -m textrisk.prompt.bench``."""
     parser = argparse.ArgumentParser(prog="textrisk causal-bench", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

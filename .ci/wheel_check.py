@@ -1,0 +1,69 @@
+"""What a wheel user gets: run with the interpreter of a fresh venv holding the non-editable textrisk wheel.
+
+    python .ci/wheel_check.py CHECKOUT
+
+Checks that the wheel holds every textrisk package of the checkout and no ``finetune`` package, that the default
+templates are package data (not read from the checkout), and that prompt mode with the default templates
+scores texts on a tiny random GPT-2 (built here, offline) through ``RiskAnalyzer``, also after a save/load.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+SENTENCES = ["Operating profit fell sharply.", "Net sales rose to a record high.", "The company kept its outlook.",
+             "The bank missed a coupon payment.", "Shares plunged after the profit warning."]
+
+
+def tiny_gpt2(folder: Path) -> Path:
+    """A 2-layer, 32-wide random GPT-2 LM with a small byte-level BPE tokenizer trained on SENTENCES."""
+    import torch
+    import transformers
+    from tokenizers import ByteLevelBPETokenizer
+
+    torch.manual_seed(0)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(SENTENCES * 20, vocab_size=400, special_tokens=["<|endoftext|>"])
+    tokenizer = transformers.GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<|endoftext|>",
+                                               eos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    config = transformers.GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_positions=256,
+                                     bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    transformers.GPT2LMHeadModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def main(checkout: Path) -> int:
+    """Run the checks; raises AssertionError naming the first one that fails."""
+    import textrisk
+    from textrisk import RiskAnalyzer
+    from textrisk.prompt import PromptModel
+    from textrisk.prompt.templates import PROMPTS_DIR
+
+    installed = Path(textrisk.__file__).resolve().parent
+    assert checkout.resolve() not in installed.parents, f"textrisk is imported from the checkout ({installed})"
+    assert importlib.util.find_spec("finetune") is None, "the wheel installs a 'finetune' package"
+    for init in sorted((checkout / "textrisk").rglob("__init__.py")):
+        package = init.parent.relative_to(checkout)
+        assert (installed.parent / package / "__init__.py").is_file(), f"the wheel lacks the package {package}"
+    assert installed in PROMPTS_DIR.parents, f"default templates read from {PROMPTS_DIR}, not the package"
+    with tempfile.TemporaryDirectory() as tmp:
+        model = PromptModel.from_base(str(tiny_gpt2(Path(tmp) / "gpt2")))  # default templates: prompts/*.txt
+        assert sorted(model.templates) == ["risk_signals", "sentiment"], sorted(model.templates)
+        reports = RiskAnalyzer(model).score(SENTENCES)
+        assert all(abs(sum(r.sentiment_scores.values()) - 1) < 1e-5 for r in reports)
+        signals = model.risk_signals(SENTENCES[:2])
+        assert all(0 <= p <= 1 for row in signals for p in row.values()) and signals[0], signals
+        saved = model.save_pretrained(Path(tmp) / "saved")
+        again = RiskAnalyzer.from_pretrained(saved).score(SENTENCES)
+        assert [r.to_dict() for r in again] == [r.to_dict() for r in reports], "save/load changed the scores"
+    print(f"wheel check passed: textrisk from {installed}, {len(reports)} texts scored in prompt mode, "
+          f"labels {model.config.labels}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else ".")))

@@ -1,0 +1,1 @@
+"""The default prompt templates (*.txt), installed as the package data textrisk.prompt.prompts."""
