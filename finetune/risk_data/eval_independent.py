@@ -1,0 +1,151 @@
+"""The labelling functions on the two independent tests: the random gold test and the SENTiVENT adjudicated test.
+
+Both tests were labelled without the rules: the random gold test by reading sentences drawn at random (not by
+keyword) against GUIDE.md, SENTiVENT by its own annotators with its own event types, mapped by
+``sentivent.MAPPING``. The rules are the label model fitted on gold *dev* (as in ``compare.rules_on_gold_test``)
+and the majority vote. For each test this prints and writes per-label precision / recall / F1, macro and micro
+F1, flags per 1,000 sentences and flag precision:
+
+- **random gold test**: all 12 labels; also per source (FPB, TFNS, StockNet, filings);
+- **SENTiVENT test**: the informed labels that have positives in the test set; a sentence that the mapping leaves
+  *unknown* for a label is left out of that label's counts; predictions for uninformed labels are ignored.
+
+"Flags per 1,000" counts sentences with at least one predicted label (``flagged_rows``) and predicted labels
+(``flags``); "flag precision" is the share of predicted (sentence, label) pairs that the test confirms.
+
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.sentivent --out-dir runs     # writes runs/sentivent_test.jsonl
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.eval_independent --out runs/risk_independent_eval.json
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from finetune.risk_data.build_gold import DEV_FILE, load_gold
+from finetune.risk_data.build_random_gold import TEST_FILE as RANDOM_TEST_FILE
+from finetune.risk_data.eval_rules import per_label_scores
+from finetune.risk_data.sentivent import INFORMED_LABELS
+from textrisk._io import atomic_write_json
+from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
+from textrisk.taxonomy import RISK_LABELS
+
+
+def flag_rates(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
+    """Flags per 1,000 sentences and flag precision over ``labels`` (scored pairs only)."""
+    n = len(gold)
+    pairs = [(label in g, label in p) for g, p in zip(gold, pred) for label in labels]
+    flags = sum(p for _, p in pairs)
+    correct = sum(g and p for g, p in pairs)
+    flagged_rows = sum(any(label in p for label in labels) for p in pred)
+    gold_rows = sum(any(label in g for label in labels) for g in gold)
+    return {"sentences": n, "flagged_rows": flagged_rows, "flags": flags,
+            "flagged_rows_per_1000": 1000 * flagged_rows / n if n else 0.0,
+            "flags_per_1000": 1000 * flags / n if n else 0.0,
+            "gold_rows_per_1000": 1000 * gold_rows / n if n else 0.0,
+            "flag_precision": correct / flags if flags else None}
+
+
+def score_random(rows: Sequence[dict], pred: Sequence[Sequence[str]]) -> dict:
+    """Scores on the random gold test: all labels, overall and per source."""
+    gold = [row["labels"] for row in rows]
+    out = {**per_label_scores(gold, pred), **flag_rates(gold, pred, RISK_LABELS), "by_source": {}}
+    for source in sorted({row["source"] for row in rows}):
+        idx = [i for i, row in enumerate(rows) if row["source"] == source]
+        sub_gold, sub_pred = [gold[i] for i in idx], [pred[i] for i in idx]
+        out["by_source"][source] = {**flag_rates(sub_gold, sub_pred, RISK_LABELS),
+                                    "micro_f1": per_label_scores(sub_gold, sub_pred)["micro_f1"]}
+    return out
+
+
+def score_masked(rows: Sequence[dict], pred: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
+    """Per-label scores where each label is scored only on the rows that do not list it as ``unknown``."""
+    out: dict = {"labels": {}}
+    tp = n_pred = n_gold = 0
+    for label in labels:
+        idx = [i for i, row in enumerate(rows) if label not in row.get("unknown", [])]
+        gold = [rows[i]["labels"] for i in idx]
+        sub_pred = [pred[i] for i in idx]
+        scores = per_label_scores(gold, sub_pred, [label])["labels"][label]
+        scores["scored_rows"] = len(idx)
+        out["labels"][label] = scores
+        tp += sum(label in g and label in p for g, p in zip(gold, sub_pred))
+        n_pred, n_gold = n_pred + scores["predicted"], n_gold + scores["support"]
+    f1s = [s["f1"] for s in out["labels"].values()]
+    out["macro_f1"] = sum(f1s) / len(f1s) if f1s else 0.0
+    micro_p, micro_r = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
+    out["micro_f1"] = 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0
+    out["flag_precision"] = micro_p if n_pred else None
+    out["flags"] = n_pred
+    out["flags_per_1000"] = 1000 * n_pred / len(rows) if rows else 0.0
+    return out
+
+
+def score_sentivent(rows: Sequence[dict], pred: Sequence[Sequence[str]]) -> dict:
+    """Scores on the SENTiVENT test over the informed labels with test positives."""
+    labels = [label for label in INFORMED_LABELS if any(label in row["labels"] for row in rows)]
+    out = score_masked(rows, pred, labels)
+    out["scored_labels"] = labels
+    out["informed_without_test_positives"] = [label for label in INFORMED_LABELS if label not in labels]
+    return out
+
+
+def rule_predictions(texts: Sequence[str], dev: Sequence[dict]) -> dict[str, list[list[str]]]:
+    """Label-model (fitted on gold dev) and majority-vote predictions for ``texts``."""
+    model = LabelModel.fit(lf_votes([row["text"] for row in dev]), [row["labels"] for row in dev])
+    votes = lf_votes(list(texts))
+    return {"label_model": model.predict(votes), "majority_vote": majority_vote(votes)}
+
+
+def _table(title: str, result: dict) -> str:
+    lines = [title, "| label | P | R | F1 | n | predicted |", "|---|---|---|---|---|---|"]
+    for label, s in result["labels"].items():
+        lines.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} | "
+                     f"{s['predicted']} |")
+    precision = result.get("flag_precision")
+    lines.append(f"| **macro F1** | | | **{result['macro_f1']:.3f}** | | |")
+    lines.append(f"| micro F1 | | | {result['micro_f1']:.3f} | | |")
+    lines.append(f"\nflags per 1,000 sentences: {result['flags_per_1000']:.1f}; flag precision: "
+                 + ("n/a" if precision is None else f"{precision:.3f}"))
+    if "flagged_rows_per_1000" in result:
+        lines.append(f"flagged sentences per 1,000: {result['flagged_rows_per_1000']:.1f} "
+                     f"(gold: {result['gold_rows_per_1000']:.1f})")
+    for source, s in result.get("by_source", {}).items():
+        p = "n/a" if s["flag_precision"] is None else f"{s['flag_precision']:.3f}"
+        lines.append(f"  {source}: {s['sentences']} sentences, flagged {s['flagged_rows_per_1000']:.1f} / 1,000 "
+                     f"(gold {s['gold_rows_per_1000']:.1f}), flags {s['flags_per_1000']:.1f} / 1,000, "
+                     f"precision {p}, micro F1 {s['micro_f1']:.3f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Score the rules on both independent tests; print Markdown tables and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--random-test", default=str(RANDOM_TEST_FILE))
+    parser.add_argument("--sentivent-test", default="runs/sentivent_test.jsonl",
+                        help="written by `python -m finetune.risk_data.sentivent --out-dir runs`")
+    parser.add_argument("--out", default="runs/risk_independent_eval.json")
+    args = parser.parse_args(argv)
+    if not Path(args.sentivent_test).is_file():
+        raise SystemExit(f"{args.sentivent_test} not found: run `python -m finetune.risk_data.sentivent` first")
+    dev = load_gold(DEV_FILE)
+    random_rows = load_gold(Path(args.random_test))
+    sentivent_rows = load_gold(Path(args.sentivent_test))
+    result: dict = {"random_gold_test": {"file": args.random_test, "rows": len(random_rows)},
+                    "sentivent_test": {"file": args.sentivent_test, "rows": len(sentivent_rows)}}
+    random_pred = rule_predictions([row["text"] for row in random_rows], dev)
+    sentivent_pred = rule_predictions([row["text"] for row in sentivent_rows], dev)
+    for combiner in ("label_model", "majority_vote"):
+        result["random_gold_test"][combiner] = score_random(random_rows, random_pred[combiner])
+        result["sentivent_test"][combiner] = score_sentivent(sentivent_rows, sentivent_pred[combiner])
+        print(_table(f"\n## Rules ({combiner}) on the random gold test ({len(random_rows)} sentences)",
+                     result["random_gold_test"][combiner]))
+        print(_table(f"\n## Rules ({combiner}) on the SENTiVENT adjudicated test ({len(sentivent_rows)} sentences)",
+                     result["sentivent_test"][combiner]))
+    atomic_write_json(Path(args.out), result)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
