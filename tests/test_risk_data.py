@@ -418,3 +418,18 @@ def test_masked_scores_skip_unknown_rows_and_count_flags():
     rates = eval_independent.flag_rates([r["labels"] for r in rows], pred, RISK_LABELS)
     assert rates["flagged_rows"] == 3 and rates["flags"] == 4 and rates["flags_per_1000"] == 1000.0
     assert rates["flag_precision"] == 0.25 and rates["gold_rows_per_1000"] == 500.0
+
+
+def test_agreement_kappa_on_common_rows(tmp_path):
+    from finetune.risk_data.agreement import agreement
+
+    first = {"a": (["macro"], "h1"), "b": ([], "h2"), "c": (["macro", "dividend"], "h3"), "d": ([], "h4")}
+    second = {"a": (["macro"], "h1"), "b": (["macro"], "h2"), "c": (["dividend"], "h3")}
+    out = agreement(first, second)
+    assert out["rows"] == 3
+    assert out["labels"]["dividend"]["kappa"] == 1.0
+    assert out["labels"]["macro"]["kappa"] == pytest.approx(-0.5)
+    assert out["labels"]["credit"]["kappa"] is None
+    assert out["exact_match"] == pytest.approx(1 / 3)
+    with pytest.raises(DataError, match="different text hashes"):
+        agreement(first, {"a": (["macro"], "other")})
