@@ -433,3 +433,13 @@ def test_agreement_kappa_on_common_rows(tmp_path):
     assert out["exact_match"] == pytest.approx(1 / 3)
     with pytest.raises(DataError, match="different text hashes"):
         agreement(first, {"a": (["macro"], "other")})
+
+
+def test_bootstrap_intervals_resample_groups():
+    rows = [{"labels": ["macro"], "article": "a"}, {"labels": [], "article": "a"},
+            {"labels": ["macro"], "article": "b"}]
+    perfect = eval_independent.bootstrap(rows, [r["labels"] for r in rows], eval_independent.random_core_scores, n=50)
+    assert perfect["flag_precision"] == [1.0, 1.0] and perfect["micro_f1"] == [1.0, 1.0]
+    wrong = [["macro"], ["macro"], []]
+    by_article = eval_independent.bootstrap(rows, wrong, eval_independent.random_core_scores, "article", n=200)
+    assert by_article["flag_precision"][0] == 0.5 and by_article["flag_precision"][1] == 0.5

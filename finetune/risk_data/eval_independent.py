@@ -23,6 +23,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from finetune.risk_data.build_gold import DEV_FILE, load_gold
 from finetune.risk_data.build_random_gold import TEST_FILE as RANDOM_TEST_FILE
 from finetune.risk_data.eval_rules import per_label_scores
@@ -30,6 +32,8 @@ from finetune.risk_data.sentivent import INFORMED_LABELS
 from textrisk._io import atomic_write_json
 from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
 from textrisk.taxonomy import RISK_LABELS
+
+BOOTSTRAP_SAMPLES = 1000
 
 
 def flag_rates(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
@@ -91,11 +95,47 @@ def score_sentivent(rows: Sequence[dict], pred: Sequence[Sequence[str]]) -> dict
     return out
 
 
+def bootstrap(rows: Sequence[dict], pred: Sequence[Sequence[str]], scorer, group_key: str | None = None,
+              n: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> dict:
+    """95 % percentile intervals of macro F1, micro F1 and flag precision under resampling.
+
+    Rows are resampled with replacement, or whole groups (``row[group_key]``, e.g. SENTiVENT articles) when
+    ``group_key`` is given, since sentences of one article are not independent.
+    """
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(str(row[group_key]) if group_key else str(i), []).append(i)
+    members = list(groups.values())
+    draws: dict[str, list[float]] = {"macro_f1": [], "micro_f1": [], "flag_precision": []}
+    for _ in range(n):
+        idx = [i for g in rng.integers(0, len(members), len(members)) for i in members[g]]
+        result = scorer([rows[i] for i in idx], [pred[i] for i in idx])
+        for key, values in draws.items():
+            if result.get(key) is not None:
+                values.append(result[key])
+    return {key: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else None
+            for key, v in draws.items()}
+
+
 def rule_predictions(texts: Sequence[str], dev: Sequence[dict]) -> dict[str, list[list[str]]]:
     """Label-model (fitted on gold dev) and majority-vote predictions for ``texts``."""
     model = LabelModel.fit(lf_votes([row["text"] for row in dev]), [row["labels"] for row in dev])
     votes = lf_votes(list(texts))
     return {"label_model": model.predict(votes), "majority_vote": majority_vote(votes)}
+
+
+def random_core_scores(rows: Sequence[dict], pred: Sequence[Sequence[str]]) -> dict:
+    """Per-label scores and flag rates over all labels (the random test's scores without the per-source split)."""
+    gold = [row["labels"] for row in rows]
+    return {**per_label_scores(gold, pred), **flag_rates(gold, pred, RISK_LABELS)}
+
+
+def sentivent_scorer(all_rows: Sequence[dict]):
+    """A scorer over the labels scored on the full SENTiVENT test, so a resample without a label's positives still
+    counts that label (F1 0) instead of dropping it from the macro average."""
+    labels = [label for label in INFORMED_LABELS if any(label in row["labels"] for row in all_rows)]
+    return lambda rows, pred: score_masked(rows, pred, labels)
 
 
 def _table(title: str, result: dict) -> str:
@@ -108,6 +148,10 @@ def _table(title: str, result: dict) -> str:
     lines.append(f"| micro F1 | | | {result['micro_f1']:.3f} | | |")
     lines.append(f"\nflags per 1,000 sentences: {result['flags_per_1000']:.1f}; flag precision: "
                  + ("n/a" if precision is None else f"{precision:.3f}"))
+    ci = result.get("ci95") or {}
+    if ci:
+        lines.append("95 % bootstrap intervals: " + "; ".join(
+            f"{key} {v[0]:.3f}-{v[1]:.3f}" for key, v in ci.items() if v is not None))
     if "flagged_rows_per_1000" in result:
         lines.append(f"flagged sentences per 1,000: {result['flagged_rows_per_1000']:.1f} "
                      f"(gold: {result['gold_rows_per_1000']:.1f})")
@@ -138,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     sentivent_pred = rule_predictions([row["text"] for row in sentivent_rows], dev)
     for combiner in ("label_model", "majority_vote"):
         result["random_gold_test"][combiner] = score_random(random_rows, random_pred[combiner])
+        result["random_gold_test"][combiner]["ci95"] = bootstrap(random_rows, random_pred[combiner], random_core_scores)
         result["sentivent_test"][combiner] = score_sentivent(sentivent_rows, sentivent_pred[combiner])
+        result["sentivent_test"][combiner]["ci95"] = bootstrap(sentivent_rows, sentivent_pred[combiner],
+                                                               sentivent_scorer(sentivent_rows), "article")
         print(_table(f"\n## Rules ({combiner}) on the random gold test ({len(random_rows)} sentences)",
                      result["random_gold_test"][combiner]))
         print(_table(f"\n## Rules ({combiner}) on the SENTiVENT adjudicated test ({len(sentivent_rows)} sentences)",
