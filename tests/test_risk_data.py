@@ -21,7 +21,7 @@ from finetune.risk_data.build_gold import (
 )
 from finetune.risk_data.sources import dedup_key, find_text, normalize_text, source_of
 from textrisk.data import find_data_dir
-from textrisk.errors import DataError
+from textrisk.errors import DataError, ModelLoadError
 from textrisk.risk_rules import (
     ABSTAIN,
     NEG,
@@ -443,3 +443,47 @@ def test_bootstrap_intervals_resample_groups():
     wrong = [["macro"], ["macro"], []]
     by_article = eval_independent.bootstrap(rows, wrong, eval_independent.random_core_scores, "article", n=200)
     assert by_article["flag_precision"][0] == 0.5 and by_article["flag_precision"][1] == 0.5
+
+
+def test_eval_independent_scores_a_saved_risk_model(tiny_bert, tmp_path):
+    import torch
+
+    from textrisk import RiskAnalyzer
+    from textrisk.modeling import TextRiskModel
+
+    torch.manual_seed(5)
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.3)
+    model.config.risk_thresholds = {label: 0.5 for label in RISK_LABELS}
+    model_dir = tmp_path / "model"
+    model.save_pretrained(model_dir)
+    random_rows = load_gold(build_random_gold.TEST_FILE)[:6]
+    random_file = tmp_path / "random.jsonl"
+    random_file.write_text("".join(json.dumps(row) + "\n" for row in random_rows), encoding="utf-8")
+    labels = {0: ["m_and_a"], 2: ["dividend"]}
+    sentivent_rows = [{"id": f"sentivent:a{i}:0", "source": "sentivent", "text": row["text"],
+                       "labels": labels.get(i, []), "unknown": ["m_and_a"] if i == 1 else [], "article": f"a{i % 2}"}
+                      for i, row in enumerate(random_rows)]
+    sentivent_file = tmp_path / "sentivent.jsonl"
+    sentivent_file.write_text("".join(json.dumps(row) + "\n" for row in sentivent_rows), encoding="utf-8")
+    out = tmp_path / "eval.json"
+    eval_independent.main(["--random-test", str(random_file), "--sentivent-test", str(sentivent_file),
+                           "--out", str(out), "--model", str(model_dir)])
+    result = json.loads(out.read_text(encoding="utf-8"))
+    flags = [report.flags for report in RiskAnalyzer.from_pretrained(model_dir).score([r["text"] for r in random_rows])]
+    assert result["random_gold_test"]["model"]["flags"] == sum(len(f) for f in flags)
+    assert result["sentivent_test"]["model"]["scored_labels"] == ["m_and_a", "dividend"]
+    assert result["sentivent_test"]["model"]["labels"]["m_and_a"]["scored_rows"] == 5
+    assert set(result["random_gold_test"]) >= {"label_model", "majority_vote", "model"}
+
+
+def test_eval_independent_refuses_a_model_without_risk_head(tiny_bert, tmp_path):
+    from textrisk.modeling import TextRiskModel
+
+    model_dir = tmp_path / "sentiment_only"
+    TextRiskModel.from_base(str(tiny_bert), lora_r=4).save_pretrained(model_dir)
+    with pytest.raises(ModelLoadError, match="no risk head"):
+        eval_independent.model_predictions(model_dir, ["Shares plunged 20% after the profit warning."])

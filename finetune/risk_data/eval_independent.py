@@ -10,11 +10,16 @@ F1, flags per 1,000 sentences and flag precision:
 - **SENTiVENT test**: the informed labels that have positives in the test set; a sentence that the mapping leaves
   *unknown* for a label is left out of that label's counts; predictions for uninformed labels are ignored.
 
+``--model DIR`` also scores a saved textrisk model with a risk head, through the public API
+(``RiskAnalyzer.from_pretrained(DIR).score(texts)``): its predictions are each report's ``flags`` (the signals at or
+over the model's stored per-label thresholds).
+
 "Flags per 1,000" counts sentences with at least one predicted label (``flagged_rows``) and predicted labels
 (``flags``); "flag precision" is the share of predicted (sentence, label) pairs that the test confirms.
 
     HF_HUB_OFFLINE=1 python -m finetune.risk_data.sentivent --out-dir runs     # writes runs/sentivent_test.jsonl
-    HF_HUB_OFFLINE=1 python -m finetune.risk_data.eval_independent --out runs/risk_independent_eval.json
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.eval_independent --out runs/risk_independent_eval.json \
+        [--model runs/<model folder>]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from finetune.risk_data.build_random_gold import TEST_FILE as RANDOM_TEST_FILE
 from finetune.risk_data.eval_rules import per_label_scores
 from finetune.risk_data.sentivent import INFORMED_LABELS
 from textrisk._io import atomic_write_json
+from textrisk.errors import ModelLoadError
 from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
 from textrisk.taxonomy import RISK_LABELS
 
@@ -138,6 +144,21 @@ def sentivent_scorer(all_rows: Sequence[dict]):
     return lambda rows, pred: score_masked(rows, pred, labels)
 
 
+def model_predictions(model_dir: str | Path, texts: Sequence[str], batch_size: int = 32) -> list[list[str]]:
+    """The flags of a saved textrisk model with a risk head, one list per text.
+
+    Raises:
+        ModelLoadError: the model has no risk head.
+    """
+    from textrisk import RiskAnalyzer
+
+    analyzer = RiskAnalyzer.from_pretrained(model_dir, batch_size=batch_size)
+    reports = analyzer.score(list(texts))
+    if reports and reports[0].risk_signals is None:
+        raise ModelLoadError(f"{model_dir} has no risk head, so it gives no risk flags to score")
+    return [list(report.flags) for report in reports]
+
+
 def _table(title: str, result: dict) -> str:
     lines = [title, "| label | P | R | F1 | n | predicted |", "|---|---|---|---|---|---|"]
     for label, s in result["labels"].items():
@@ -170,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sentivent-test", default="runs/sentivent_test.jsonl",
                         help="written by `python -m finetune.risk_data.sentivent --out-dir runs`")
     parser.add_argument("--out", default="runs/risk_independent_eval.json")
+    parser.add_argument("--model", default=None, help="also score this saved model's risk flags")
     args = parser.parse_args(argv)
     if not Path(args.sentivent_test).is_file():
         raise SystemExit(f"{args.sentivent_test} not found: run `python -m finetune.risk_data.sentivent` first")
@@ -180,15 +202,20 @@ def main(argv: list[str] | None = None) -> None:
                     "sentivent_test": {"file": args.sentivent_test, "rows": len(sentivent_rows)}}
     random_pred = rule_predictions([row["text"] for row in random_rows], dev)
     sentivent_pred = rule_predictions([row["text"] for row in sentivent_rows], dev)
-    for combiner in ("label_model", "majority_vote"):
+    if args.model:
+        random_pred["model"] = model_predictions(args.model, [row["text"] for row in random_rows])
+        sentivent_pred["model"] = model_predictions(args.model, [row["text"] for row in sentivent_rows])
+        result["model"] = str(args.model)
+    for combiner in random_pred:
         result["random_gold_test"][combiner] = score_random(random_rows, random_pred[combiner])
         result["random_gold_test"][combiner]["ci95"] = bootstrap(random_rows, random_pred[combiner], random_core_scores)
         result["sentivent_test"][combiner] = score_sentivent(sentivent_rows, sentivent_pred[combiner])
         result["sentivent_test"][combiner]["ci95"] = bootstrap(sentivent_rows, sentivent_pred[combiner],
                                                                sentivent_scorer(sentivent_rows), "article")
-        print(_table(f"\n## Rules ({combiner}) on the random gold test ({len(random_rows)} sentences)",
+        name = "Model" if combiner == "model" else f"Rules ({combiner})"
+        print(_table(f"\n## {name} on the random gold test ({len(random_rows)} sentences)",
                      result["random_gold_test"][combiner]))
-        print(_table(f"\n## Rules ({combiner}) on the SENTiVENT adjudicated test ({len(sentivent_rows)} sentences)",
+        print(_table(f"\n## {name} on the SENTiVENT adjudicated test ({len(sentivent_rows)} sentences)",
                      result["sentivent_test"][combiner]))
     atomic_write_json(Path(args.out), result)
     print(f"\nwrote {args.out}")
