@@ -445,21 +445,10 @@ def test_bootstrap_intervals_resample_groups():
     assert by_article["flag_precision"][0] == 0.5 and by_article["flag_precision"][1] == 0.5
 
 
-def test_eval_independent_scores_a_saved_risk_model(tiny_bert, tmp_path):
-    import torch
-
+def test_eval_independent_scores_a_saved_risk_model(risk_model_dir, tmp_path):
     from textrisk import RiskAnalyzer
-    from textrisk.modeling import TextRiskModel
 
-    torch.manual_seed(5)
-    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.requires_grad:
-                param.add_(torch.randn_like(param) * 0.3)
-    model.config.risk_thresholds = {label: 0.5 for label in RISK_LABELS}
-    model_dir = tmp_path / "model"
-    model.save_pretrained(model_dir)
+    model_dir = risk_model_dir
     random_rows = load_gold(build_random_gold.TEST_FILE)[:6]
     random_file = tmp_path / "random.jsonl"
     random_file.write_text("".join(json.dumps(row) + "\n" for row in random_rows), encoding="utf-8")
@@ -480,10 +469,6 @@ def test_eval_independent_scores_a_saved_risk_model(tiny_bert, tmp_path):
     assert set(result["random_gold_test"]) >= {"label_model", "majority_vote", "model"}
 
 
-def test_eval_independent_refuses_a_model_without_risk_head(tiny_bert, tmp_path):
-    from textrisk.modeling import TextRiskModel
-
-    model_dir = tmp_path / "sentiment_only"
-    TextRiskModel.from_base(str(tiny_bert), lora_r=4).save_pretrained(model_dir)
+def test_eval_independent_refuses_a_model_without_risk_head(tiny_model_dir):
     with pytest.raises(ModelLoadError, match="no risk head"):
-        eval_independent.model_predictions(model_dir, ["Shares plunged 20% after the profit warning."])
+        eval_independent.model_predictions(tiny_model_dir, ["Shares plunged 20% after the profit warning."])

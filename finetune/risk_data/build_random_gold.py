@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from finetune.risk_data.build_gold import text_hash
+from finetune.risk_data.build_gold import iter_tsv, text_hash
 from finetune.risk_data.sources import find_text
 from textrisk._io import atomic_write_text
 from textrisk.data import find_data_dir
@@ -45,24 +45,11 @@ def read_sample(path: Path = SAMPLE_FILE) -> list[dict]:
 def read_random_labels(path: Path = LABELS_FILE) -> dict[str, tuple[list[str], str]]:
     """Row id -> (labels, text_sha1), from random_labels.tsv (comments start with ``#``)."""
     out: dict[str, tuple[list[str], str]] = {}
-    header_seen = False
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.startswith("#") or not line.strip():
-                continue
-            where = f"{Path(path).name} line {number}"
-            cells = line.rstrip("\n").split("\t")
-            if not header_seen:
-                if tuple(cells) != COLUMNS:
-                    raise DataError(f"{where}: expected header {', '.join(COLUMNS)}; got {cells}")
-                header_seen = True
-                continue
-            if len(cells) != len(COLUMNS):
-                raise DataError(f"{where}: expected {len(COLUMNS)} tab-separated cells, got {len(cells)}")
-            row_id, raw_labels, sha = cells
-            if row_id in out:
-                raise DataError(f"{where}: duplicate id {row_id!r}")
-            out[row_id] = (validate_risk_labels(raw_labels, RISK_LABELS, where), sha)
+    for where, cells in iter_tsv(Path(path), COLUMNS):
+        row_id, raw_labels, sha = cells
+        if row_id in out:
+            raise DataError(f"{where}: duplicate id {row_id!r}")
+        out[row_id] = (validate_risk_labels(raw_labels, RISK_LABELS, where), sha)
     return out
 
 
