@@ -9,10 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from finetune.risk_data.build_gold import COLUMNS, DEV_FILE, LABELS_FILE, TEST_FILE, load_gold, read_labels
-from finetune.risk_data.sources import find_text, normalize_text, source_of
+from finetune.risk_data import build_random_gold, draw_random, eval_independent, sentivent
+from finetune.risk_data.build_gold import (
+    COLUMNS,
+    DEV_FILE,
+    LABELS_FILE,
+    TEST_FILE,
+    load_gold,
+    read_labels,
+    text_hash,
+)
+from finetune.risk_data.sources import dedup_key, find_text, normalize_text, source_of
 from textrisk.data import find_data_dir
-from textrisk.errors import DataError
+from textrisk.errors import DataError, ModelLoadError
 from textrisk.risk_rules import (
     ABSTAIN,
     NEG,
@@ -276,3 +285,190 @@ def test_separate_adapter_experiment_runs_end_to_end(tmp_path):
     tuned = result["epochs"][0]["test_tuned"]
     assert tuned["rows"] == 535 and set(tuned["per_label"]) == set(RISK_LABELS)
     assert 0.0 <= tuned["macro_f1"] <= 1.0
+
+
+# --- random gold test, filing ids, SENTiVENT mapping -------------------------------------------------------
+
+
+_DATA = find_data_dir()
+_needs_data = pytest.mark.skipif(_DATA is None, reason="shared data not found (../shared/data or $TEXTRISK_DATA_DIR)")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_random_sample_is_unlabelled_large_and_a_quarter_filings():
+    rows = _jsonl(draw_random.SAMPLE_FILE)
+    assert len(rows) >= 640
+    assert all(set(row) == {"id", "source", "text"} for row in rows)
+    assert len({row["id"] for row in rows}) == len(rows)
+    assert len({dedup_key(row["text"]) for row in rows}) == len(rows)
+    assert sum(row["source"] == "sec" for row in rows) >= len(rows) / 4
+    assert Counter(row["source"] for row in rows) == Counter(draw_random.QUOTAS)
+    gold_ids = {line.split("\t", 1)[0] for line in LABELS_FILE.read_text(encoding="utf-8").splitlines()}
+    assert not gold_ids & {row["id"] for row in rows}
+
+
+@_needs_data
+def test_random_sample_ids_round_trip_to_their_text():
+    for row in _jsonl(draw_random.SAMPLE_FILE):
+        assert find_text(row["id"], _DATA) == row["text"], row["id"]
+
+
+def test_random_gold_test_matches_sample_and_labels_file():
+    sample = _jsonl(draw_random.SAMPLE_FILE)
+    test = load_gold(build_random_gold.TEST_FILE)
+    labels = build_random_gold.read_random_labels(build_random_gold.LABELS_FILE)
+    assert [row["id"] for row in test] == [row["id"] for row in sample]
+    for row in test:
+        assert labels[row["id"]] == (row["labels"], text_hash(row["text"]))
+    assert 0.6 <= sum(not row["labels"] for row in test) / len(test) <= 0.95
+
+
+@_needs_data
+def test_build_random_gold_rejects_a_wrong_hash_and_a_missing_row(tmp_path):
+    sample = build_random_gold.read_sample()[:2]
+    sample_file = tmp_path / "sample.jsonl"
+    sample_file.write_text("".join(json.dumps(row) + "\n" for row in sample), encoding="utf-8")
+    labels_file = tmp_path / "labels.tsv"
+    header = "\t".join(build_random_gold.COLUMNS)
+    first = f"{sample[0]['id']}\tnone\t{text_hash(sample[0]['text'])}"
+    labels_file.write_text(f"{header}\n{first}\n", encoding="utf-8")
+    with pytest.raises(DataError, match="1 sampled ids unlabelled"):
+        build_random_gold.build(_DATA, sample_file, labels_file)
+    labels_file.write_text(f"{header}\n{first}\n{sample[1]['id']}\tmacro\t000000000000\n", encoding="utf-8")
+    with pytest.raises(DataError, match="recorded hash"):
+        build_random_gold.build(_DATA, sample_file, labels_file)
+
+
+def test_filing_filter_keeps_prose_and_drops_tables():
+    assert draw_random.filing_sentence_ok("The Company recorded restructuring charges of $4.2 million in 2008.")
+    assert not draw_random.filing_sentence_ok("Revenue: $ 84,263,900 $ 40,975,600 $ 12,100 $ 9,800 2001 2000")
+    assert not draw_random.filing_sentence_ok("Item 7A. Quantitative and Qualitative Disclosures")
+
+
+@_needs_data
+def test_filing_ids_reject_malformed_ids_and_bad_spans():
+    with pytest.raises(DataError, match="malformed filing id"):
+        find_text("sec:no-span.txt", _DATA)
+    name = sorted(p.name for p in (_DATA / "sec_filings").glob("*.txt"))[0]
+    with pytest.raises(DataError, match="outside"):
+        find_text(f"sec:{name}:10-999999999", _DATA)
+    with pytest.raises(DataError, match="no file"):
+        find_text("sec:missing.txt:0-5", _DATA)
+
+
+def test_sentivent_mapping_positive_wins_and_unknown_subtypes_fail():
+    assert sentivent.INFORMED_LABELS == ("credit", "earnings_guidance", "legal_regulatory", "m_and_a", "dividend")
+    assert sentivent.map_subtypes(["Dividend.YieldReduction"]) == (("dividend",), ())
+    assert sentivent.map_subtypes(["Deal.None", "Merger/Acquisition.None"]) == (("m_and_a",), ())
+    assert sentivent.map_subtypes(["Deal.None", "FinancialReport.Beat"]) == ((), ("m_and_a",))
+    assert sentivent.map_subtypes(["SecurityValue.Decrease_SecurityValue", "Macroeconomics.None"]) == ((), ())
+    assert sentivent.map_subtypes([]) == ((), ())
+    with pytest.raises(DataError, match="Fraud.Accounting"):
+        sentivent.map_subtypes(["Fraud.Accounting"], "x")
+    for positive, unknown in sentivent.MAPPING.values():
+        assert set(positive) | set(unknown) <= set(sentivent.INFORMED_LABELS)
+
+
+def test_sentivent_doc_lists_every_positive_subtype():
+    doc = (Path(sentivent.__file__).parent / "SENTIVENT.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1] + "|" + line.split("|")[2] for line in doc.splitlines() if line.startswith("| `")}
+    for subtype, (positive, _) in sentivent.MAPPING.items():
+        for label in positive:
+            event, sub = subtype.split(".", 1)
+            assert any(f"`{label}`" in row and (f"`{subtype}`" in row or (f".{sub}`" in row and f"`{event}." in row))
+                       for row in rows), (subtype, label)
+
+
+def test_sentivent_split_is_article_disjoint():
+    split = sentivent.read_split()
+    sets = [set(split[name]) for name in sentivent.SPLITS]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+    assert len(split["test"]) == 30
+    rows = [sentivent.SentiventRow(f"sentivent:a{i}:0", f"a{i}", "gold" if i < 3 else "silver", "t", (), (), ())
+            for i in range(20)]
+    again = sentivent.split_articles(rows, seed=1, dev_share=0.25)
+    assert again == sentivent.split_articles(rows, seed=1, dev_share=0.25)
+    assert again["test"] == ["a0", "a1", "a2"] and len(again["dev"]) == 4 and len(again["train"]) == 13
+    with pytest.raises(DataError, match="in no split"):
+        sentivent.rows_by_split(rows, {"train": [], "dev": [], "test": ["a0"]})
+
+
+@_needs_data
+def test_sentivent_data_is_fully_mapped_and_test_is_the_adjudicated_articles():
+    rows = sentivent.read_sentivent(_DATA)
+    parts = sentivent.rows_by_split(rows, sentivent.read_split())
+    assert {row.dataset for row in parts["test"]} == {"gold"} and len(parts["test"]) == 727
+    assert all(row.dataset == "silver" for row in parts["train"] + parts["dev"])
+    row = parts["test"][0]
+    assert find_text(row.id, _DATA) == row.text
+
+
+def test_masked_scores_skip_unknown_rows_and_count_flags():
+    rows = [{"labels": ["m_and_a"], "unknown": []}, {"labels": [], "unknown": ["m_and_a"]},
+            {"labels": [], "unknown": []}, {"labels": ["dividend"], "unknown": []}]
+    pred = [["m_and_a"], ["m_and_a"], ["m_and_a", "macro"], []]
+    out = eval_independent.score_masked(rows, pred, ["m_and_a", "dividend"])
+    assert out["labels"]["m_and_a"]["scored_rows"] == 3
+    assert out["labels"]["m_and_a"]["precision"] == 0.5 and out["labels"]["m_and_a"]["recall"] == 1.0
+    assert out["labels"]["dividend"]["recall"] == 0.0
+    assert out["flags"] == 2 and out["flag_precision"] == 0.5
+    rates = eval_independent.flag_rates([r["labels"] for r in rows], pred, RISK_LABELS)
+    assert rates["flagged_rows"] == 3 and rates["flags"] == 4 and rates["flags_per_1000"] == 1000.0
+    assert rates["flag_precision"] == 0.25 and rates["gold_rows_per_1000"] == 500.0
+
+
+def test_agreement_kappa_on_common_rows(tmp_path):
+    from finetune.risk_data.agreement import agreement
+
+    first = {"a": (["macro"], "h1"), "b": ([], "h2"), "c": (["macro", "dividend"], "h3"), "d": ([], "h4")}
+    second = {"a": (["macro"], "h1"), "b": (["macro"], "h2"), "c": (["dividend"], "h3")}
+    out = agreement(first, second)
+    assert out["rows"] == 3
+    assert out["labels"]["dividend"]["kappa"] == 1.0
+    assert out["labels"]["macro"]["kappa"] == pytest.approx(-0.5)
+    assert out["labels"]["credit"]["kappa"] is None
+    assert out["exact_match"] == pytest.approx(1 / 3)
+    with pytest.raises(DataError, match="different text hashes"):
+        agreement(first, {"a": (["macro"], "other")})
+
+
+def test_bootstrap_intervals_resample_groups():
+    rows = [{"labels": ["macro"], "article": "a"}, {"labels": [], "article": "a"},
+            {"labels": ["macro"], "article": "b"}]
+    perfect = eval_independent.bootstrap(rows, [r["labels"] for r in rows], eval_independent.random_core_scores, n=50)
+    assert perfect["flag_precision"] == [1.0, 1.0] and perfect["micro_f1"] == [1.0, 1.0]
+    wrong = [["macro"], ["macro"], []]
+    by_article = eval_independent.bootstrap(rows, wrong, eval_independent.random_core_scores, "article", n=200)
+    assert by_article["flag_precision"][0] == 0.5 and by_article["flag_precision"][1] == 0.5
+
+
+def test_eval_independent_scores_a_saved_risk_model(risk_model_dir, tmp_path):
+    from textrisk import RiskAnalyzer
+
+    model_dir = risk_model_dir
+    random_rows = load_gold(build_random_gold.TEST_FILE)[:6]
+    random_file = tmp_path / "random.jsonl"
+    random_file.write_text("".join(json.dumps(row) + "\n" for row in random_rows), encoding="utf-8")
+    labels = {0: ["m_and_a"], 2: ["dividend"]}
+    sentivent_rows = [{"id": f"sentivent:a{i}:0", "source": "sentivent", "text": row["text"],
+                       "labels": labels.get(i, []), "unknown": ["m_and_a"] if i == 1 else [], "article": f"a{i % 2}"}
+                      for i, row in enumerate(random_rows)]
+    sentivent_file = tmp_path / "sentivent.jsonl"
+    sentivent_file.write_text("".join(json.dumps(row) + "\n" for row in sentivent_rows), encoding="utf-8")
+    out = tmp_path / "eval.json"
+    eval_independent.main(["--random-test", str(random_file), "--sentivent-test", str(sentivent_file),
+                           "--out", str(out), "--model", str(model_dir)])
+    result = json.loads(out.read_text(encoding="utf-8"))
+    flags = [report.flags for report in RiskAnalyzer.from_pretrained(model_dir).score([r["text"] for r in random_rows])]
+    assert result["random_gold_test"]["model"]["flags"] == sum(len(f) for f in flags)
+    assert result["sentivent_test"]["model"]["scored_labels"] == ["m_and_a", "dividend"]
+    assert result["sentivent_test"]["model"]["labels"]["m_and_a"]["scored_rows"] == 5
+    assert set(result["random_gold_test"]) >= {"label_model", "majority_vote", "model"}
+
+
+def test_eval_independent_refuses_a_model_without_risk_head(tiny_model_dir):
+    with pytest.raises(ModelLoadError, match="no risk head"):
+        eval_independent.model_predictions(tiny_model_dir, ["Shares plunged 20% after the profit warning."])

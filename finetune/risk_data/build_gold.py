@@ -19,7 +19,7 @@ import argparse
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,40 +63,47 @@ def _order_key(row_id: str, seed: str) -> str:
     return hashlib.sha1(f"{seed}:{row_id}".encode()).hexdigest()
 
 
+def iter_tsv(path: Path, columns: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(where, cells)`` for each data row of a labels TSV: ``#`` comments and blank lines skipped, the
+    header checked against ``columns``, every row checked for the right number of cells (DataError otherwise)."""
+    header_seen = False
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            where = f"{Path(path).name} line {number}"
+            cells = line.rstrip("\n").split("\t")
+            if not header_seen:
+                if cells != list(columns):
+                    raise DataError(f"{where}: expected header {', '.join(columns)}; got {cells}")
+                header_seen = True
+                continue
+            if len(cells) != len(columns):
+                raise DataError(f"{where}: expected {len(columns)} tab-separated cells, got {len(cells)}")
+            yield where, cells
+
+
 def read_labels(path: Path, data_dir: Path) -> list[GoldRow]:
     """Read labels.tsv, re-find every text in the shared data and check its hash and uniqueness."""
     rows: list[GoldRow] = []
     seen_ids: set[str] = set()
     seen_keys: dict[str, str] = {}
-    with path.open(encoding="utf-8") as handle:
-        header_seen = False
-        for number, line in enumerate(handle, start=1):
-            if line.startswith("#") or not line.strip():
-                continue
-            where = f"{path.name} line {number}"
-            cells = line.rstrip("\n").split("\t")
-            if not header_seen:
-                if cells != list(COLUMNS):
-                    raise DataError(f"{where}: expected header {', '.join(COLUMNS)}; got {cells}")
-                header_seen = True
-                continue
-            if len(cells) != len(COLUMNS):
-                raise DataError(f"{where}: expected {len(COLUMNS)} tab-separated cells, got {len(cells)}")
-            row_id, raw_labels, drawn, sha, split = cells
-            if split not in SPLITS:
-                raise DataError(f"{where}: split must be one of {list(SPLITS)}, got {split!r}")
-            if row_id in seen_ids:
-                raise DataError(f"{where}: duplicate id {row_id!r}")
-            seen_ids.add(row_id)
-            labels = validate_risk_labels(raw_labels, RISK_LABELS, where)
-            text = find_text(row_id, data_dir)
-            if text_hash(text) != sha:
-                raise DataError(f"{where}: the text found for {row_id!r} does not match the recorded hash {sha}")
-            key = dedup_key(text)
-            if key in seen_keys:
-                raise DataError(f"{where}: {row_id!r} duplicates the text of {seen_keys[key]!r}")
-            seen_keys[key] = row_id
-            rows.append(GoldRow(row_id, text, labels, drawn, split))
+    for where, cells in iter_tsv(path, COLUMNS):
+        row_id, raw_labels, drawn, sha, split = cells
+        if split not in SPLITS:
+            raise DataError(f"{where}: split must be one of {list(SPLITS)}, got {split!r}")
+        if row_id in seen_ids:
+            raise DataError(f"{where}: duplicate id {row_id!r}")
+        seen_ids.add(row_id)
+        labels = validate_risk_labels(raw_labels, RISK_LABELS, where)
+        text = find_text(row_id, data_dir)
+        if text_hash(text) != sha:
+            raise DataError(f"{where}: the text found for {row_id!r} does not match the recorded hash {sha}")
+        key = dedup_key(text)
+        if key in seen_keys:
+            raise DataError(f"{where}: {row_id!r} duplicates the text of {seen_keys[key]!r}")
+        seen_keys[key] = row_id
+        rows.append(GoldRow(row_id, text, labels, drawn, split))
     return rows
 
 

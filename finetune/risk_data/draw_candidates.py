@@ -16,7 +16,7 @@ import random
 import re
 from pathlib import Path
 
-from finetune.risk_data.sources import SOURCES, dedup_key, iter_source
+from finetune.risk_data.sources import SOURCES, dedup_key, is_usable, iter_source
 from textrisk.data import find_data_dir
 
 # Broad retrieval queries, one per label (case-insensitive, word-initial).
@@ -74,12 +74,6 @@ _TOPUP_SKIP = re.compile(r"liquidity (url|rate_limit)|liquidity provid", re.IGNO
 RARE_FACTOR = {"credit": 1.5, "liquidity": 1.7, "fraud_accounting": 1.7, "operational": 1.4, "dividend": 1.2}
 
 
-def _usable(text: str) -> bool:
-    # Very short texts and cashtag lists carry no event to label.
-    words = [w for w in dedup_key(text).split() if not w.isdigit()]
-    return len(words) >= 6
-
-
 def main(argv: list[str] | None = None) -> None:
     """Write the candidate file (id, source, text, drawn_for)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -100,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         rows[source] = []
         for row_id, text in iter_source(source, data_dir):
             key = dedup_key(text)
-            if key not in seen and _usable(text):
+            if key not in seen and is_usable(text):
                 seen.add(key)
                 rows[source].append((row_id, text))
     chosen: dict[str, tuple[str, str, str]] = {}  # dedup key -> (id, text, drawn_for)

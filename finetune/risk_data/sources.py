@@ -6,10 +6,16 @@ Row ids (all 0-based):
 - ``tfns-train:<row>`` / ``tfns-valid:<row>``: data row of ``twitter_financial_news_sentiment/{train,valid}.csv``.
 - ``stocknet:<TICKER>/<YYYY-MM-DD>:<line>``: line of ``stocknet/tweet/preprocessed/<TICKER>/<date>``; the text is
   the tweet's token list joined with single spaces.
+- ``sec:<file>:<start>-<end>``: a sentence of ``sec_filings/<file>``; ``start``/``end`` are Python string (code
+  point) offsets into the file read as UTF-8, as given by ``textrisk.chunking.split_sentences``; the text is
+  ``file_text[start:end]`` with every whitespace run collapsed to one space (filings wrap lines inside sentences).
+- ``sentivent:<document_id>:<sentence_idx>``: a sentence of ``sentivent/events_sentences.tsv``; the text is its
+  tokenised ``text`` column, unchanged.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import re
@@ -19,10 +25,17 @@ from pathlib import Path
 
 from textrisk.errors import DataError
 
-__all__ = ["SOURCES", "dedup_key", "find_text", "iter_source", "normalize_text", "source_of"]
+__all__ = ["FILING_SOURCE", "ID_PREFIXES", "SENTIVENT_SOURCE", "SOURCES", "dedup_key", "find_text", "is_usable",
+           "iter_filing_sentences", "iter_sentivent", "iter_source", "normalize_text", "source_of"]
 
-#: Source name -> the id prefix it uses.
+#: Source name -> the id prefix it uses (the short-text sources; filings are split into sentences separately).
 SOURCES = ("fpb50", "tfns-train", "tfns-valid", "stocknet")
+#: Id prefix of sentences split out of ``sec_filings/`` texts.
+FILING_SOURCE = "sec"
+#: Id prefix of SENTiVENT sentences (human event annotation; research use only).
+SENTIVENT_SOURCE = "sentivent"
+#: Every id prefix ``find_text`` understands.
+ID_PREFIXES = (*SOURCES, FILING_SOURCE, SENTIVENT_SOURCE)
 
 _CSV_FILES = {
     "fpb50": ("financial_phrasebank", "sentences_50agree.csv"),
@@ -42,11 +55,17 @@ def dedup_key(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
 
 
+def is_usable(text: str) -> bool:
+    """Whether a text has at least six non-numeric words (shorter texts and cashtag lists carry no event)."""
+    words = [w for w in dedup_key(text).split() if not w.isdigit()]
+    return len(words) >= 6
+
+
 def source_of(row_id: str) -> str:
     """The source name of a row id (``"fpb50:12"`` -> ``"fpb50"``)."""
     prefix = row_id.split(":", 1)[0]
-    if prefix not in SOURCES:
-        raise DataError(f"row id {row_id!r} has unknown source {prefix!r}; expected one of {list(SOURCES)}")
+    if prefix not in ID_PREFIXES:
+        raise DataError(f"row id {row_id!r} has unknown source {prefix!r}; expected one of {list(ID_PREFIXES)}")
     return prefix
 
 
@@ -78,6 +97,51 @@ def iter_source(source: str, data_dir: Path) -> Iterator[tuple[str, str]]:
         raise DataError(f"unknown source {source!r}; expected one of {list(SOURCES)}")
 
 
+@lru_cache(maxsize=4)
+def _filing_text(data_dir: Path, name: str) -> str:
+    return (data_dir / "sec_filings" / name).read_text(encoding="utf-8")
+
+
+def iter_filing_sentences(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """Yield ``(row_id, text)`` for every sentence of every ``sec_filings/*.txt`` file, files in name order.
+
+    Sentences are the spans of ``textrisk.chunking.split_sentences`` (the splitter the scorer chunks filings
+    with); no filter is applied here.
+    """
+    from textrisk.chunking import split_sentences
+
+    for path in sorted((data_dir / "sec_filings").glob("*.txt")):
+        raw = _filing_text(data_dir, path.name)
+        for start, end in split_sentences(raw):
+            yield f"{FILING_SOURCE}:{path.name}:{start}-{end}", " ".join(raw[start:end].split())
+
+
+@lru_cache(maxsize=2)
+def _sentivent_rows(data_dir: Path) -> dict[str, dict]:
+    path = data_dir / "sentivent" / "events_sentences.tsv"
+    csv.field_size_limit(1 << 24)
+    out: dict[str, dict] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+            row_id = f"{SENTIVENT_SOURCE}:{row['document_id']}:{row['sentence_idx']}"
+            try:
+                subtypes = ast.literal_eval(row["subtypes_event_unq"])
+            except (ValueError, SyntaxError) as exc:
+                raise DataError(f"{path.name} line {number}: subtypes_event_unq is not a list literal") from exc
+            if row_id in out:
+                raise DataError(f"{path.name} line {number}: duplicate sentence {row_id!r}")
+            out[row_id] = {"article": row["document_id"], "dataset": row["dataset"], "text": row["text"],
+                           "subtypes": list(subtypes)}
+    return out
+
+
+def iter_sentivent(data_dir: Path) -> Iterator[tuple[str, dict]]:
+    """Yield ``(row_id, record)`` for every SENTiVENT sentence in file order; ``record`` has ``article``,
+    ``dataset`` (``gold`` = adjudicated, ``silver``), ``text`` and ``subtypes`` (unique event subtypes)."""
+    yield from _sentivent_rows(data_dir).items()
+
+
+_FILING_ID = re.compile(r"^sec:([^/:]+\.txt):(\d+)-(\d+)$")
 _STOCKNET_ID = re.compile(r"^stocknet:([A-Z0-9.\-]+)/(\d{4}-\d{2}-\d{2}):(\d+)$")
 
 
@@ -88,6 +152,23 @@ def find_text(row_id: str, data_dir: Path) -> str:
         DataError: malformed id, or no such row.
     """
     source = source_of(row_id)
+    if source == SENTIVENT_SOURCE:
+        try:
+            return _sentivent_rows(data_dir)[row_id]["text"]
+        except KeyError as exc:
+            raise DataError(f"row id {row_id!r}: no such sentence in sentivent/events_sentences.tsv") from exc
+    if source == FILING_SOURCE:
+        match = _FILING_ID.match(row_id)
+        if not match:
+            raise DataError(f"malformed filing id {row_id!r}; expected sec:<file>.txt:<start>-<end>")
+        name, start, end = match.group(1), int(match.group(2)), int(match.group(3))
+        try:
+            raw = _filing_text(data_dir, name)
+        except OSError as exc:
+            raise DataError(f"row id {row_id!r}: no file {name!r} in sec_filings/") from exc
+        if not start < end <= len(raw):
+            raise DataError(f"row id {row_id!r}: span {start}-{end} is outside {name} ({len(raw)} characters)")
+        return " ".join(raw[start:end].split())
     if source == "stocknet":
         match = _STOCKNET_ID.match(row_id)
         if not match:
