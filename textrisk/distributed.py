@@ -21,6 +21,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -214,16 +215,20 @@ def _publish(tmp: Path, output: Path) -> None:
 
 
 def _user_error(exc: BaseException) -> BaseException:
-    """The TextRiskError a Ray task raised (Ray wraps it with the remote traceback), else ``exc`` itself."""
-    seen, todo = set(), [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, TextRiskError) and not type(current).__name__.startswith("RayTaskError"):
-            return current
-        todo += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    """The TextRiskError a Ray task raised, else ``exc`` itself.
+
+    Ray Data re-raises a task's error as ``RayTaskError(UserCodeException)`` whose text holds the remote
+    traceback; the original exception object does not always survive, so its last ``textrisk.errors.X: message``
+    line is turned back into that error (a one-line message for ``main()``).
+    """
+    from . import errors
+
+    found = re.findall(r"textrisk\.errors\.(\w+): (.+)", str(exc))
+    if found:
+        name, message = found[-1]
+        error_class = getattr(errors, name, None)
+        if isinstance(error_class, type) and issubclass(error_class, TextRiskError):
+            return error_class(message.strip())
     return exc
 
 
