@@ -69,3 +69,15 @@ def test_stop_answers_what_was_queued_then_refuses():
     assert not batcher.running
     with pytest.raises(RuntimeError, match="not running"):
         asyncio.run(batcher.submit(["x"]))
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [({"max_batch_size": 0}, "max_batch_size"), ({"port": 70000}, "port"),
+                                               ({"max_wait_ms": -1}, "max_wait_ms"), ({"threads": 0}, "threads"),
+                                               ({"max_document_chars": 10, "max_request_chars": 5},
+                                                "max_document_chars")])
+def test_serve_config_names_the_bad_field(kwargs, field):
+    from textrisk.errors import ConfigError
+    from textrisk.serving import ServeConfig
+
+    with pytest.raises(ConfigError, match=field):
+        ServeConfig(**kwargs)

@@ -243,7 +243,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--output {output} must be a new or empty folder with --engine ray")
     files = _expand([args.input])
     fmt = args.output_format or ("parquet" if all(f.lower().endswith(_PARQUET) for f in files) else "jsonl")
-    import ray
+    try:
+        import pyarrow  # noqa: F401
+        import ray
+    except ImportError as exc:
+        raise ConfigError(f"--engine ray needs the [ray] extra ({exc.name} is missing): pip install 'textrisk[ray]'"
+                          ) from exc
 
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False)

@@ -24,18 +24,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     for f in fields(ServeConfig):
         flag = "--" + f.name.replace("_", "-")
-        parser.add_argument(flag, dest=f.name, type=_FLAG_TYPES.get(f.name, str), default=f.default,
-                            help=f"{f.metadata['help']} (default: {f.default})")
+        text = f.metadata["help"]
+        if f.default is not None and "default" not in text:
+            text += f" (default: {f.default})"
+        parser.add_argument(flag, dest=f.name, type=_FLAG_TYPES.get(f.name, str), default=f.default, help=text)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; returns 0 after a graceful shutdown."""
-    import uvicorn
-
-    from ..scoring import RiskAnalyzer
-    from .app import create_app
+    from ..errors import ConfigError
     from .config import ServeConfig
+
+    try:
+        import uvicorn
+
+        from .app import create_app
+    except ImportError as exc:
+        raise ConfigError(f"textrisk serve needs the [serve] extra ({exc.name} is missing): "
+                          "pip install 'textrisk[serve]'") from exc
+    from ..scoring import RiskAnalyzer
 
     config = ServeConfig(**{f.name: getattr(args, f.name) for f in fields(ServeConfig)})
     analyzer = RiskAnalyzer.from_pretrained(config.model, batch_size=config.batch_size, num_threads=config.threads)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 
@@ -46,7 +46,3 @@ class ServeConfig:
             raise ConfigError(f"max_document_chars ({self.max_document_chars}) must not exceed max_request_chars "
                               f"({self.max_request_chars})")
 
-    @classmethod
-    def help(cls, name: str) -> str:
-        """The help text of field ``name`` (used by the command line)."""
-        return next(f.metadata["help"] for f in fields(cls) if f.name == name)
