@@ -40,6 +40,27 @@ class RequestError(Exception):
         self.status = status
 
 
+class BodyLimit:
+    """ASGI middleware: 413 for a request whose Content-Length exceeds ``limit`` bytes, before it is read.
+
+    (A chunked body without Content-Length is read; the character limits still apply to it after parsing.)
+    """
+
+    def __init__(self, app, limit: int, max_request_chars: int):
+        self.app, self.limit, self.max_request_chars = app, limit, max_request_chars
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Refuse an oversized body, pass everything else through."""
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.limit:
+                response = _error(413, f"request body has {int(length)} bytes; the limit is {self.limit} "
+                                       f"(6 x max_request_chars={self.max_request_chars} + 64 KiB)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -151,13 +172,7 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         logger.exception("textrisk serve: unexpected error on %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > body_limit:
-            return _error(413, f"request body has {length} bytes; the limit is {body_limit} "
-                               f"(6 x max_request_chars={config.max_request_chars} + 64 KiB)")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=body_limit, max_request_chars=config.max_request_chars)
 
     @app.post("/v1/score", response_model=ScoreResponse, responses=_ERRORS)
     async def score(body: ScoreRequest) -> JSONResponse:
