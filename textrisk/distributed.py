@@ -126,7 +126,7 @@ def score_dataset(ds, model: str | None = None, *, batch_size: int = 256, concur
         model: model folder (on a cluster: a path every node can read) or Hub id; None = the embedded model.
         batch_size: rows per ``map_batches`` batch (one ``RiskAnalyzer.score`` call each).
         concurrency: actors (or a ``(min, max)`` autoscaling range).
-        num_cpus: CPUs reserved per actor (set ``num_threads=`` to match for torch).
+        num_cpus: CPUs reserved per actor; torch threads per actor default to the same number.
         forward_batch_size: chunks per forward pass (``RiskAnalyzer``'s ``batch_size``).
         **analyzer_kwargs: ``RiskAnalyzer.from_pretrained`` options (chunk_tokens, threshold, num_threads, ...).
 
@@ -135,6 +135,10 @@ def score_dataset(ds, model: str | None = None, *, batch_size: int = 256, concur
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if analyzer_kwargs.get("num_threads") is None:  # torch's default (every core) per actor oversubscribes
+        analyzer_kwargs["num_threads"] = max(1, int(num_cpus))
+    if model is not None and Path(model).exists():  # workers do not share the driver's working directory
+        model = str(Path(model).resolve())
     kwargs = {"model": model, "text_column": text_column, "batch_size": forward_batch_size, **analyzer_kwargs}
     return ds.map_batches(DocumentScorer, fn_constructor_kwargs=kwargs,
                           batch_size=batch_size, batch_format="pyarrow", concurrency=concurrency,
@@ -155,7 +159,7 @@ def _expand(patterns: list[str]) -> list[str]:
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         raise DataError(f"input file not found: {missing[0]!r}")
-    return paths
+    return [str(Path(p).resolve()) for p in paths]  # read by workers with another working directory
 
 
 def _read_shard(item: dict[str, Any], text_field: str, id_field: str) -> list[dict[str, Any]]:
