@@ -114,6 +114,10 @@ def _write_output(path: Path, records: list[dict[str, Any]], labels: list[str], 
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "local") == "ray":  # Ray Data on $RAY_ADDRESS or a local Ray (textrisk.distributed)
+        from . import distributed
+
+        return distributed.run(args)
     from .data import Document, read_documents
     from .scoring import RiskAnalyzer
 
@@ -240,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--resume", action="store_true", help="continue an interrupted --output run")
     score.add_argument("--strict", action="store_true", help="exit 1 if any row could not be scored")
     score.add_argument("--no-progress", action="store_true")
+    from . import distributed
+
+    distributed.add_arguments(score)  # --engine local|ray and the Ray options
     score.set_defaults(func=_cmd_score)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a model on benchmarks or a labelled file")
@@ -265,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
     causal_bench.add_arguments(bench)
     bench.set_defaults(func=causal_bench.run)
+
+    from .serving import cli as serve_cli
+
+    serve = sub.add_parser("serve", help="HTTP scoring server (FastAPI + uvicorn, micro-batched; extra [serve])")
+    serve_cli.add_arguments(serve)
+    serve.set_defaults(func=serve_cli.run)
 
     # textrisk.forecast.bench imports torch and pandas at its top, so its options are parsed only when it runs
     forecast = sub.add_parser("forecast-bench", add_help=False, prefix_chars="\0",
