@@ -177,3 +177,32 @@ def test_forecast_bench_options_come_from_its_module(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: textrisk forecast-bench") and "--seeds: invalid int value: 'many'" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["score", "--batch-size", "x", "a"], "argument --batch-size: invalid int value"),
+    (["score", "--model", "{missing}", "a"], "model folder not found"),
+    (["evaluate", "{model}", "--data", "{labelled}", "--risk-data", "{risk}"], "no risk signals"),
+    (["score", "--model", "{forecaster}", "a"], "does not score texts"),
+    (["evaluate", "{forecaster}", "--data", "{labelled}"], "does not score texts"),
+])
+def test_user_errors_are_one_line_with_status_2(tiny_model_dir, tmp_path, capsys, argv, message):
+    from textrisk.forecast import Forecaster
+
+    try:
+        from test_model_contract import _forecaster
+    except ImportError:  # pragma: no cover
+        from tests.test_model_contract import _forecaster
+    paths = {"model": tiny_model_dir, "missing": tmp_path / "nope", "labelled": tmp_path / "l.csv",
+             "risk": tmp_path / "r.jsonl", "forecaster": tmp_path / "fc"}
+    (tmp_path / "l.csv").write_text("text,label\nProfits fell.,negative\nSales rose.,positive\n")
+    (tmp_path / "r.jsonl").write_text('{"text": "The bank missed a coupon.", "labels": ["credit"]}\n')
+    if "{forecaster}" in argv:
+        _forecaster().save_pretrained(paths["forecaster"])
+        assert Forecaster.from_pretrained(paths["forecaster"])
+    try:
+        status = cli.main([a.format(**paths) for a in argv])
+    except SystemExit as exc:  # argparse's usage errors exit through SystemExit
+        status = exc.code
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and message in err and len(err.splitlines()) == 1, err

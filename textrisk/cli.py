@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import TextRiskError
 
@@ -219,11 +219,19 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``textrisk score: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: error: <message>`` (and where to get help) on one line, exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune)."""
+    """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune, ...)."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="textrisk", description="Financial text risk scoring.")
+    parser = _Parser(prog="textrisk", description="Financial text risk scoring.")
     parser.add_argument("--version", action="version", version=f"textrisk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -303,8 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
     try:
         return args.func(args)
-    except TextRiskError as exc:
-        print(f"textrisk {args.command}: error: {exc}", file=sys.stderr)
+    except (TextRiskError, OSError) as exc:  # user errors (bad option, file, model, kind): one line, status 2
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"textrisk {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
