@@ -268,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     forecast = sub.add_parser("forecast-bench", help="StockNet benchmark of the text + price LSTM forecaster")
     forecast_bench.add_arguments(forecast)
     forecast.set_defaults(func=forecast_bench.run)
+
+    from .monitor import cli as monitor_cli
+
+    monitor = sub.add_parser("monitor", help="score a stream per entity into a state DB, with alert rules")
+    monitor_cli.add_arguments(monitor)
+    monitor.set_defaults(func=monitor_cli.run)
+    dashboard = sub.add_parser("dashboard", help="serve or export the monitor dashboard of a state DB")
+    monitor_cli.add_dashboard_arguments(dashboard)
+    dashboard.set_defaults(func=monitor_cli.run_dashboard)
     return parser
 
 
