@@ -19,7 +19,7 @@ from .._io import atomic_write_text
 from .state import MonitorState
 from .svg import bar_chart, line_chart
 
-__all__ = ["export_html", "render_page", "serve"]
+__all__ = ["export_html", "make_server", "render_page", "serve"]
 
 _STYLE = """body{font-family:sans-serif;margin:16px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;
@@ -118,9 +118,9 @@ def export_html(state: str | Path, out: str | Path, entities: int = 6) -> None:
     atomic_write_text(out, render_page(state, entities))
 
 
-def serve(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
-          refresh: int = 30) -> None:
-    """Serve the dashboard until interrupted (the page is rebuilt from the state on every request)."""
+def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
+                refresh: int = 30) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) whose ``/`` is the dashboard, rebuilt from the state on every request."""
     MonitorState(state, readonly=True).close()  # fail now, with a clear error, if the state is missing
 
     class Handler(BaseHTTPRequestHandler):
@@ -138,7 +138,13 @@ def serve(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities
         def log_message(self, format: str, *args) -> None:  # noqa: A002
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
+          refresh: int = 30) -> None:
+    """Serve the dashboard until interrupted."""
+    server = make_server(state, host, port, entities, refresh)
     print(f"dashboard on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
