@@ -39,6 +39,7 @@ from textrisk.forecast.stocknet import load_stocknet
 
 
 def write_replay(texts: pd.DataFrame, path: Path) -> None:
+    """Write the tweets as monitor records (JSONL)."""
     with path.open("w", encoding="utf-8") as handle:
         for row in texts.itertuples():
             handle.write(json.dumps({"id": row.id, "timestamp": row.timestamp.isoformat(), "entity": row.ticker,
@@ -46,6 +47,7 @@ def write_replay(texts: pd.DataFrame, path: Path) -> None:
 
 
 def monitor_command(args, name: str, once: bool) -> list[str]:
+    """The ``textrisk monitor`` command line of one phase."""
     work = Path(args.work_dir)
     command = [sys.executable, "-m", "textrisk.cli", "monitor", "--input", str(work / f"{name}.jsonl"),
                "--state", str(work / f"{name}.db"), "--alerts", str(work / f"{name}_alerts.jsonl"),
@@ -83,6 +85,7 @@ def move_after(moves: dict[str, pd.DataFrame], ticker: str, day: pd.Timestamp) -
 
 
 def hit_rate(moves, pairs) -> tuple[float, int]:
+    """Share of ``(ticker, day)`` pairs followed by a large move, and how many had a next close."""
     flags = []
     for ticker, day in pairs:
         move = move_after(moves, ticker, day)
@@ -92,6 +95,7 @@ def hit_rate(moves, pairs) -> tuple[float, int]:
 
 
 def batch_phase(args, texts, prices) -> dict:
+    """Phase 1 (see the module docstring)."""
     work = Path(args.work_dir)
     write_replay(texts, work / "batch.jsonl")
     for suffix in (".db", ".db-wal", ".db-shm", "_alerts.jsonl"):
@@ -135,6 +139,7 @@ def batch_phase(args, texts, prices) -> dict:
 
 
 def live_phase(args, texts) -> dict:
+    """Phase 2 (see the module docstring)."""
     work = Path(args.work_dir)
     path = work / "live.jsonl"
     for suffix in (".jsonl", ".db", ".db-wal", ".db-shm", "_alerts.jsonl"):
@@ -220,6 +225,7 @@ def overhead_phase(args, texts) -> dict:
 
 
 def main() -> None:
+    """Run the phases asked for and print the results."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work-dir", default="replay_work")
     parser.add_argument("--data", help="StockNet folder (default: <shared data>/stocknet)")
