@@ -60,14 +60,14 @@ def evaluate(rule: Rule, doc: DocumentContext, state: MonitorState, config: Inde
         detail = None
         if p is not None and p >= rule.probability:
             width = config.window_hours * 3600.0
-            flagged = state.count_window(doc.entity, doc.ts - width, doc.ts, flag=rule.signal)
+            flagged = state.count_window(doc.entity, doc.ts - width, doc.ts, rule.signal, rule.probability)
             if flagged >= rule.min_count:
-                detail = {"signal": rule.signal, "probability": p, "flagged_in_window": flagged}
+                detail = {"signal": rule.signal, "probability": p, "over_in_window": flagged}
     else:
         detail = _window(rule, doc, state, config)
     if detail is None:
         return None
     last = state.last_alert_ts(rule.name, doc.entity)
-    if last is not None and doc.ts - last < rule.cooldown_hours * 3600.0:
+    if last is not None and abs(doc.ts - last) < rule.cooldown_hours * 3600.0:  # also out-of-order documents
         return None
     return detail

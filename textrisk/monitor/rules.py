@@ -45,7 +45,8 @@ class Rule:
     factor: float | None = field(default=None, metadata={"help": "volume: documents in the window vs the mean of "
                                                                  "past windows"})
     lookback_windows: int = field(default=7, metadata={"help": "volume: past windows in the baseline"})
-    min_count: int = field(default=1, metadata={"help": "documents (signal: flagged ones) needed in the window"})
+    min_count: int = field(default=1, metadata={"help": "documents in the window needed (signal: documents "
+                                                        "with the signal at or over the probability)"})
     min_docs: int = field(default=1, metadata={"help": "documents the entity needs before the rule can fire"})
     cooldown_hours: float = field(default=24.0, metadata={"help": "no repeat for the same entity within this"})
     entities: tuple[str, ...] | None = field(default=None, metadata={"help": "only these entities (default all)"})

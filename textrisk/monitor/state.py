@@ -113,13 +113,14 @@ class MonitorState:
         """Documents stored (the last ``seq``)."""
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM documents").fetchone()[0]
 
-    def count_window(self, entity: str, start: float, end: float, flag: str | None = None) -> int:
-        """Documents of ``entity`` with ``start < ts <= end`` (only those flagged ``flag`` if given)."""
+    def count_window(self, entity: str, start: float, end: float, signal: str | None = None,
+                     probability: float = 0.0) -> int:
+        """Documents of ``entity`` with ``start < ts <= end`` (only those with ``signal`` >= ``probability``)."""
         sql = "SELECT count(*) FROM documents WHERE entity = ? AND ts > ? AND ts <= ? AND error IS NULL"
         params: list[Any] = [entity, start, end]
-        if flag is not None:
-            sql += " AND EXISTS (SELECT 1 FROM json_each(documents.flags) WHERE value = ?)"
-            params.append(flag)
+        if signal is not None:
+            sql += " AND json_extract(signals, ?) >= ?"
+            params += [f'$."{signal}"', probability]
         return self.db.execute(sql, params).fetchone()[0]
 
     def last_alert_ts(self, rule: str, entity: str) -> float | None:
