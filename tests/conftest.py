@@ -138,3 +138,23 @@ def tiny_model_dir(tiny_bert, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny_model")
     model.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
+    """A saved textrisk model over ``tiny_bert`` with a risk head (random weights) and two tuned thresholds."""
+    import torch
+
+    from textrisk.modeling import TextRiskModel
+    from textrisk.taxonomy import RISK_LABELS
+
+    torch.manual_seed(5)
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.3)
+    model.config.risk_thresholds = {"credit": 0.3, "macro": 0.7}
+    folder = tmp_path_factory.mktemp("risk_model")
+    model.save_pretrained(folder)
+    return folder

@@ -3,27 +3,10 @@
 import json
 import sqlite3
 
-import pytest
-import torch
-
 from textrisk.cli import main
-from textrisk.modeling import TextRiskModel
 from textrisk.taxonomy import RISK_LABELS
 
 from .conftest import SENTENCES
-
-
-@pytest.fixture(scope="module")
-def risk_model_dir(tiny_bert, tmp_path_factory):
-    torch.manual_seed(5)
-    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.requires_grad:
-                param.add_(torch.randn_like(param) * 0.3)
-    folder = tmp_path_factory.mktemp("risk_model")
-    model.save_pretrained(folder)
-    return folder
 
 
 def stream(path, n=24):

@@ -8,13 +8,13 @@ without one. A malformed line is reported on stderr (file and byte offset, the p
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..data import parse_json_object
 from ..errors import DataError
 
 __all__ = ["Record", "Source", "open_source", "parse_record", "parse_timestamp"]
@@ -51,12 +51,7 @@ def parse_timestamp(value: object, where: str) -> float:
 
 def parse_record(line: str, where: str) -> Record:
     """A :class:`Record` from one JSONL line; ``where`` ("file line N") prefixes every error."""
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
-    if not isinstance(raw, dict):
-        raise DataError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+    raw = parse_json_object(line, where)
     missing = [key for key in ("id", "timestamp", "entity", "text") if key not in raw]
     if missing:
         raise DataError(f"{where}: missing field(s) {missing}")
