@@ -40,7 +40,7 @@ def test_signal_rules_with_a_risk_head_model(risk_model_dir, tmp_path):
     assert "<svg" in (tmp_path / "r.html").read_text()
 
 
-def test_user_errors_exit_2_with_one_line(tiny_model_dir, tmp_path, capsys):
+def test_user_errors_exit_2_with_one_line(tiny_model_dir, risk_model_dir, tmp_path, capsys):
     stream(tmp_path / "in.jsonl", 4)
     (tmp_path / "rules.yaml").write_text("rules:\n  - {name: cr, type: signal, signal: credit, probability: 0.5}\n")
     base = ["monitor", "--input", str(tmp_path / "in.jsonl"), "--state", str(tmp_path / "s.db"),
@@ -58,3 +58,6 @@ def test_user_errors_exit_2_with_one_line(tiny_model_dir, tmp_path, capsys):
     db = sqlite3.connect(tmp_path / "s.db")
     assert db.execute("SELECT count(*) FROM documents WHERE risk_score IS NULL AND risk_value = p_negative"
                       ).fetchone()[0] == 4
+    other = [*base[:-2], str(risk_model_dir), "--once"]
+    assert main(other) == 2  # indices must not mix models
+    assert "holds documents scored with model" in capsys.readouterr().err
