@@ -287,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cli.add_arguments(serve)
     serve.set_defaults(func=serve_cli.run)
 
+    from .monitor import cli as monitor_cli
+
+    monitor = sub.add_parser("monitor", help="score a stream per entity into a state DB, with alert rules")
+    monitor_cli.add_arguments(monitor)
+    monitor.set_defaults(func=monitor_cli.run)
+    dashboard = sub.add_parser("dashboard", help="serve or export the monitor dashboard of a state DB")
+    monitor_cli.add_dashboard_arguments(dashboard)
+    dashboard.set_defaults(func=monitor_cli.run_dashboard)
+
     # textrisk.forecast.bench imports torch and pandas at its top, so its options are parsed only when it runs
     forecast = sub.add_parser("forecast-bench", add_help=False, prefix_chars="\0",
                               help="StockNet benchmark of the text + price LSTM forecaster")

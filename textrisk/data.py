@@ -26,6 +26,7 @@ __all__ = [
     "load_labeled_file",
     "load_risk_file",
     "load_training_source",
+    "parse_json_object",
     "read_documents",
     "read_jsonl_rows",
 ]
@@ -87,6 +88,17 @@ def _read_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield reader.line_num, row
 
 
+def parse_json_object(line: str, where: str) -> dict[str, Any]:
+    """One JSONL line as a dict; errors start with ``where`` (e.g. ``"file.jsonl line 3"``)."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    return row
+
+
 def read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
 
@@ -95,15 +107,8 @@ def read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path} line {number}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(row, dict):
-                raise DataError(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
-            yield number, row
+            if line.strip():
+                yield number, parse_json_object(line, f"{path} line {number}")
 
 
 def _table_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -1,0 +1,154 @@
+"""``textrisk dashboard``: one HTML page built from the state file, served by the standard library's
+http.server (127.0.0.1 by default) or exported as a static file. Charts are inline SVG drawn on the server
+and the page has no scripts or external assets, so it works offline and the export is self-contained.
+
+Panels: each charted entity's EW risk index over time with its alerts as red dots, the latest alerts, the
+latest flagged documents (with a risk head: flagged signals; without: negative documents) with their
+evidence, and drift (the latest check per feature, PSI or JS distance against the threshold).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from ..atomic import atomic_write_text
+from .state import MonitorState
+from .svg import bar_chart, line_chart
+
+__all__ = ["export_html", "make_server", "render_page", "serve"]
+
+_STYLE = """body{font-family:sans-serif;margin:16px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
+table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;
+vertical-align:top}.charts{display:flex;flex-wrap:wrap;gap:8px}.muted{color:#777}"""
+_MAX_POINTS = 400
+
+
+def _time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _charted_entities(db, limit: int) -> list[str]:
+    rows = db.execute("SELECT d.entity, count(*) AS n, (SELECT count(*) FROM alerts a WHERE a.entity = d.entity) "
+                      "AS k FROM documents d WHERE d.error IS NULL GROUP BY d.entity ORDER BY k DESC, n DESC, "
+                      "d.entity LIMIT ?", (limit,)).fetchall()
+    return [row["entity"] for row in rows]
+
+
+def _entity_chart(db, entity: str) -> str:
+    rows = db.execute("SELECT ts, risk_index FROM documents WHERE entity = ? AND error IS NULL ORDER BY ts, seq",
+                      (entity,)).fetchall()
+    step = max(1, len(rows) // _MAX_POINTS)
+    points = [(r["ts"], r["risk_index"]) for r in rows[::step]]
+    if rows and points[-1][0] != rows[-1]["ts"]:
+        points.append((rows[-1]["ts"], rows[-1]["risk_index"]))
+    marks = [(r["ts"], r["rule"]) for r in db.execute("SELECT ts, rule FROM alerts WHERE entity = ? ORDER BY ts",
+                                                       (entity,))]
+    return line_chart(points, marks, title=f"{entity}: EW risk index ({len(rows)} docs, {len(marks)} alerts)")
+
+
+def _alerts_table(db) -> str:
+    rows = db.execute("SELECT ts, rule, entity, payload FROM alerts ORDER BY ts DESC, seq DESC LIMIT 25").fetchall()
+    if not rows:
+        return '<p class="muted">no alerts yet</p>'
+    body = "".join(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['rule'])}</td><td>{escape(r['entity'])}</td>"
+                   f"<td>{escape(json.dumps(json.loads(r['payload'])['detail'], default=str)[:160])}</td></tr>"
+                   for r in rows)
+    return f"<table><tr><th>time</th><th>rule</th><th>entity</th><th>detail</th></tr>{body}</table>"
+
+
+def _flagged_table(db) -> str:
+    rows = db.execute("SELECT ts, entity, id, text, sentiment, risk_value, flags, evidence FROM documents "
+                      "WHERE error IS NULL AND (flags != '[]' OR (signals IS NULL AND sentiment = 'negative')) "
+                      "ORDER BY ts DESC, seq DESC LIMIT 15").fetchall()
+    if not rows:
+        return '<p class="muted">no flagged documents</p>'
+    body = []
+    for r in rows:
+        flags = ", ".join(json.loads(r["flags"])) or r["sentiment"]
+        evidence = json.loads(r["evidence"] or "[]")
+        shown = "; ".join(f"[{e['label']} {e['weight']:.2f}] {e['text'][:120]}" for e in evidence[:2]) \
+            or r["text"][:200]
+        body.append(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['entity'])}</td><td>{escape(flags)}</td>"
+                    f"<td>{r['risk_value']:.3f}</td><td>{escape(shown)}</td></tr>")
+    return ("<table><tr><th>time</th><th>entity</th><th>flags</th><th>risk</th><th>evidence</th></tr>"
+            + "".join(body) + "</table>")
+
+
+def _drift_panel(db) -> str:
+    last = db.execute("SELECT max(seq_end) FROM drift").fetchone()[0]
+    if last is None:
+        return '<p class="muted">no drift check yet (needs reference + window documents)</p>'
+    rows = db.execute("SELECT feature, test, statistic, p_value, drift FROM drift WHERE seq_end = ? "
+                      "ORDER BY test, feature", (last,)).fetchall()
+    bars = [(f"{r['feature']} ({'PSI' if r['test'] != 'js' else 'JS'})", r["statistic"], bool(r["drift"]))
+            for r in rows]
+    checks = db.execute("SELECT count(DISTINCT seq_end) FROM drift").fetchone()[0]
+    return (f"<p>latest of {checks} checks, after document {last}; red = drift</p>"
+            + bar_chart(bars, title="drift against the reference window"))
+
+
+def render_page(state: str | Path, entities: int = 6, refresh: int | None = None) -> str:
+    """The dashboard HTML for the state file ``state`` (``refresh``: seconds between automatic reloads)."""
+    store = MonitorState(state, readonly=True)
+    try:
+        db = store.db
+        n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        n_alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        pending = store.pending_outbox()
+        charts = "".join(_entity_chart(db, e) for e in _charted_entities(db, entities))
+        sections = [f"<h1>textrisk monitor</h1><p>{n_docs} documents, {n_alerts} alerts, {pending} webhook "
+                    f"deliveries pending; state {escape(str(state))}</p>",
+                    f"<h2>Risk index per entity</h2><div class=\"charts\">{charts or 'no documents yet'}</div>",
+                    f"<h2>Latest alerts</h2>{_alerts_table(db)}",
+                    f"<h2>Latest flagged documents</h2>{_flagged_table(db)}",
+                    f"<h2>Drift</h2>{_drift_panel(db)}"]
+    finally:
+        store.close()
+    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{meta}<title>textrisk monitor</title>'
+            f'<link rel="icon" href="data:,"><style>{_STYLE}</style></head><body>{"".join(sections)}</body></html>')
+
+
+def export_html(state: str | Path, out: str | Path, entities: int = 6) -> None:
+    """Write a self-contained static report of the state (atomically)."""
+    atomic_write_text(out, render_page(state, entities))
+
+
+def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
+                refresh: int = 30) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) whose ``/`` is the dashboard, rebuilt from the state on every request."""
+    MonitorState(state, readonly=True).close()  # fail now, with a clear error, if the state is missing
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path.split("?")[0] not in ("/", "/index.html"):
+                self.send_error(404)
+                return
+            body = render_page(state, entities, refresh).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
+          refresh: int = 30) -> None:
+    """Serve the dashboard until interrupted."""
+    server = make_server(state, host, port, entities, refresh)
+    print(f"dashboard on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
