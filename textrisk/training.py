@@ -363,7 +363,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         prefixes = tuple(f"heads.{head}." for head in config.trainable_heads)
         for name, param in model.named_parameters():
             param.requires_grad = name.startswith(prefixes)
-    accelerator = Accelerator()
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())  # cpu=True: processes of a CPU launch use gloo
     model.to(accelerator.device)
     forward = _distributed_model(model, accelerator, find_unused=bool(config.risk_labels))
     head_params = [p for p in model.heads.parameters() if p.requires_grad]
