@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from .base import Backend
+
 __all__ = ["AutocastBackend"]
 
 
-class AutocastBackend:
+class AutocastBackend(Backend):
     """Runs ``model.predict_outputs`` under CPU autocast to ``dtype`` (default bfloat16)."""
 
     def __init__(self, model: Any, dtype: torch.dtype = torch.bfloat16):
@@ -28,10 +30,3 @@ class AutocastBackend:
         """Same as :meth:`textrisk.TextRiskModel.predict_outputs`, in ``dtype`` (outputs as float32)."""
         with torch.autocast("cpu", dtype=self.dtype):
             return self.model.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
-
-    def predict(self, texts: list[str], batch_size: int = 32, progress: bool | None = None, desc: str = "scoring",
-                return_embeddings: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Sentiment logits (and pooled embeddings), like :meth:`textrisk.TextRiskModel.predict`."""
-        keys = ("logits", "embeddings") if return_embeddings else ("logits",)
-        out = self.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
-        return out["logits"], out.get("embeddings")

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelLoadError
+from .base import Backend
 
 __all__ = ["CACHE_ENV", "QUANTIZATION", "OnnxBackend", "cache_key"]
 
@@ -178,7 +179,7 @@ def _build_entry(merged: Any, entry: Path, quantize: bool) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-class OnnxBackend:
+class OnnxBackend(Backend):
     """An ONNX Runtime session with the forward outputs :class:`textrisk.RiskAnalyzer` reads from a model.
 
     Build it with :meth:`from_model`; ``path`` is the cached ``.onnx`` file it runs.
@@ -250,10 +251,3 @@ class OnnxBackend:
         finally:
             bar.close()
         return results
-
-    def predict(self, texts: list[str], batch_size: int = 32, progress: bool | None = None, desc: str = "scoring",
-                return_embeddings: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Sentiment logits (and pooled embeddings), like :meth:`textrisk.TextRiskModel.predict`."""
-        keys = ("logits", "embeddings") if return_embeddings else ("logits",)
-        out = self.predict_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
-        return out["logits"], out.get("embeddings")
