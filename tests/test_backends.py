@@ -1,4 +1,5 @@
 """Scoring backends: LoRA merged by default (same scores, adapter still saved), ONNX Runtime int8/fp32, bf16."""
+# ruff: noqa: F811  (pytest injects the imported risk_model_dir fixture by parameter name)
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from textrisk import ConfigError, RiskAnalyzer, TextRiskModel
+from textrisk import ConfigError, RiskAnalyzer
 from textrisk.backends import make_backend
-from textrisk.taxonomy import RISK_LABELS
 
 from .conftest import SENTENCES
 
@@ -16,19 +16,7 @@ onnxruntime = pytest.importorskip("onnxruntime", reason="the [onnx] extra is not
 
 from textrisk.backends import onnx as onnx_backend  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def risk_model_dir(tiny_bert, tmp_path_factory):
-    """A tiny model with a risk head and non-zero LoRA weights (a zero LoRA B would make merging trivial)."""
-    torch.manual_seed(5)
-    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.requires_grad:
-                param.add_(torch.randn_like(param) * 0.3)
-    folder = tmp_path_factory.mktemp("risk_model")
-    model.save_pretrained(folder)
-    return folder
+from .test_risk_scoring import risk_model_dir  # noqa: E402, F401  (tiny model: risk head, non-zero LoRA)
 
 
 def _outputs(backend, keys=("logits", "risk_logits", "embeddings")):
