@@ -75,6 +75,7 @@ def main() -> None:
     anchor = _anchor_speed(texts[:args.anchor_n], args.batch_size)
     rows = [{"variant": "anchor: bert-base via transformers.pipeline", "sentences_per_s": round(anchor, 1),
              "ratio": 1.0, "weighted_f1": None, "agreement": None}]
+    print(rows[0], flush=True)
     cache = tempfile.mkdtemp(prefix="textrisk-speed-")  # a fresh export, not timed
     variants = {"torch, LoRA unmerged (merge=False)": {"merge": False},
                 "torch, LoRA merged (default)": {},
