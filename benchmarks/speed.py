@@ -1,103 +1,108 @@
-"""CPU scoring throughput, as ratios against a naive baseline measured in the same process.
+"""CPU scoring throughput of every textrisk backend, as ratios against a FinBERT-size anchor in the same process.
 
-    python benchmarks/speed.py [--model PATH] [--n 600] [--threads 2] [--repeats 3]
+    python benchmarks/speed.py [--model PATH] [--n 0] [--anchor-n 200] [--threads 2] [--repeats 1] [--json FILE]
 
-Baseline: what a plain ``transformers`` loop does (pad every batch to the model window, input order,
-``torch.no_grad``). Variants add what textrisk's scorer does: dynamic padding, length-sorted batches and
-``torch.inference_mode`` (``TextRiskModel.predict``), then the LoRA adapter merged into the weights, then int8
-dynamic quantisation of the linear layers. Agreement = share of argmax labels equal to the baseline's.
-Texts: the FPB test part (standard split) when ../shared/data is present, else repeated sample sentences.
+Anchor: what a user of FinBERT would run, a bert-base-sized ``BertForSequenceClassification`` (12 layers,
+768 wide, random weights from a config: the real weights cannot be downloaded here and do not change the
+speed) through ``transformers.pipeline("text-classification")`` at the same batch size. Rows: the analyzer's
+forward passes (``RiskAnalyzer.from_pretrained(..., backend=...)``; LoRA unmerged, merged = the default,
+bf16 autocast, ONNX Runtime fp32 and int8). Each row scores the FPB test part (standard split; ``--n 0`` = all
+of it) and reports sentences/s, the ratio to the anchor, FPB weighted F1 and the share of labels equal to
+fp32 torch's. The anchor reads the first ``--anchor-n`` sentences (it is slow; its F1 is meaningless).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
+import tempfile
 import time
 
 import numpy as np
 import torch
 
-from textrisk import RiskAnalyzer
-from textrisk.data import find_data_dir, load_benchmark
+
+def _anchor_speed(texts: list[str], batch_size: int) -> float:
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
+
+    from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path
+
+    torch.manual_seed(0)
+    model = BertForSequenceClassification(BertConfig(num_labels=3)).eval()  # bert-base sizes by default
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(DEFAULT_BASE_MODEL))  # same BERT uncased vocab
+    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    classify(texts[:8], batch_size=batch_size)  # warm-up
+    started = time.perf_counter()
+    classify(texts, batch_size=batch_size, truncation=True, max_length=128)
+    return len(texts) / (time.perf_counter() - started)
 
 
-def _baseline(model, texts: list[str], batch_size: int = 32) -> np.ndarray:
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(texts), batch_size):
-            batch = model.tokenizer(texts[start:start + batch_size], truncation=True, padding="max_length",
-                                    max_length=model.config.max_length, return_tensors="pt",
-                                    return_token_type_ids=False)
-            out.append(model(**batch)["logits"].numpy())
-    return np.concatenate(out)
-
-
-def _dynamic_unsorted(model, texts: list[str], batch_size: int = 32) -> np.ndarray:
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            out.append(model(**model.encode(texts[start:start + batch_size]))["logits"].numpy())
-    return np.concatenate(out)
-
-
-def _time(fn, texts, repeats: int) -> tuple[float, np.ndarray]:
-    fn(texts[:32])  # warm-up
-    best, result = float("inf"), None
+def _speed(backend, texts: list[str], batch_size: int, repeats: int) -> tuple[float, np.ndarray]:
+    backend.predict(texts[:64], batch_size=batch_size, progress=False)  # warm-up
+    best, logits = float("inf"), None
     for _ in range(repeats):
         started = time.perf_counter()
-        result = fn(texts)
+        logits = backend.predict(texts, batch_size=batch_size, progress=False)[0]
         best = min(best, time.perf_counter() - started)
-    return len(texts) / best, result
+    return len(texts) / best, logits
 
 
 def main() -> None:
-    """Run the variants and print a table (and JSON with --json)."""
+    """Measure the anchor and every backend; print a table (and JSON with --json)."""
+    from sklearn.metrics import f1_score
+
+    from textrisk import RiskAnalyzer
+    from textrisk.data import find_data_dir, load_benchmark
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")
-    parser.add_argument("--n", type=int, default=600, help="sentences to score")
+    parser.add_argument("--n", type=int, default=0, help="FPB test sentences to score (0 = the whole test part)")
+    parser.add_argument("--anchor-n", type=int, default=200, help="sentences for the slow FinBERT-size anchor")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     data_dir = find_data_dir()
-    if data_dir is not None:
-        texts = load_benchmark("fpb", "test", data_dir)["text"][: args.n]
-        source = "FPB test part"
-    else:
-        texts = (["Operating profit fell to EUR 3.2 mn from EUR 5.1 mn.", "The contract is valued at USD 10 mn."]
-                 * args.n)[: args.n]
-        source = "sample sentences"
-    model = RiskAnalyzer.from_pretrained(args.model).model
-    merged = copy.deepcopy(model)
-    merged.merge_adapter()
-    quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(merged), {torch.nn.Linear}, dtype=torch.qint8)
+    if data_dir is None:
+        raise SystemExit("benchmarks/speed.py needs the FPB data (../shared/data or TEXTRISK_DATA_DIR)")
+    test = load_benchmark("fpb", "test", data_dir)
+    n = args.n or len(test)
+    texts, gold = list(test["text"][:n]), np.asarray(test["label"][:n])
 
-    variants = {
-        "baseline: pad to window, input order": lambda t: _baseline(model, t),
-        "dynamic padding": lambda t: _dynamic_unsorted(model, t),
-        "textrisk predict (dynamic + length-sorted)": lambda t: model.predict(t, progress=False)[0],
-        "+ LoRA merged": lambda t: merged.predict(t, progress=False)[0],
-        "+ int8 dynamic quantisation": lambda t: quantized.predict(t, progress=False)[0],
-    }
-    rows, base_speed, base_labels = [], None, None
-    for name, fn in variants.items():
-        speed, logits = _time(fn, texts, args.repeats)
+    anchor = _anchor_speed(texts[:args.anchor_n], args.batch_size)
+    rows = [{"variant": "anchor: bert-base via transformers.pipeline", "sentences_per_s": round(anchor, 1),
+             "ratio": 1.0, "weighted_f1": None, "agreement": None}]
+    print(rows[0], flush=True)
+    cache = tempfile.mkdtemp(prefix="textrisk-speed-")  # a fresh export, not timed
+    variants = {"torch, LoRA unmerged (merge=False)": {"merge": False},
+                "torch, LoRA merged (default)": {},
+                "bf16 autocast (backend='bf16')": {"backend": "bf16"},
+                "ONNX Runtime fp32 (backend='onnx-fp32')": {"backend": "onnx-fp32"},
+                "ONNX Runtime int8 (backend='onnx')": {"backend": "onnx"}}
+    reference = None
+    for name, options in variants.items():
+        analyzer = RiskAnalyzer.from_pretrained(args.model, cache_dir=cache, num_threads=args.threads, **options)
+        speed, logits = _speed(analyzer.backend, texts, args.batch_size, args.repeats)
         labels = logits.argmax(axis=1)
-        if base_speed is None:
-            base_speed, base_labels = speed, labels
-        rows.append({"variant": name, "sentences_per_s": round(speed, 1), "ratio": round(speed / base_speed, 2),
-                     "agreement": round(float((labels == base_labels).mean()), 4)})
-    print(f"{len(texts)} sentences ({source}), {args.threads} threads, best of {args.repeats}")
-    print(f"{'variant':<46}{'sent/s':>9}{'ratio':>8}{'agree':>8}")
+        reference = labels if reference is None else reference
+        rows.append({"variant": name, "sentences_per_s": round(speed, 1), "ratio": round(speed / anchor, 1),
+                     "weighted_f1": round(100 * f1_score(gold, labels, average="weighted"), 2),
+                     "agreement": round(float((labels == reference).mean()), 4)})
+        print(rows[-1], flush=True)
+    print(f"{len(texts)} FPB test sentences (anchor: {min(args.anchor_n, len(texts))}), {args.threads} threads, "
+          f"batch {args.batch_size}, best of {args.repeats}")
+    print(f"{'variant':<44}{'sent/s':>9}{'ratio':>8}{'w-F1':>8}{'agree':>8}")
     for row in rows:
-        print(f"{row['variant']:<46}{row['sentences_per_s']:>9}{row['ratio']:>8}{row['agreement']:>8}")
+        f1 = "" if row["weighted_f1"] is None else row["weighted_f1"]
+        agree = "" if row["agreement"] is None else row["agreement"]
+        print(f"{row['variant']:<44}{row['sentences_per_s']:>9}{row['ratio']:>8}{f1:>8}{agree:>8}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"n": len(texts), "source": source, "threads": args.threads, "rows": rows}, handle, indent=2)
+            json.dump({"n": len(texts), "anchor_n": args.anchor_n, "threads": args.threads, "rows": rows}, handle,
+                      indent=2)
 
 
 if __name__ == "__main__":

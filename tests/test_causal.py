@@ -213,10 +213,14 @@ def test_merged_analyzer_keeps_the_scores(tiny_lm, tmp_path):
     model = _perturbed(tiny_lm, tmp_path)
     before, _ = model.predict(SENTENCES)
     model.save_pretrained(tmp_path / "m")
-    analyzer = RiskAnalyzer.from_pretrained(tmp_path / "m", merge=True)
-    assert analyzer.model.config.weights == "merged"
+    analyzer = RiskAnalyzer.from_pretrained(tmp_path / "m")  # merged in memory by default
+    assert analyzer.model.config.weights == "adapter"  # ...and still saved as an adapter
     np.testing.assert_allclose(analyzer.model.predict(SENTENCES)[0], before, atol=1e-5)
-    analyzer.save_pretrained(tmp_path / "merged")
+    analyzer.save_pretrained(tmp_path / "again")
+    assert (tmp_path / "again" / "adapter_model.safetensors").is_file()
+    np.testing.assert_allclose(PromptModel.from_pretrained(tmp_path / "again").predict(SENTENCES)[0], before,
+                               atol=1e-5)
+    analyzer.save_pretrained(tmp_path / "merged", merged=True)
     assert (tmp_path / "merged" / "model.safetensors").is_file()
     np.testing.assert_allclose(PromptModel.from_pretrained(tmp_path / "merged").predict(SENTENCES)[0], before,
                                atol=1e-5)

@@ -116,8 +116,8 @@ def test_bad_chunk_tokens(analyzer):
 
 
 def test_merged_analyzer_gives_the_same_scores(tiny_model_dir):
-    plain = RiskAnalyzer.from_pretrained(tiny_model_dir).score(SENTENCES)
-    merged_analyzer = RiskAnalyzer.from_pretrained(tiny_model_dir, merge=True)
-    assert merged_analyzer.model.config.adapter is False
+    plain = RiskAnalyzer.from_pretrained(tiny_model_dir, merge=False).score(SENTENCES)
+    merged_analyzer = RiskAnalyzer.from_pretrained(tiny_model_dir)  # merge=True is the default
+    assert merged_analyzer.model.config.adapter is True  # merged in memory, still an adapter model
     for a, b in zip(plain, merged_analyzer.score(SENTENCES)):
         assert a.sentiment_scores == pytest.approx(b.sentiment_scores, abs=1e-5)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import ModelLoadError
 
-__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model", "sigmoid"]
+__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model", "outputs_from_forward", "sigmoid"]
 
 
 def sigmoid(logits: Any) -> np.ndarray:
@@ -92,6 +92,16 @@ class ScoringModel(Protocol):
 
     def identity(self) -> str:
         """Hex digest of the model's config and every weight: equal digests mean equal outputs."""
+
+
+def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool, embeddings: bool, batch_size: int,
+                         progress: bool | None) -> ModelOutputs:
+    """:class:`ModelOutputs` from a raw ``forward_outputs(texts, keys, batch_size=, progress=)`` that returns a dict
+    of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends)."""
+    keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
+    out = forward_outputs(texts, keys, batch_size=batch_size, progress=progress)
+    return ModelOutputs(logits=out["logits"], risk=sigmoid(out["risk_logits"]) if risk else None,
+                        embeddings=out.get("embeddings"))
 
 
 def as_scoring_model(model: Any) -> ScoringModel:

@@ -15,6 +15,7 @@ or re-initialise them (the classic peft pitfall with ``modules_to_save`` classif
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .backbone import (
     default_lora_targets,
     load_backbone,
 )
-from .contract import ModelOutputs, ScoringMixin, sigmoid
+from .contract import ModelOutputs, ScoringMixin, outputs_from_forward
 from .errors import ConfigError, ModelLoadError
 from .hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors, weights_fingerprint
 from .modelcard import render_card
@@ -251,10 +252,8 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
     def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
                         batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
         """Sentiment logits, and risk-signal probabilities / pooled embeddings if asked, in one pass."""
-        keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
-        out = self.forward_outputs(texts, keys, batch_size=batch_size, progress=progress, desc=desc)
-        return ModelOutputs(logits=out["logits"], risk=sigmoid(out["risk_logits"]) if risk else None,
-                            embeddings=out.get("embeddings"))
+        return outputs_from_forward(functools.partial(self.forward_outputs, desc=desc), texts, risk, embeddings,
+                                    batch_size, progress)
 
     @torch.inference_mode()
     def forward_outputs(

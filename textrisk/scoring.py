@@ -110,11 +110,13 @@ class RiskAnalyzer:
         num_threads: torch CPU threads while scoring (default: torch's setting).
         threshold: flag every risk signal at or over this probability (default: the model's tuned thresholds).
         signal_labels: report only these risk signals (default: all the model has).
+        backend: what runs the forward passes (an object from :func:`textrisk.backends.make_backend`);
+            default: ``model`` itself.
     """
 
     def __init__(self, model: ScoringModel, batch_size: int = 32, chunk_tokens: int | None = None,
                  max_evidence: int = 5, num_threads: int | None = None, threshold: float | None = None,
-                 signal_labels: Sequence[str] | None = None):
+                 signal_labels: Sequence[str] | None = None, backend: Any = None):
         model = as_scoring_model(model)
         if chunk_tokens is None:
             chunk_tokens = min(64, model.window)
@@ -136,14 +138,20 @@ class RiskAnalyzer:
         self.chunk_tokens = chunk_tokens
         self.max_evidence = max_evidence
         self.num_threads = num_threads
+        self.backend = model if backend is None else backend
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
-                        trust_remote_code: bool = False, merge: bool = False, **kwargs: Any) -> RiskAnalyzer:
+                        trust_remote_code: bool = False, merge: bool = True, backend: str = "torch",
+                        cache_dir: str | os.PathLike | None = None, **kwargs: Any) -> RiskAnalyzer:
         """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model.
 
-        ``merge=True`` folds a LoRA adapter into the backbone weights: faster scoring (see benchmarks/speed.py),
-        identical scores; ``save_pretrained`` then writes full merged weights instead of the small adapter.
+        ``merge`` (default) folds the LoRA adapter into the in-memory weights: faster scoring (see
+        benchmarks/speed.py), the same scores to float rounding; the adapter is kept, so ``save_pretrained``
+        still writes the small adapter. ``merge=False`` scores through the unmerged adapter.
+        ``backend``: ``"torch"`` (default), ``"bf16"`` (torch under bfloat16 autocast), ``"onnx"`` (ONNX
+        Runtime, int8; exported once and cached beside the model or under ``cache_dir``; extra ``[onnx]``) or
+        ``"onnx-fp32"``; see :mod:`textrisk.backends`.
         """
         if name_or_path is None:
             if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
@@ -156,9 +164,12 @@ class RiskAnalyzer:
             raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model, which does not score texts; "
                                  f"RiskAnalyzer needs one of {list(SCORING_KINDS)}")
         model = load_model(folder, base_model=base_model, trust_remote_code=trust_remote_code)
+        from .backends import make_backend, merge_lora
+
         if merge:
-            model.merge_adapter()
-        return cls(model, **kwargs)
+            merge_lora(model)
+        runner = make_backend(model, backend, num_threads=kwargs.get("num_threads"), cache_dir=cache_dir)
+        return cls(model, backend=runner, **kwargs)
 
     @property
     def labels(self) -> list[str]:
@@ -211,7 +222,7 @@ class RiskAnalyzer:
         if progress is None and len(flat) <= 64:
             progress = False  # a bar for a handful of sentences is noise; None = auto (terminal only)
         with torch_threads(self.num_threads):
-            out = self.model.predict_outputs(flat, risk=with_signals, batch_size=self.batch_size, progress=progress)
+            out = self.backend.predict_outputs(flat, risk=with_signals, batch_size=self.batch_size, progress=progress)
         probs = softmax(out.logits, self.model.temperature)
         risk = None
         if with_signals:

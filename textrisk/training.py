@@ -258,13 +258,16 @@ def prepare_output(config: Any) -> Path:
 
 def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
               loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
-              desc: str, backward: Callable[[torch.Tensor], None] | None = None) -> tuple[int, list[float], int | None]:
+              desc: str, backward: Callable[[torch.Tensor], None] | None = None,
+            accelerator: Any = None) -> tuple[int, list[float], int | None]:
     """The loop both trainers (head and prompt mode) share: AdamW + linear warm-up/decay over ``config.epochs``
     passes of ``rows`` rows, with gradient clipping at 1.0 and a :func:`save_checkpoint` every
     ``config.save_every_steps`` steps.
 
     ``loss_of(index)`` returns the loss of the rows ``index``. Epoch ``e`` visits rows in
     ``default_rng(seed + e).permutation(rows)``; resumes from the latest checkpoint in ``output``.
+    With an ``accelerate.Accelerator`` over several processes, see :func:`shard_batch` (each process takes its
+    share of every batch, the model is DDP-wrapped by the caller) and only the main process writes checkpoints.
     Returns ``(steps, losses, step resumed from or None)``.
     """
     from tqdm.auto import tqdm
@@ -282,27 +285,63 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
 
     params = [p for group in groups for p in group["params"]]
     model.train()
+    is_main = accelerator is None or accelerator.is_main_process
     bar = tqdm(total=total_steps, initial=step, desc=desc, unit="step",
-               disable=(not progress) if progress is not None else None)
+               disable=not is_main or ((not progress) if progress is not None else None))
     order: np.ndarray | None = None
     while step < total_steps:
         epoch, position = divmod(step, steps_per_epoch)
         if position == 0 or order is None:
             order = np.random.default_rng(config.seed + epoch).permutation(rows)
-        loss = loss_of(order[position * config.batch_size:(position + 1) * config.batch_size])
+        batch = order[position * config.batch_size:(position + 1) * config.batch_size]
+        loss = loss_of(batch) if accelerator is None else shard_batch(batch, loss_of, accelerator)
         (backward or torch.Tensor.backward)(loss)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
-        losses.append(round(loss.item(), 5))
+        shown = loss if accelerator is None else accelerator.reduce(loss.detach(), "mean")
+        losses.append(round(shown.item(), 5))
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", epoch=f"{step / steps_per_epoch:.2f}")
-        if step % config.save_every_steps == 0 or step == total_steps:
+        if (step % config.save_every_steps == 0 or step == total_steps) and is_main:
             save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
+        if accelerator is not None and step % config.save_every_steps == 0:
+            accelerator.wait_for_everyone()  # nobody runs ahead of a checkpoint being written
     bar.close()
     return step, losses, resumed
+
+
+# ------------------------------------------------------------ multi-process training (accelerate launch)
+def shard_batch(batch: np.ndarray, loss_of: Callable[[np.ndarray], torch.Tensor], accelerator: Any) -> torch.Tensor:
+    """This process's share of a global batch: rows ``rank, rank + P, ...`` of it (P = number of processes).
+
+    Every row of an epoch is thus seen exactly once across processes, with the same batches, step count and
+    learning-rate schedule as one process; DDP averages the processes' gradients. A process whose share is
+    empty (a last batch smaller than P) runs one row with weight 0, so every process joins the gradient sync.
+    """
+    mine = batch[accelerator.process_index::accelerator.num_processes]
+    if len(mine) == 0:
+        return loss_of(batch[:1]) * 0.0
+    return loss_of(mine)
+
+
+def _distributed_model(model: torch.nn.Module, accelerator: Any, find_unused: bool) -> torch.nn.Module:
+    """``model`` DDP-wrapped when several processes train, else ``model`` itself."""
+    if accelerator.num_processes == 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, find_unused_parameters=find_unused)
+
+
+def _main_process_result(output: Path, resumed: int | None) -> TrainResult:
+    """The main process's :class:`TrainResult`, read back from the ``training_results.json`` it wrote."""
+    done = json.loads((output / "training_results.json").read_text(encoding="utf-8"))
+    return TrainResult(output_dir=output, steps=done["steps"], temperature=done["temperature"],
+                       dev_metrics=done["dev"], eval_metrics=done["eval"], resumed_from_step=resumed,
+                       losses=done["losses"], risk_metrics=done["risk"])
 
 
 def calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[int], labels: list[str],
@@ -361,8 +400,9 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         prefixes = tuple(f"heads.{head}." for head in config.trainable_heads)
         for name, param in model.named_parameters():
             param.requires_grad = name.startswith(prefixes)
-    accelerator = Accelerator()
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())  # cpu=True: processes of a CPU launch use gloo
     model.to(accelerator.device)
+    forward = _distributed_model(model, accelerator, find_unused=bool(config.risk_labels))
     head_params = [p for p in model.heads.parameters() if p.requires_grad]
     body_params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("heads.")]
     groups = [{"params": head_params, "lr": config.head_learning_rate or config.learning_rate}]
@@ -373,14 +413,18 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
-        out = model(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
+        out = forward(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
                     labels=labels.to(accelerator.device) if "sentiment" in heads else None,
                     risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         return out["loss"]
 
     step, losses, resumed = optimise(model, groups, len(input_ids), loss_of, config, output, progress,
-                                      "fine-tuning", backward=accelerator.backward)
+                                      "fine-tuning", backward=accelerator.backward,
+                                      accelerator=accelerator if accelerator.num_processes > 1 else None)
+    if not accelerator.is_main_process:  # calibration, evaluation and the saved model: the main process's job
+        accelerator.wait_for_everyone()
+        return _main_process_result(output, resumed)
 
     dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
     temperature, dev_metrics, eval_metrics = calibrate_and_evaluate(
@@ -401,6 +445,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         "losses": losses,
         "seconds": time.time() - started,
     })
+    if accelerator.num_processes > 1:
+        accelerator.wait_for_everyone()  # the other processes now read training_results.json
     return TrainResult(output_dir=output, steps=step, temperature=temperature, dev_metrics=dev_metrics,
                        eval_metrics=eval_metrics, resumed_from_step=resumed, losses=losses,
                        risk_metrics=risk_metrics)
