@@ -73,7 +73,7 @@ def test_read_documents_keeps_alignment(tmp_path):
     docs = read_documents(path)
     assert [d.id for d in docs] == ["a", "b", "c", "line 4"]
     assert [d.error is None for d in docs] == [True, False, False, True]
-    assert "NoneType" in docs[2].error
+    assert docs[2].error == "'text' is null or missing"
 
 
 def test_read_documents_structural_errors(tmp_path):

@@ -30,8 +30,9 @@ import torch
 
 from .calibration import softmax
 from .chunking import Chunk, chunk_document
-from .errors import InputError, ModelLoadError
+from .errors import ConfigError, InputError, ModelLoadError
 from .modeling import TextRiskModel
+from .validation import check_texts, validate_texts
 
 __all__ = ["DEFAULT_MODEL_DIR", "Evidence", "RiskAnalyzer", "RiskReport"]
 
@@ -71,22 +72,6 @@ class RiskReport:
         return asdict(self)
 
 
-def _validate(texts: Sequence[str]) -> None:
-    if isinstance(texts, (str, bytes)):
-        raise InputError("score() takes a list of texts, got a single string; wrap it: score([text])")
-    if not isinstance(texts, Sequence):
-        raise InputError(f"score() takes a list of texts, got {type(texts).__name__}")
-    problems = []
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            problems.append(f"texts[{i}] is {'None' if text is None else type(text).__name__}, not a string")
-        elif not text.strip():
-            problems.append(f"texts[{i}] is empty or whitespace only")
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise InputError("; ".join(problems[:5]) + more)
-
-
 def _text_warnings(text: str) -> list[str]:
     warnings = []
     sample = text[:20000]
@@ -98,6 +83,14 @@ def _text_warnings(text: str) -> list[str]:
     if letters and non_latin > 0.5 * len(letters):
         warnings.append("text is mostly in a non-Latin script; the model was trained on English")
     return warnings
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
+    """ConfigError naming ``name`` unless ``value`` is an int in ``[low, high]``."""
+    span = f"[{low}, {high}]" if high is not None else f">= {low}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or \
+            (high is not None and value > high):
+        raise ConfigError(f"{name} must be an integer {span}, got {value!r}")
 
 
 @contextlib.contextmanager
@@ -132,17 +125,21 @@ class RiskAnalyzer:
                  signal_labels: Sequence[str] | None = None):
         if chunk_tokens is None:
             chunk_tokens = min(64, model.config.max_length)
-        if chunk_tokens < 8 or chunk_tokens > model.config.max_length:
-            raise ValueError(f"chunk_tokens must be in [8, {model.config.max_length}], got {chunk_tokens}")
+        _check_int("chunk_tokens", chunk_tokens, 8, model.config.max_length)
+        _check_int("batch_size", batch_size, 1)
+        _check_int("max_evidence", max_evidence, 0)
+        if num_threads is not None:
+            _check_int("num_threads", num_threads, 1)
         risk_labels = list(getattr(model.config, "risk_labels", []) or [])
         if signal_labels is not None:
             if not risk_labels:
                 raise ModelLoadError("signal_labels given, but this model has no risk head")
             unknown = sorted(set(signal_labels) - set(risk_labels))
             if unknown:
-                raise ValueError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
-        if threshold is not None and not 0 < threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+                raise ConfigError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                      or not 0 < threshold < 1):
+            raise ConfigError(f"threshold must be a number in (0, 1), got {threshold!r}")
         self.signal_labels = list(signal_labels) if signal_labels is not None else risk_labels
         self.threshold = threshold
         self.model = model.eval()
@@ -201,6 +198,10 @@ class RiskAnalyzer:
             return [Chunk(0, len(text), text, n_tokens)]
         return chunk_document(text, tokenizer, self.chunk_tokens)
 
+    def check(self, texts: Sequence[Any]) -> list[str | None]:
+        """Why each text cannot be scored (None: it can), by the rules of :mod:`textrisk.validation`."""
+        return [problem for problem, _ in check_texts(texts, self.model.tokenizer)]
+
     def score(self, texts: Sequence[str], progress: bool | None = None, signals: bool | None = None
               ) -> list[RiskReport]:
         """One :class:`RiskReport` per text, in input order.
@@ -209,14 +210,15 @@ class RiskAnalyzer:
             signals: risk signals too; None = when the model has a risk head, True = required.
 
         Raises:
-            InputError: ``texts`` is not a list of non-empty strings, or a text has no readable tokens
-                (the message names every bad index).
+            InputError: ``texts`` is not a list of texts, or a text cannot be scored by the rules of
+                :mod:`textrisk.validation` (empty, lone surrogate, no readable tokens...); the message names
+                every bad index (up to five).
             ModelLoadError: ``signals=True`` and the model has no risk head.
         """
         if signals and not self.has_risk_head:
             raise ModelLoadError("risk signals requested, but this model has no risk head (sentiment only)")
         with_signals = self.has_risk_head if signals is None else signals
-        _validate(texts)
+        found = validate_texts(texts, self.model.tokenizer)
         if not texts:
             return []
         per_doc = [self._chunks(text) for text in texts]
@@ -239,9 +241,10 @@ class RiskAnalyzer:
             columns = [self.model.config.risk_labels.index(label) for label in self.signal_labels]
             risk = 1.0 / (1.0 + np.exp(-out["risk_logits"][:, columns].astype(np.float64)))
         reports, offset = [], 0
-        for text, chunks in zip(texts, per_doc):
+        for text, chunks, warnings in zip(texts, per_doc, found):
             span = slice(offset, offset + len(chunks))
             report = self._report(text, chunks, probs[span])
+            report.warnings.extend(warnings)
             if risk is not None:
                 self._add_signals(report, chunks, risk[span])
             reports.append(report)
