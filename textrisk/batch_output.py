@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
+from ._io import atomic_write_text, prepare_output_file
 from .errors import DataError
 
 __all__ = ["OUTPUT_SUFFIXES", "check_output_path", "dumps_json", "format_table", "make_record", "write_records"]
@@ -43,17 +43,10 @@ def check_output_path(output: Path, inputs: list[Path]) -> None:
     """
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise DataError(f"--output {str(output)!r}: unsupported suffix {output.suffix!r}; use .jsonl or .csv")
-    if output.is_dir():
-        raise DataError(f"--output {str(output)!r} is a folder; give a file name")
     for source in inputs:
         if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
             raise DataError(f"--output {str(output)!r} is the input file; writing it would destroy the input")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"--output {str(output)!r}: cannot create its folder ({exc.strerror})") from None
-    if not os.access(output.parent, os.W_OK):
-        raise DataError(f"--output {str(output)!r}: its folder is not writable")
+    prepare_output_file(output, "--output")
 
 
 def make_record(doc: Any, report: Any = None, error: str | None = None) -> dict[str, Any]:

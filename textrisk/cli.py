@@ -122,12 +122,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import warnings
+
     from .evaluation import evaluate_model
     from .scoring import RiskAnalyzer
 
     analyzer = RiskAnalyzer.from_pretrained(args.model)
-    report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
-                            progress=False if args.no_progress else None, risk_data=args.risk_data)
+    with warnings.catch_warnings():  # printed below as one line each
+        warnings.simplefilter("ignore", UserWarning)
+        report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
+                                progress=False if args.no_progress else None, risk_data=args.risk_data)
+    for message in [*(w for m in report["datasets"].values() for w in m["warnings"]),
+                    *report.get("risk", {}).get("warnings", [])]:
+        print(f"warning: {message}", file=sys.stderr)
     summary = {name: {k: round(m[k], 4) for k in ("accuracy", "weighted_f1", "macro_f1", "ece_raw",
                                                    "ece_calibrated")}
                for name, m in report["datasets"].items()}

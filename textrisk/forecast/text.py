@@ -26,6 +26,8 @@ import pandas as pd
 
 from .._io import atomic_write_bytes, atomic_write_json
 from ..errors import DataError
+from ..validation import check_texts
+from ..validation import validate_texts as validate_for_model
 from .constants import FEATURE_VERSION
 
 __all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
@@ -134,6 +136,7 @@ class TextFeaturizer:
         from tqdm.auto import tqdm
 
         texts = list(texts)
+        validate_for_model(texts, self.model.tokenizer)  # exactly what RiskAnalyzer.score() accepts
         digests = _digests(texts)
         unique, inverse = np.unique(digests, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -233,9 +236,9 @@ def validate_texts(texts: Any) -> pd.DataFrame:
         utc = pd.Series(pd.DatetimeIndex(parsed, tz="UTC") if parsed else pd.DatetimeIndex([], tz="UTC"))
     if utc.isna().any():
         raise DataError(f"texts row {int(np.flatnonzero(utc.isna())[0])}: timestamp is missing")
-    bad = [i for i, t in enumerate(frame["text"]) if not isinstance(t, str) or not t.strip()]
+    bad = [(i, problem) for i, (problem, _) in enumerate(check_texts(list(frame["text"]))) if problem]
     if bad:
-        raise DataError(f"texts row {bad[0]}: text is empty or not a string ({len(bad)} such row(s))")
+        raise DataError(f"texts row {bad[0][0]}: text {bad[0][1]} ({len(bad)} such row(s))")
     bad = [i for i, t in enumerate(frame["ticker"]) if not isinstance(t, str) or not t.strip()]
     if bad:
         raise DataError(f"texts row {bad[0]}: ticker is empty or not a string")
