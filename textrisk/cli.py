@@ -69,7 +69,7 @@ def _run_options(args: argparse.Namespace, analyzer) -> dict[str, Any]:
     from .resume import model_identity
 
     return {"model": model_identity(analyzer.model), "chunk_tokens": analyzer.chunk_tokens,
-            "max_evidence": analyzer.max_evidence, "thresholds": analyzer.thresholds(),
+            "max_evidence": analyzer.max_evidence, "threshold": analyzer.threshold, "thresholds": analyzer.thresholds(),
             "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field}
 
 

@@ -35,13 +35,13 @@ def _surrogate_at(text: str) -> int | None:
 def _token_check(text: str, tokenizer: Any) -> tuple[str | None, list[str]]:
     ids = tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     if not ids:
-        return "no tokens the model can read (control or format characters only?)", []
+        return "has no tokens the model can read (control or format characters only?)", []
     unk = getattr(tokenizer, "unk_token_id", None)
     if unk is None or tokenizer.unk_token == getattr(tokenizer, "eos_token", None):
         return None, []  # byte-level tokenizers (GPT-2) have no real unknown token: every text is readable
     unknown = sum(1 for i in ids if i == unk)
     if unknown == len(ids):
-        return f"no tokens the model can read (all {len(ids)} token(s) are the unknown token)", []
+        return f"has no tokens the model can read (all {len(ids)} token(s) are the unknown token)", []
     share = unknown / len(ids)
     if share > UNKNOWN_TOKEN_WARNING:
         return None, [f"{share:.0%} of the text's tokens are unknown to the model; scores may be noise"]
