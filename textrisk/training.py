@@ -232,7 +232,7 @@ def _prepare_output(config: Any) -> Path:
 
 def _check_training_data(output: Path, *columns: Any) -> None:
     """Record a sha256 of the encoded training rows; refuse to resume checkpoints made from other contents."""
-    digest = hashlib.sha256(json.dumps(columns).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([None if c is None else list(c) for c in columns]).encode()).hexdigest()
     record = output / "train_data.sha256"
     if _latest_checkpoint(output) is not None and record.is_file() and record.read_text().strip() != digest:
         raise ConfigError(f"{output} holds checkpoints trained on different data (the training rows' contents "

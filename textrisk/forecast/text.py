@@ -196,6 +196,12 @@ class TextFeaturizer:
         atomic_write_bytes(self.cache_path / f"shard-{uuid.uuid4().hex[:16]}.safetensors", blob)
 
 
+def _check_text_column(texts: list[Any]) -> None:
+    bad = [(i, problem) for i, (problem, _) in enumerate(check_texts(texts)) if problem]
+    if bad:
+        raise DataError(f"texts row {bad[0][0]}: text {bad[0][1]} ({len(bad)} such row(s))")
+
+
 def validate_texts(texts: Any) -> pd.DataFrame:
     """Check text rows and return a frame with ``ticker`` (str), ``timestamp`` (UTC) and ``text`` (str).
 
@@ -216,6 +222,7 @@ def validate_texts(texts: Any) -> pd.DataFrame:
         for i, row in enumerate(rows):
             if not isinstance(row, (tuple, list)) or len(row) != 3:
                 raise DataError(f"texts row {i}: expected (ticker, timestamp, text), got {row!r:.80}")
+        _check_text_column([row[2] for row in rows])  # before pandas: its string columns refuse surrogates
         frame = pd.DataFrame(rows, columns=["ticker", "timestamp", "text"])
     stamps = frame["timestamp"]
     if isinstance(stamps.dtype, pd.DatetimeTZDtype):
@@ -236,9 +243,7 @@ def validate_texts(texts: Any) -> pd.DataFrame:
         utc = pd.Series(pd.DatetimeIndex(parsed, tz="UTC") if parsed else pd.DatetimeIndex([], tz="UTC"))
     if utc.isna().any():
         raise DataError(f"texts row {int(np.flatnonzero(utc.isna())[0])}: timestamp is missing")
-    bad = [(i, problem) for i, (problem, _) in enumerate(check_texts(list(frame["text"]))) if problem]
-    if bad:
-        raise DataError(f"texts row {bad[0][0]}: text {bad[0][1]} ({len(bad)} such row(s))")
+    _check_text_column(list(frame["text"]))
     bad = [i for i, t in enumerate(frame["ticker"]) if not isinstance(t, str) or not t.strip()]
     if bad:
         raise DataError(f"texts row {bad[0]}: ticker is empty or not a string")
