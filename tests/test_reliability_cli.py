@@ -100,7 +100,7 @@ def _interrupt(monkeypatch, after_blocks):
 
 def _argv(model, source, out, *more):
     return ["score", "--model", str(model), "--input", str(source), "--output", str(out), "--flush-every", "2",
-            "--no-progress", *more]
+            "--no-progress", "--threads", "1", *more]
 
 
 def test_a_partial_result_is_never_deleted_silently(tiny_model_dir, tmp_path, capsys, monkeypatch):

@@ -23,12 +23,14 @@ __all__ = ["OUTPUT_SUFFIXES", "check_output_path", "dumps_json", "format_table",
 
 OUTPUT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED = re.compile("[\ud800-\udfff\u2028\u2029\x85]")  # + characters str.splitlines() would break on
 
 
 def dumps_json(obj: Any) -> str:
-    """One-line JSON, non-ASCII kept readable; a lone surrogate (not encodable as UTF-8) becomes its ``\\uXXXX``
-    escape, so the line is valid UTF-8 and ``json.loads`` gives back the exact string."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
+    """One-line JSON, non-ASCII kept readable; a lone surrogate (not encodable as UTF-8) and the line separators
+    U+2028, U+2029 and U+0085 become ``\\uXXXX`` escapes, so the line is valid UTF-8, ``str.splitlines`` keeps
+    it whole and ``json.loads`` gives back the exact string."""
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
 
 
 def _printable(value: Any) -> str:
