@@ -19,7 +19,7 @@ from textrisk.scoring import RiskAnalyzer
 
 @pytest.fixture(scope="module")
 def analyzer(tiny_model_dir) -> RiskAnalyzer:
-    return RiskAnalyzer.from_pretrained(tiny_model_dir)
+    return RiskAnalyzer.from_pretrained(tiny_model_dir, num_threads=1)
 
 
 # ------------------------------------------------------------------ classes 3 and 7: what score() refuses or warns
@@ -98,6 +98,18 @@ def test_max_evidence_is_respected(analyzer):
     document = " ".join(["Operating profit fell sharply and the company cut its outlook."] * 60)
     assert [len(RiskAnalyzer(analyzer.model, max_evidence=n).score([document])[0].evidence) for n in (0, 1, 3)] == \
         [0, 1, 3]
+
+
+def test_long_document_score_depends_on_chunk_tokens(analyzer):
+    """README: the result depends on chunk_tokens (it is the token-weighted mean of different chunks)."""
+    from .conftest import SENTENCES
+
+    document = " ".join(SENTENCES * 10)
+    reports = {n: RiskAnalyzer(analyzer.model, chunk_tokens=n, num_threads=1).score([document])[0] for n in (16, 64)}
+    assert reports[16].num_chunks > reports[64].num_chunks > 1
+    assert reports[16].sentiment_scores != pytest.approx(reports[64].sentiment_scores, abs=1e-4)
+    again = RiskAnalyzer(analyzer.model, chunk_tokens=16, batch_size=3, num_threads=1).score([document])[0]
+    assert again.sentiment_scores == pytest.approx(reports[16].sentiment_scores, abs=1e-6)  # batching: no effect
 
 
 # ------------------------------------------------------------------ class 6: readers and encodings

@@ -4,8 +4,8 @@ Long documents: a text that fits the model window is read whole. A longer one is
 chunks of at most ``chunk_tokens`` tokens (short, like the sentences the model was trained on), each chunk is
 scored, and the document's distribution is the **token-weighted mean of the chunks' calibrated
 distributions**. That is itself a probability distribution (the label of a randomly drawn token's chunk),
-stays calibrated when the chunks are, does not depend on where the splitter cuts, and lets no single
-sentence flip a long filing. Evidence = the chunks contributing most to the winning label's mass.
+stays calibrated when the chunks are, and lets no chunk move it by more than its share of the tokens. It
+does depend on ``chunk_tokens`` (the model reads short and long chunks differently; README measures how much). Evidence = the chunks contributing most to the winning label's mass.
 
 Risk signals (models with a risk head): a document signals a risk type as strongly as its strongest chunk
 does (max over chunks), and each flagged signal lists the chunks with the highest probability for it.
