@@ -19,6 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Score the Item 1A sections at each chunk size and print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=8, help="number of Item 1A files (sorted by name, every k-th)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128])

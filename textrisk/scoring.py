@@ -5,7 +5,8 @@ chunks of at most ``chunk_tokens`` tokens (short, like the sentences the model w
 scored, and the document's distribution is the **token-weighted mean of the chunks' calibrated
 distributions**. That is itself a probability distribution (the label of a randomly drawn token's chunk),
 stays calibrated when the chunks are, and lets no chunk move it by more than its share of the tokens. It
-does depend on ``chunk_tokens`` (the model reads short and long chunks differently; README measures how much). Evidence = the chunks contributing most to the winning label's mass.
+does depend on ``chunk_tokens`` (the model reads short and long chunks differently; README measures how
+much). Evidence = the chunks contributing most to the winning label's mass.
 
 Risk signals (models with a risk head): a document signals a risk type as strongly as its strongest chunk
 does (max over chunks), and each flagged signal lists the chunks with the highest probability for it.
