@@ -73,42 +73,50 @@ def _run_options(args: argparse.Namespace, analyzer) -> dict[str, Any]:
             "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field}
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
+def _score_all(analyzer, documents: list, partial, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Records of every document, in order: reused from ``partial`` where verified, the rest scored in blocks."""
     from tqdm.auto import tqdm
 
+    from .resume import row_digest
+
+    digests = [row_digest(doc) for doc in documents]
+    done = partial.start(documents, digests, args.resume, args.force) if partial else {}
+    todo = [i for i in range(len(documents)) if i not in done]
+    bar = tqdm(total=len(documents), initial=len(done), unit="doc", desc="documents",
+               disable=True if args.no_progress or len(todo) <= args.flush_every else None)
+    for start in range(0, len(todo), args.flush_every):
+        positions = todo[start:start + args.flush_every]
+        block = _score_block(analyzer, [documents[i] for i in positions], args.text_field)
+        done.update(zip(positions, block))
+        if partial:
+            partial.append(positions, digests, block)
+        bar.update(len(block))
+    bar.close()
+    return [done[i] for i in range(len(documents))]
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
     from ._io import exclusive_lock
     from .batch_output import check_output_path, format_table, write_records
-    from .resume import PartialRun, row_digest
+    from .resume import PartialRun
     from .scoring import RiskAnalyzer
 
     output = Path(args.output) if args.output else None
-    if output is not None:  # before any work: a bad --output must cost nothing
-        check_output_path(output, [Path(args.input)] if args.input else [])
-    elif args.resume or args.force:
+    if output is None and (args.resume or args.force):
         raise SystemExit("textrisk score: --resume and --force need --output")
-    documents = _documents(args)
-    analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens, batch_size=args.batch_size,
-                                            num_threads=args.threads, max_evidence=args.evidence,
-                                            threshold=args.threshold, signal_labels=args.labels)
-    signals = analyzer.signal_labels if analyzer.has_risk_head else []
-    lock = exclusive_lock(output.with_name(output.name + ".lock"), str(output)) if output else contextlib.nullcontext()
-    with lock:
-        digests = [row_digest(doc) for doc in documents]
+    with contextlib.ExitStack() as stack:
+        if output is not None:  # before any work: a bad or busy --output must cost nothing
+            check_output_path(output, [Path(args.input)] if args.input else [])
+            stack.enter_context(exclusive_lock(output.with_name(output.name + ".lock"), str(output)))
+        documents = _documents(args)
+        analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
+                                                batch_size=args.batch_size, num_threads=args.threads,
+                                                max_evidence=args.evidence, threshold=args.threshold,
+                                                signal_labels=args.labels)
+        signals = analyzer.signal_labels if analyzer.has_risk_head else []
         partial = PartialRun(output.with_name(output.name + ".partial.jsonl"), _run_options(args, analyzer)) \
             if output else None
-        done = partial.start(documents, digests, args.resume, args.force) if partial else {}
-        todo = [i for i in range(len(documents)) if i not in done]
-        bar = tqdm(total=len(documents), initial=len(done), unit="doc", desc="documents",
-                   disable=True if args.no_progress or len(todo) <= args.flush_every else None)
-        for start in range(0, len(todo), args.flush_every):
-            positions = todo[start:start + args.flush_every]
-            block = _score_block(analyzer, [documents[i] for i in positions], args.text_field)
-            done.update(zip(positions, block))
-            if partial:
-                partial.append(positions, digests, block)
-            bar.update(len(block))
-        bar.close()
-        records = [done[i] for i in range(len(documents))]
+        records = _score_all(analyzer, documents, partial, args)
         errors = sum(1 for record in records if record["error"] is not None)
         if errors:
             print(f"warning: {errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)
