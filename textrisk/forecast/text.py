@@ -136,7 +136,7 @@ class TextFeaturizer:
         from tqdm.auto import tqdm
 
         texts = list(texts)
-        validate_for_model(texts, self.model.tokenizer)  # exactly what RiskAnalyzer.score() accepts
+        validate_for_model(texts, getattr(self.model, "tokenizer", None))  # what RiskAnalyzer.score() accepts
         digests = _digests(texts)
         unique, inverse = np.unique(digests, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
