@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from textrisk import cli
-from textrisk.data import load_labeled_file, read_documents
+from textrisk.data import read_documents
 from textrisk.errors import ConfigError, DataError, InputError
 from textrisk.evaluation import metric_warnings
 from textrisk.forecast.features import validate_prices
@@ -113,24 +113,6 @@ def test_long_document_score_depends_on_chunk_tokens(analyzer):
 
 
 # ------------------------------------------------------------------ class 6: readers and encodings
-@pytest.mark.parametrize(
-    ("name", "data", "message"),
-    [
-        ("x.csv", b"text,label\nok,positive\nbad,positive,extra,cells\n",
-         r"x.csv line 3: 4 fields, but the header has 2"),
-        ("x.csv", "text,label\nr\xe9sultat,positive\n".encode("latin-1"),
-         r"x.csv line 2: byte 0xe9 at column 2 is not valid utf-8"),
-        ("x.jsonl", b'{"text": "ok", "label": "positive"}\n' + b"[" * 100_000 + b"\n",
-         r"x.jsonl line 2: (JSON nested too deeply|not valid JSON)"),
-    ],
-)
-def test_training_readers_share_the_checks(tmp_path, name, data, message):
-    path = tmp_path / name
-    path.write_bytes(data)
-    with pytest.raises(DataError, match=message):
-        load_labeled_file(path)
-
-
 def test_readers_decode_what_they_are_told_and_take_long_cells(tmp_path):
     latin = tmp_path / "news.txt"
     latin.write_bytes("R\xe9sultat en hausse.\r\nSecond line.\r\n".encode("latin-1"))

@@ -103,13 +103,18 @@ def _argv(model, source, out, *more):
             "--no-progress", "--threads", "1", *more]
 
 
-def test_a_partial_result_is_never_deleted_silently(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    source, out = _jsonl(tmp_path / "docs.jsonl", ROWS), tmp_path / "scored.jsonl"
-    partial = tmp_path / "scored.jsonl.partial.jsonl"
-    restore = _interrupt(monkeypatch, 1)
+def _killed_run(monkeypatch, model, tmp_path, blocks, rows=ROWS):
+    """Input file, output path and partial file of a run killed after ``blocks`` blocks."""
+    source, out = _jsonl(tmp_path / "docs.jsonl", rows), tmp_path / "scored.jsonl"
+    restore = _interrupt(monkeypatch, blocks)
     with pytest.raises(KeyboardInterrupt):
-        cli.main(_argv(tiny_model_dir, source, out))
+        cli.main(_argv(model, source, out))
     restore()
+    return source, out, tmp_path / "scored.jsonl.partial.jsonl"
+
+
+def test_a_partial_result_is_never_deleted_silently(tiny_model_dir, tmp_path, capsys, monkeypatch):
+    source, out, partial = _killed_run(monkeypatch, tiny_model_dir, tmp_path, 1)
     saved = partial.read_bytes()
     code, _, err = _run(_argv(tiny_model_dir, source, out), capsys)
     assert code == 2 and "holds 2 scored rows of an interrupted run; add --resume" in err
@@ -178,12 +183,7 @@ def _tear_last_line(source, partial):
     ],
 )
 def test_resume_redoes_changed_and_torn_rows(tiny_model_dir, tmp_path, capsys, monkeypatch, change, message):
-    source, out = _jsonl(tmp_path / "docs.jsonl", ROWS), tmp_path / "scored.jsonl"
-    partial = tmp_path / "scored.jsonl.partial.jsonl"
-    restore = _interrupt(monkeypatch, 2)
-    with pytest.raises(KeyboardInterrupt):
-        cli.main(_argv(tiny_model_dir, source, out))
-    restore()
+    source, out, partial = _killed_run(monkeypatch, tiny_model_dir, tmp_path, 2)
     change(source, partial)
     code, _, err = _run(_argv(tiny_model_dir, source, out, "--resume"), capsys)
     assert code == 0 and message in err
@@ -204,11 +204,7 @@ def test_resume_under_another_model_or_options_is_refused(tiny_model_dir, tmp_pa
                                                           message):
     import shutil
 
-    source, out = _jsonl(tmp_path / "docs.jsonl", [{**r, "body": r["text"]} for r in ROWS]), tmp_path / "s.jsonl"
-    restore = _interrupt(monkeypatch, 1)
-    with pytest.raises(KeyboardInterrupt):
-        cli.main(_argv(tiny_model_dir, source, out))
-    restore()
+    source, out, _ = _killed_run(monkeypatch, tiny_model_dir, tmp_path, 1, [{**r, "body": r["text"]} for r in ROWS])
     if "OTHER" in more:  # same architecture, other head weights
         from safetensors.torch import load_file, save_file
 
