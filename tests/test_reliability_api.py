@@ -66,9 +66,9 @@ def test_mostly_unknown_tokens_give_a_warning(analyzer, text, warning):
         ({"max_evidence": -1}, r"max_evidence must be an integer >= 0, got -1"),
         ({"num_threads": 0}, r"num_threads must be an integer >= 1, got 0"),
         ({"chunk_tokens": 10**6}, r"chunk_tokens must be an integer \[8, \d+\], got 1000000"),
-        ({"threshold": math.nan}, r"threshold must be a number in \(0, 1\), got nan"),
-        ({"threshold": 1.0}, r"threshold must be a number in \(0, 1\), got 1.0"),
-        ({"threshold": "0.5"}, r"threshold must be a number in \(0, 1\), got '0.5'"),
+        ({"threshold": math.nan}, r"threshold must be in \(0, 1\) \(a number\), got nan"),
+        ({"threshold": 1.0}, r"threshold must be in \(0, 1\) \(a number\), got 1.0"),
+        ({"threshold": "0.5"}, r"threshold must be in \(0, 1\) \(a number\), got '0.5'"),
     ],
 )
 def test_analyzer_options_are_range_checked(analyzer, kwargs, message):

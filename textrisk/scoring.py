@@ -140,7 +140,7 @@ class RiskAnalyzer:
                 raise ConfigError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
                                       or not 0 < threshold < 1):
-            raise ConfigError(f"threshold must be a number in (0, 1), got {threshold!r}")
+            raise ConfigError(f"threshold must be in (0, 1) (a number), got {threshold!r}")
         self.signal_labels = list(signal_labels) if signal_labels is not None else risk_labels
         self.threshold = threshold
         self.model = model.eval()
