@@ -3,7 +3,7 @@ forecaster's text features).
 
 A text is **refused** (an error naming its index, or an ``error`` field in batch output) when it is not a
 string, is empty or whitespace only, holds a lone surrogate (not encodable as UTF-8, so no tokenizer can take
-it), has no letter, digit, punctuation or symbol (NUL or other control characters only), or, given the
+it), holds only control and format characters (NUL, zero-width spaces, direction marks) and spaces, or, given the
 model's tokenizer, has no token the model knows: no tokens at all, or only the unknown token (``[UNK]``:
 emoji-only text, a "word" longer than the tokenizer's 100-character limit such as two million ``a``\\ s).
 A text whose share of unknown tokens is over :data:`UNKNOWN_TOKEN_WARNING` is scored with a warning.
@@ -21,7 +21,7 @@ __all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "validate_texts
 
 #: Share of a text's tokens that are the unknown token above which its report carries a warning.
 UNKNOWN_TOKEN_WARNING = 0.2
-_READABLE = ("L", "N", "P", "S")  # Unicode major categories a reader can see (letters, digits, punctuation...)
+_INVISIBLE = ("Cc", "Cf")  # control and format characters (NUL, zero-width space, RTL marks, BOM...)
 
 
 def _surrogate_at(text: str) -> int | None:
@@ -60,7 +60,7 @@ def check_text(text: Any, tokenizer: Any = None) -> tuple[str | None, list[str]]
     at = _surrogate_at(text)
     if at is not None:
         return f"holds a lone surrogate (U+{ord(text[at]):04X}) at character {at}: not valid Unicode text", []
-    if not any(unicodedata.category(ch)[0] in _READABLE for ch in text):
+    if all(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in text):
         return "has no readable characters (control or format characters only)", []
     if tokenizer is None:
         return None, []
