@@ -35,7 +35,8 @@ def test_jsonl_to_jsonl_keeps_alignment_and_flags_bad_rows(tiny_model_dir, tmp_p
     assert code == 0 and "2 row(s) could not be scored" in err
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in records] == ["n1", "n2", "n3", "n4"]
-    assert records[0]["ticker"] == "NOK" and "sentiment" in records[0]
+    assert records[0]["input"] == {"id": "n1", "ticker": "NOK"} and "sentiment" in records[0]
+    assert records[0]["error"] is None and records[0]["line"] == 1
     assert "empty" in records[1]["error"] and "int" in records[2]["error"]
     assert "sentiment" in records[3]
     assert _run(["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--strict"],
@@ -75,7 +76,6 @@ def test_missing_model_folder_is_reported(capsys, tmp_path):
 
 
 def test_interrupted_scoring_resumes(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_BLOCK", 2)
     source = tmp_path / "news.txt"
     source.write_text("".join(f"Sentence number {i} about profit.\n" for i in range(6)))
     out = tmp_path / "scored.jsonl"
@@ -90,7 +90,7 @@ def test_interrupted_scoring_resumes(tiny_model_dir, tmp_path, capsys, monkeypat
         return real_score(self, texts, progress)
 
     monkeypatch.setattr(RiskAnalyzer, "score", failing_score)
-    argv = ["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out)]
+    argv = ["score", "--model", str(tiny_model_dir), "--input", str(source), "--output", str(out), "--flush-every", "2"]
     with pytest.raises(RuntimeError):
         cli.main(argv)
     assert not out.exists()

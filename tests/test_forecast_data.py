@@ -119,7 +119,7 @@ def test_texts_without_time_zone_raise(stamp):
 
 @pytest.mark.parametrize("row, match", [
     (("AAA", "2015-01-05T12:00:00+00:00", ""), "text is empty"),
-    (("AAA", "2015-01-05T12:00:00+00:00", None), "text is empty"),
+    (("AAA", "2015-01-05T12:00:00+00:00", None), "text is None, not a string"),
     (("", "2015-01-05T12:00:00+00:00", "x"), "ticker"),
     (("AAA", "yesterday", "x"), "cannot parse"),
     (("AAA", "x"), "expected"),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "replace_file"]
+from .errors import DataError
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "exclusive_lock", "prepare_output_file",
+           "replace_file"]
 
 
 def _default_mode() -> int:
@@ -50,3 +55,52 @@ def replace_file(src: str | os.PathLike, dst: str | os.PathLike) -> None:
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     os.chmod(src, _default_mode())
     os.replace(src, dst)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, what: str = "this file") -> Iterator[None]:
+    """Hold an exclusive ``fcntl.flock`` on the lock file ``path`` (created, and removed on exit).
+
+    Raises:
+        DataError: another process holds the lock (naming ``what`` and the lock file).
+    """
+    import fcntl
+
+    path = Path(path)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataError(f"another process is writing {what} (lock {path} is held); wait for it to finish "
+                            "or choose another output") from None
+        try:  # the previous holder removes the file on exit: if it did after we opened it, lock the new one
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def prepare_output_file(path: str | os.PathLike, what: str = "output") -> Path:
+    """Check, before any work, that ``path`` can be written: not a folder, its folder created and writable.
+
+    Raises:
+        DataError: naming ``what``, the path and the problem.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {str(path)!r} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{what} {str(path)!r}: cannot create its folder ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise DataError(f"{what} {str(path)!r}: its folder is not writable")
+    return path

@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
+import contextlib
 import json
 import os
 import sys
@@ -18,11 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import TextRiskError
+from .errors import ConfigError, TextRiskError
 
 __all__ = ["main"]
 
-_BLOCK = 256  # documents scored between two flushes of the partial output (resume granularity)
 
 
 def _quiet_libraries() -> None:
@@ -40,77 +38,61 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _record(doc, report) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": doc.id}
-    if doc.extra:
-        record.update({k: v for k, v in doc.extra.items() if k != "id"})
-    if report is None:
-        record["error"] = doc.error
-        return record
-    record.update(report.to_dict())
-    return record
+def _documents(args: argparse.Namespace) -> list:
+    """The rows to score: from ``--input`` (see :func:`textrisk.data.read_documents`) or the TEXT arguments."""
+    from .data import Document, read_documents
+
+    if bool(args.texts) == bool(args.input):
+        raise ConfigError("give TEXT arguments or --input FILE (not both)")
+    if args.input:
+        return read_documents(args.input, text_field=args.text_field, id_field=args.id_field,
+                              encoding=args.encoding)
+    return [Document(id=str(i), text=t) for i, t in enumerate(args.texts, start=1)]
 
 
-def _csv_row(record: dict[str, Any], labels: list[str], signals: list[str]) -> dict[str, Any]:
-    row = {"id": record["id"], "sentiment": record.get("sentiment", "")}
-    for label in labels:
-        score = record.get("sentiment_scores", {}).get(label)
-        row[f"p_{label}"] = "" if score is None else f"{score:.6f}"
-    if signals:
-        risk = record.get("risk_score")
-        row["risk_score"] = "" if risk is None else f"{risk:.6f}"
-        row["flags"] = ";".join(record.get("flags", []))
-        for label in signals:
-            p = (record.get("risk_signals") or {}).get(label)
-            row[f"signal_{label}"] = "" if p is None else f"{p:.6f}"
-    evidence = record.get("evidence") or []
-    row["num_chunks"] = record.get("num_chunks", "")
-    row["top_evidence"] = evidence[0]["text"] if evidence else ""
-    row["warnings"] = "; ".join(record.get("warnings", []))
-    row["error"] = record.get("error", "")
-    return row
+def _score_block(analyzer, docs: list, text_field: str) -> list[dict[str, Any]]:
+    """Records of ``docs``: rows the reader or :meth:`RiskAnalyzer.check` refuses get an ``error``, others scores."""
+    from .batch_output import make_record
+
+    problems = [doc.error for doc in docs]
+    readable = [i for i, problem in enumerate(problems) if problem is None]
+    for i, problem in zip(readable, analyzer.check([docs[i].text for i in readable])):
+        problems[i] = None if problem is None else f"{text_field!r} {problem}"
+    valid = [doc.text for doc, problem in zip(docs, problems) if problem is None]
+    reports = iter(analyzer.score(valid, progress=False) if valid else [])
+    return [make_record(doc, None, f"line {doc.line}: {problem}" if doc.line else problem) if problem
+            else make_record(doc, next(reports)) for doc, problem in zip(docs, problems)]
 
 
-def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, str], signals: bool) -> str:
-    extra = ["risk", "flags"] if signals else []
-    header = ["id", "sentiment", *[f"p_{label[:3]}" for label in labels], *extra, "chunks", "text"]
-    lines = [header]
-    for record in records:
-        text = " ".join(texts.get(record["id"], "").split())
-        preview = text if len(text) <= 60 else text[:57] + "..."
-        if "error" in record and "sentiment" not in record:
-            lines.append([record["id"], "ERROR", *[""] * (len(labels) + len(extra)), "", record["error"]])
-            continue
-        scores = record["sentiment_scores"]
-        risk = [f"{record['risk_score']:.3f}", ",".join(record["flags"]) or "-"] if signals else []
-        lines.append([record["id"], record["sentiment"], *[f"{scores[label]:.3f}" for label in labels], *risk,
-                      str(record["num_chunks"]), preview])
-    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in lines]
-    for record in records:
-        for label, items in (record.get("signal_evidence") or {}).items():
-            for evidence in items[:1]:
-                snippet = " ".join(evidence["text"].split())[:100]
-                out.append(f"  {label} {record['id']}: [{evidence['weight']:.2f}] {snippet}")
-        for evidence in (record.get("evidence") or [])[:3]:
-            snippet = " ".join(evidence["text"].split())[:100]
-            out.append(f"  evidence {record['id']}: [{evidence['label']} {evidence['weight']:.2f}] {snippet}")
-        for warning in record.get("warnings", []):
-            out.append(f"  warning {record['id']}: {warning}")
-    return "\n".join(out) + "\n"
+def _run_options(args: argparse.Namespace, analyzer) -> dict[str, Any]:
+    """Everything a row's scores depend on besides its own content (checked when resuming)."""
+    from .resume import model_identity
+
+    return {"model": model_identity(analyzer.model), "chunk_tokens": analyzer.chunk_tokens,
+            "max_evidence": analyzer.max_evidence, "threshold": analyzer.threshold, "thresholds": analyzer.thresholds(),
+            "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field}
 
 
-def _write_output(path: Path, records: list[dict[str, Any]], labels: list[str], signals: list[str]) -> None:
-    from .atomic import atomic_write_text
+def _score_all(analyzer, documents: list, partial, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Records of every document, in order: reused from ``partial`` where verified, the rest scored in blocks."""
+    from tqdm.auto import tqdm
 
-    if path.suffix.lower() == ".csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(_csv_row({"id": ""}, labels, signals)))
-        writer.writeheader()
-        writer.writerows(_csv_row(record, labels, signals) for record in records)
-        atomic_write_text(path, buffer.getvalue())
-    else:
-        atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    from .resume import row_digest
+
+    digests = [row_digest(doc) for doc in documents]
+    done = partial.start(documents, digests, args.resume, args.force) if partial else {}
+    todo = [i for i in range(len(documents)) if i not in done]
+    bar = tqdm(total=len(documents), initial=len(done), unit="doc", desc="documents",
+               disable=True if args.no_progress or len(todo) <= args.flush_every else None)
+    for start in range(0, len(todo), args.flush_every):
+        positions = todo[start:start + args.flush_every]
+        block = _score_block(analyzer, [documents[i] for i in positions], args.text_field)
+        done.update(zip(positions, block))
+        if partial:
+            partial.append(positions, digests, block)
+        bar.update(len(block))
+    bar.close()
+    return [done[i] for i in range(len(documents))]
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -118,72 +100,53 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from . import distributed
 
         return distributed.run(args)
-    from .data import Document, read_documents
+    from .atomic import exclusive_lock
+    from .batch_output import check_output_path, format_table, write_records
+    from .resume import PartialRun
     from .scoring import RiskAnalyzer
 
-    if bool(args.texts) == bool(args.input):
-        raise SystemExit("textrisk score: give TEXT arguments or --input FILE (not both)")
-    if args.input:
-        documents = read_documents(args.input, text_field=args.text_field, id_field=args.id_field)
-    else:
-        documents = [Document(id=str(i), text=t) for i, t in enumerate(args.texts, start=1)]
-        for doc in documents:
-            if not doc.text.strip():
-                doc.error, doc.text = "text is empty", None
-    analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens, batch_size=args.batch_size,
-                                            num_threads=args.threads, max_evidence=args.evidence,
-                                            threshold=args.threshold, signal_labels=args.labels)
-    labels = analyzer.labels
-    signals = analyzer.signal_labels if analyzer.has_risk_head else []
     output = Path(args.output) if args.output else None
-    partial = output.with_name(output.name + ".partial.jsonl") if output else None
-    records: list[dict[str, Any]] = []
-    if partial and partial.exists():
-        if args.resume:
-            records = [json.loads(line) for line in partial.read_text(encoding="utf-8").splitlines() if line]
-            print(f"resuming: {len(records)} of {len(documents)} documents already scored", file=sys.stderr)
+    if output is None and (args.resume or args.force):
+        raise ConfigError("--resume and --force need --output")
+    with contextlib.ExitStack() as stack:
+        if output is not None:  # before any work: a bad or busy --output must cost nothing
+            check_output_path(output, [Path(args.input)] if args.input else [])
+            stack.enter_context(exclusive_lock(output.with_name(output.name + ".lock"), str(output)))
+        documents = _documents(args)
+        analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
+                                                batch_size=args.batch_size, num_threads=args.threads,
+                                                max_evidence=args.evidence, threshold=args.threshold,
+                                                signal_labels=args.labels)
+        signals = analyzer.signal_labels if analyzer.has_risk_head else []
+        partial = PartialRun(output.with_name(output.name + ".partial.jsonl"), _run_options(args, analyzer)) \
+            if output else None
+        records = _score_all(analyzer, documents, partial, args)
+        errors = sum(1 for record in records if record["error"] is not None)
+        if errors:
+            print(f"warning: {errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)
+        if output is None:
+            sys.stdout.write(format_table(records, analyzer.labels, [doc.text for doc in documents], bool(signals)))
         else:
-            partial.unlink()
-    if records and [r["id"] for r in records] != [d.id for d in documents[:len(records)]]:
-        raise SystemExit(f"textrisk score: {partial} does not belong to this input; delete it or drop --resume")
-    progress = False if args.no_progress else None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(documents), initial=len(records), unit="doc", desc="documents",
-               disable=True if progress is False or len(documents) <= _BLOCK else None)
-    for start in range(len(records), len(documents), _BLOCK):
-        block = documents[start:start + _BLOCK]
-        valid = [doc for doc in block if doc.error is None]
-        reports = iter(analyzer.score([doc.text for doc in valid], progress=False if len(documents) > _BLOCK
-                                      else progress))
-        block_records = [_record(doc, None if doc.error else next(reports)) for doc in block]
-        records.extend(block_records)
-        if partial:
-            with partial.open("a", encoding="utf-8") as handle:
-                handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records)
-        bar.update(len(block))
-    bar.close()
-    errors = sum(1 for r in records if "error" in r and "sentiment" not in r)
-    if errors:
-        print(f"warning: {errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)
-    if output is None:
-        texts = {doc.id: doc.text or "" for doc in documents}
-        sys.stdout.write(_table(records, labels, texts, bool(signals)))
-    else:
-        _write_output(output, records, labels, signals)
-        if partial:
-            partial.unlink(missing_ok=True)
-        print(f"wrote {len(records)} rows to {output}", file=sys.stderr)
+            write_records(output, records, analyzer.labels, signals)
+            partial.remove()
+            print(f"wrote {len(records)} rows to {output}", file=sys.stderr)
     return 1 if errors and args.strict else 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import warnings
+
     from .evaluation import evaluate_model
     from .scoring import RiskAnalyzer
 
     analyzer = RiskAnalyzer.from_pretrained(args.model)
-    report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
-                            progress=False if args.no_progress else None, risk_data=args.risk_data)
+    with warnings.catch_warnings():  # printed below as one line each
+        warnings.simplefilter("ignore", UserWarning)
+        report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
+                                progress=False if args.no_progress else None, risk_data=args.risk_data)
+    for message in [*(w for m in report["datasets"].values() for w in m["warnings"]),
+                    *report.get("risk", {}).get("warnings", [])]:
+        print(f"warning: {message}", file=sys.stderr)
     summary = {name: {k: round(m[k], 4) for k in ("accuracy", "weighted_f1", "macro_f1", "ece_raw",
                                                    "ece_calibrated")}
                for name, m in report["datasets"].items()}
@@ -195,7 +158,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_finetune(args: argparse.Namespace) -> int:
     from .config import TrainConfig, read_yaml
-    from .errors import ConfigError
     from .training import train
 
     overrides = {k: v for k, v in {"output_dir": args.output_dir, "max_train_samples": args.max_train_samples,
@@ -227,6 +189,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _int_at_least(minimum: int):
+    """argparse type: an integer >= ``minimum``."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {number}")
+        return number
+    return parse
+
+
+def _probability(value: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not 0 < number < 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune, ...)."""
     from . import __version__
@@ -242,14 +228,19 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
     score.add_argument("--text-field", default="text", help="text column/field of JSONL/CSV input")
     score.add_argument("--id-field", default="id", help="id column/field (default: line numbers)")
-    score.add_argument("--batch-size", type=int, default=32)
-    score.add_argument("--chunk-tokens", type=int, help="chunk size for long documents (default 64)")
-    score.add_argument("--evidence", type=int, default=5, help="evidence chunks per long document")
-    score.add_argument("--threads", type=int, help="torch CPU threads")
-    score.add_argument("--threshold", type=float, help="flag risk signals at or over this probability "
-                                                       "(default: the model's tuned per-label thresholds)")
+    score.add_argument("--encoding", default="utf-8", help="input file encoding (default utf-8; e.g. latin-1)")
+    score.add_argument("--batch-size", type=_int_at_least(1), default=32)
+    score.add_argument("--chunk-tokens", type=_int_at_least(8),
+                       help="chunk size for long documents (default 64; see README on its effect)")
+    score.add_argument("--evidence", type=_int_at_least(0), default=5, help="evidence chunks per long document")
+    score.add_argument("--threads", type=_int_at_least(1), help="torch CPU threads")
+    score.add_argument("--threshold", type=_probability, help="flag risk signals at or over this probability "
+                                                              "(default: the model's tuned per-label thresholds)")
     score.add_argument("--labels", nargs="+", metavar="LABEL", help="report only these risk signals")
     score.add_argument("--resume", action="store_true", help="continue an interrupted --output run")
+    score.add_argument("--force", action="store_true", help="discard the partial file of an interrupted run")
+    score.add_argument("--flush-every", type=_int_at_least(1), default=256,
+                       help="rows scored between two writes of the partial file (resume granularity)")
     score.add_argument("--strict", action="store_true", help="exit 1 if any row could not be scored")
     score.add_argument("--no-progress", action="store_true")
     from . import distributed

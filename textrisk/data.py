@@ -5,7 +5,9 @@ Every row that cannot be used raises :class:`DataError` naming the file and line
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -29,6 +31,7 @@ __all__ = [
     "parse_json_object",
     "read_documents",
     "read_jsonl_rows",
+    "read_text",
 ]
 
 #: The standard Financial PhraseBank protocol (as in FinGPT's benchmark): 50%-agreement sentences,
@@ -78,14 +81,45 @@ def _dataset(texts: list[str], labels: list[int]):
     return Dataset.from_dict({"text": texts, "label": labels})
 
 
-def _read_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """The whole file decoded (a UTF-8 byte-order mark is dropped); universal newlines become ``\\n``.
+
+    Raises:
+        DataError: unknown encoding, or bytes that are not valid ``encoding`` -- naming the file, line, column
+            and byte, and suggesting ``--encoding``.
+    """
+    path = Path(path)
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig" if codec == "utf-8" else codec)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataError(f"{path} line {line}: byte 0x{data[exc.start]:02x} at column {column} is not valid "
+                        f"{encoding} ({exc.reason}); give the file's encoding (e.g. --encoding latin-1 or cp1252) "
+                        "or convert it to UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_csv_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)``, the number of the line on which the record ends (header = line 1)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # a long filing in one cell is normal
+    reader = csv.DictReader(io.StringIO(read_text(path, encoding), newline=""))
+    try:
         if reader.fieldnames is None:
             raise DataError(f"{path}: empty CSV file (no header)")
+        width = len(reader.fieldnames)
         for row in reader:
+            if None in row:
+                raise DataError(f"{path} line {reader.line_num}: {width + len(row[None])} fields, but the header "
+                                f"has {width}; quote values that contain commas")
             yield reader.line_num, row
+    except csv.Error as exc:
+        raise DataError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
 
 
 def parse_json_object(line: str, where: str) -> dict[str, Any]:
@@ -94,29 +128,30 @@ def parse_json_object(line: str, where: str) -> dict[str, Any]:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise DataError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply") from None
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
     return row
 
 
-def read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line of a JSONL file.
 
     Raises:
         DataError: a line is not valid JSON or not a JSON object (file and line named).
     """
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, parse_json_object(line, f"{path} line {number}")
+    for number, line in enumerate(read_text(path, encoding).split("\n"), start=1):
+        if line.strip():
+            yield number, parse_json_object(line, f"{path} line {number}")
 
 
-def _table_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _table_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv_rows(path)
+        return _read_csv_rows(path, encoding)
     if suffix in (".jsonl", ".ndjson", ".json"):
-        return read_jsonl_rows(path)
+        return read_jsonl_rows(path, encoding)
     raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .jsonl")
 
 
@@ -224,40 +259,52 @@ def load_training_source(source: str, labels: Sequence[str] = SENTIMENT_LABELS,
 
 @dataclass
 class Document:
-    """One input row for scoring: its id (given, or the line number), its text, or why it cannot be scored."""
+    """One input row for scoring: its id (given, or ``line N``), its text, or why it cannot be scored.
+
+    ``line`` is the input line the row ends on; ``extra`` holds the row's other fields (``None`` for plain text).
+    """
 
     id: str
     text: str | None
     error: str | None = None
     extra: dict[str, Any] | None = None
+    line: int | None = None
 
 
-def read_documents(path: str | os.PathLike, text_field: str = "text", id_field: str = "id") -> list[Document]:
-    """Read documents to score from plain text (one per line), JSONL or CSV.
+def _document_id(value: Any, number: int) -> str:
+    if value is None or value == "":
+        return f"line {number}"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
-    Rows with an empty or non-string text become ``Document(error=...)`` so outputs stay aligned with inputs;
-    structural problems (missing column, malformed JSON) raise :class:`DataError` with the line number.
+
+def read_documents(path: str | os.PathLike, text_field: str = "text", id_field: str = "id",
+                   encoding: str = "utf-8") -> list[Document]:
+    """Read documents to score from plain text (one per non-blank line), JSONL or CSV.
+
+    Rows whose text is missing, empty or not a string become ``Document(error=...)`` so outputs stay aligned
+    with inputs (texts a model cannot read are found later, by :mod:`textrisk.inputs`); structural problems
+    (missing column, malformed JSON or CSV, undecodable bytes) raise :class:`DataError` with the line number.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"input file not found: {str(path)!r}")
     if path.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return [Document(id=f"line {n}", text=line.rstrip("\r\n"))
-                    for n, line in enumerate(handle, start=1) if line.strip()]
+        return [Document(id=f"line {n}", text=line, line=n)
+                for n, line in enumerate(read_text(path, encoding).split("\n"), start=1) if line.strip()]
     documents = []
-    for number, row in _table_rows(path):
+    for number, row in _table_rows(path, encoding):
         if text_field not in row:
             raise DataError(f"{path} line {number}: no {text_field!r} field (found {sorted(row)}); "
                             f"choose one with --text-field")
         text = row[text_field]
         error = None
-        if not isinstance(text, str):
+        if text is None:
+            error = f"{text_field!r} is null or missing"
+        elif not isinstance(text, str):
             error, text = f"{text_field!r} is {type(text).__name__}, not a string", None
         elif not text.strip():
             error, text = f"{text_field!r} is empty", None
-        doc_id = row.get(id_field)
-        extra = {k: v for k, v in row.items() if k not in (text_field,)}
-        documents.append(Document(id=str(doc_id) if doc_id not in (None, "") else f"line {number}",
-                                  text=text, error=error, extra=extra))
+        extra = {k: v for k, v in row.items() if k != text_field}
+        documents.append(Document(id=_document_id(row.get(id_field), number), text=text, error=error, extra=extra,
+                                  line=number))
     return documents

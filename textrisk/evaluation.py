@@ -4,19 +4,51 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_json
+from .atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
 from .contract import ScoringModel, as_scoring_model
 from .data import BENCHMARKS, load_benchmark, load_labeled_file, load_risk_file
 from .errors import ModelLoadError
 from .metrics import evaluate_logits, multilabel_report
 
-__all__ = ["evaluate_model", "evaluate_risk", "plot_confusion_matrices"]
+__all__ = ["MIN_ROWS", "evaluate_model", "evaluate_risk", "metric_warnings", "plot_confusion_matrices"]
+
+#: Fewer evaluation rows than this get a warning: the metrics' sampling error is then over about +-0.18.
+MIN_ROWS = 30
+
+
+def metric_warnings(targets: Sequence[int] | np.ndarray, labels: Sequence[str], name: str = "data") -> list[str]:
+    """Why metrics on ``targets`` (class indices into ``labels``, or a multi-hot matrix) would mislead.
+
+    Few rows (< :data:`MIN_ROWS`), a single class, or a class that never occurs (its F1 is 0 by convention and
+    drags macro F1 down) each give one message; each is also issued with :func:`warnings.warn`.
+    """
+    targets = np.asarray(targets)
+    found = []
+    if len(targets) < MIN_ROWS:
+        found.append(f"{name}: only {len(targets)} rows; every metric has a sampling error of about "
+                     f"+-{1.96 * np.sqrt(0.25 / max(len(targets), 1)):.2f}")
+    if targets.ndim == 1:
+        present = sorted(set(targets.tolist()))
+        if len(present) == 1:
+            found.append(f"{name}: every row has the label {labels[present[0]]!r}; accuracy equals the share of "
+                         "that label and macro F1 / calibration say little")
+        absent = [label for i, label in enumerate(labels) if i not in present]
+        if absent and len(present) > 1:
+            found.append(f"{name}: label(s) {absent} never occur; their F1 is 0 by convention and lowers macro F1")
+    else:
+        absent = [label for label, column in zip(labels, targets.T) if not column.any()]
+        if absent:
+            found.append(f"{name}: risk label(s) {absent} have no positive row; their F1 is 0 by convention "
+                         "and lowers macro F1")
+    for message in found:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return found
 
 
 def _dataset(name: str, labels: Sequence[str], data_dir: str | os.PathLike | None):
@@ -46,6 +78,8 @@ def evaluate_model(
     from sklearn.metrics import confusion_matrix
 
     model = as_scoring_model(model)
+    if out is not None:  # checked before the (long) evaluation, not after it
+        out = prepare_output_file(out, "out")
     labels = list(model.labels)
     report: dict[str, Any] = {"model": str(model.source_dir or model.model_kind), "labels": labels,
                               "temperature": model.temperature, "limit": limit, "datasets": {}}
@@ -61,11 +95,11 @@ def evaluate_model(
         metrics["confusion_matrix"] = confusion_matrix(data["label"], predicted,
                                                        labels=list(range(len(labels)))).tolist()
         metrics["sentences_per_s"] = len(data) / seconds
+        metrics["warnings"] = metric_warnings(data["label"], labels, name)
         report["datasets"][name] = metrics
     if risk_data is not None:
         report["risk"] = evaluate_risk(model, risk_data)
     if out is not None:
-        out = Path(out)
         figure = out.with_name(f"{out.stem}_confusion.png")
         plot_confusion_matrices(report, figure)
         report["confusion_png"] = str(figure)
@@ -83,7 +117,8 @@ def evaluate_risk(model: ScoringModel, path: str | os.PathLike) -> dict[str, Any
     data = load_risk_file(path, labels)
     probs = model.predict_risk(data["text"])
     targets = np.asarray(data["risk"])
-    return {"data": str(path), "threshold_0.5": multilabel_report(targets, probs, labels),
+    return {"data": str(path), "warnings": metric_warnings(targets, labels, str(path)),
+            "threshold_0.5": multilabel_report(targets, probs, labels),
             "tuned": multilabel_report(targets, probs, labels, model.risk_thresholds)}
 
 

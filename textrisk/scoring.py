@@ -4,8 +4,9 @@ Long documents: a text that fits the model window is read whole. A longer one is
 chunks of at most ``chunk_tokens`` tokens (short, like the sentences the model was trained on), each chunk is
 scored, and the document's distribution is the **token-weighted mean of the chunks' calibrated
 distributions**. That is itself a probability distribution (the label of a randomly drawn token's chunk),
-stays calibrated when the chunks are, does not depend on where the splitter cuts, and lets no single
-sentence flip a long filing. Evidence = the chunks contributing most to the winning label's mass.
+stays calibrated when the chunks are, and lets no chunk move it by more than its share of the tokens. It
+does depend on ``chunk_tokens`` (the model reads short and long chunks differently; README measures how
+much). Evidence = the chunks contributing most to the winning label's mass.
 
 Risk signals (models with a risk head): a document signals a risk type as strongly as its strongest chunk
 does (max over chunks), and each flagged signal lists the chunks with the highest probability for it.
@@ -31,6 +32,7 @@ from .chunking import Chunk, chunk_document
 from .contract import ScoringModel, as_scoring_model
 from .errors import ConfigError, InputError, ModelLoadError
 from .hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from .inputs import check_texts, validate_texts
 from .runtime import torch_threads
 
 __all__ = ["DEFAULT_MODEL_DIR", "Evidence", "RiskAnalyzer", "RiskReport"]
@@ -69,22 +71,6 @@ class RiskReport:
         return asdict(self)
 
 
-def _validate(texts: Sequence[str]) -> None:
-    if isinstance(texts, (str, bytes)):
-        raise InputError("score() takes a list of texts, got a single string; wrap it: score([text])")
-    if not isinstance(texts, Sequence):
-        raise InputError(f"score() takes a list of texts, got {type(texts).__name__}")
-    problems = []
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            problems.append(f"texts[{i}] is {'None' if text is None else type(text).__name__}, not a string")
-        elif not text.strip():
-            problems.append(f"texts[{i}] is empty or whitespace only")
-    if problems:
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise InputError("; ".join(problems[:5]) + more)
-
-
 def _text_warnings(text: str) -> list[str]:
     warnings = []
     sample = text[:20000]
@@ -96,6 +82,14 @@ def _text_warnings(text: str) -> list[str]:
     if letters and non_latin > 0.5 * len(letters):
         warnings.append("text is mostly in a non-Latin script; the model was trained on English")
     return warnings
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
+    """ConfigError naming ``name`` unless ``value`` is an int in ``[low, high]``."""
+    span = f"[{low}, {high}]" if high is not None else f">= {low}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or \
+            (high is not None and value > high):
+        raise ConfigError(f"{name} must be an integer {span}, got {value!r}")
 
 
 class RiskAnalyzer:
@@ -120,8 +114,11 @@ class RiskAnalyzer:
         model = as_scoring_model(model)
         if chunk_tokens is None:
             chunk_tokens = min(64, model.window)
-        if chunk_tokens < 8 or chunk_tokens > model.window:
-            raise ConfigError(f"chunk_tokens must be in [8, {model.window}], got {chunk_tokens}")
+        _check_int("chunk_tokens", chunk_tokens, 8, model.window)
+        _check_int("batch_size", batch_size, 1)
+        _check_int("max_evidence", max_evidence, 0)
+        if num_threads is not None:
+            _check_int("num_threads", num_threads, 1)
         risk_labels = list(model.risk_labels)
         if signal_labels is not None:
             if not risk_labels:
@@ -129,8 +126,9 @@ class RiskAnalyzer:
             unknown = sorted(set(signal_labels) - set(risk_labels))
             if unknown:
                 raise ConfigError(f"unknown signal label(s) {unknown}; this model has {risk_labels}")
-        if threshold is not None and not 0 < threshold < 1:
-            raise ConfigError(f"threshold must be in (0, 1), got {threshold}")
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                      or not 0 < threshold < 1):
+            raise ConfigError(f"threshold must be in (0, 1) (a number), got {threshold!r}")
         self.signal_labels = list(signal_labels) if signal_labels is not None else risk_labels
         self.threshold = threshold
         self.model = model.eval()
@@ -195,6 +193,10 @@ class RiskAnalyzer:
             return [Chunk(0, len(text), text, n_tokens)]
         return chunk_document(text, tokenizer, self.chunk_tokens)
 
+    def check(self, texts: Sequence[Any]) -> list[str | None]:
+        """Why each text cannot be scored (None: it can), by the rules of :mod:`textrisk.inputs`."""
+        return [problem for problem, _ in check_texts(texts, self.model.tokenizer)]
+
     def score(self, texts: Sequence[str], progress: bool | None = None, signals: bool | None = None
               ) -> list[RiskReport]:
         """One :class:`RiskReport` per text, in input order.
@@ -203,14 +205,15 @@ class RiskAnalyzer:
             signals: risk signals too; None = when the model has a risk head, True = required.
 
         Raises:
-            InputError: ``texts`` is not a list of non-empty strings, or a text has no readable tokens
-                (the message names every bad index).
+            InputError: ``texts`` is not a list of texts, or a text cannot be scored by the rules of
+                :mod:`textrisk.inputs` (empty, lone surrogate, no readable tokens...); the message names
+                every bad index (up to five).
             ModelLoadError: ``signals=True`` and the model has no risk head.
         """
         if signals and not self.has_risk_head:
             raise ModelLoadError("risk signals requested, but this model has no risk head (sentiment only)")
         with_signals = self.has_risk_head if signals is None else signals
-        _validate(texts)
+        found = validate_texts(texts, self.model.tokenizer)
         if not texts:
             return []
         per_doc = [self._chunks(text) for text in texts]
@@ -229,9 +232,10 @@ class RiskAnalyzer:
             columns = [self.model.risk_labels.index(label) for label in self.signal_labels]
             risk = out.risk[:, columns]
         reports, offset = [], 0
-        for text, chunks in zip(texts, per_doc):
+        for text, chunks, warnings in zip(texts, per_doc, found):
             span = slice(offset, offset + len(chunks))
             report = self._report(text, chunks, probs[span])
+            report.warnings.extend(warnings)
             if risk is not None:
                 self._add_signals(report, chunks, risk[span])
             reports.append(report)

@@ -7,6 +7,7 @@ continues with the same batches, optimiser state and dropout RNG as an uninterru
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .atomic import atomic_write_json
+from .atomic import atomic_write_json, atomic_write_text
 from .calibration import fit_temperature
 from .config import TrainConfig
 from .data import load_benchmark, load_risk_file, load_training_source
@@ -29,8 +30,17 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 
-__all__ = ["TrainResult", "calibrate_and_evaluate", "optimise", "prepare_output", "risk_pos_weight", "save_checkpoint",
-           "train", "training_data"]
+__all__ = [
+    "TrainResult",
+    "calibrate_and_evaluate",
+    "check_training_data",
+    "optimise",
+    "prepare_output",
+    "risk_pos_weight",
+    "save_checkpoint",
+    "train",
+    "training_data",
+]
 
 _CHECKPOINTS = "checkpoints"
 _STATE = "trainer_state.json"
@@ -237,14 +247,19 @@ def prepare_output(config: Any) -> Path:
     """Create ``config.output_dir``; refuse to resume its checkpoints under a changed config; record the config.
 
     ``config`` is any run config with ``output_dir`` and ``to_dict()`` (:class:`TrainConfig`,
-    ``PromptTrainConfig``). Returns the output folder.
+    ``PromptTrainConfig``). Returns the output folder. A folder that already holds files but no
+    ``train_config.json`` is not a textrisk run: refused, so a typo (or the current folder) never overwrites the
+    user's files.
 
     Raises:
         ConfigError: the folder holds checkpoints of a run whose config differs (fields named).
     """
     output = Path(config.output_dir)
-    output.mkdir(parents=True, exist_ok=True)
     saved_config = output / "train_config.json"
+    if output.is_dir() and not saved_config.is_file() and any(output.iterdir()):
+        raise ConfigError(f"output_dir {str(output)!r} holds files this run did not create "
+                          f"({', '.join(sorted(p.name for p in output.iterdir())[:3])}...); use a new or empty folder")
+    output.mkdir(parents=True, exist_ok=True)
     if saved_config.is_file() and _latest_checkpoint(output) is not None:
         previous = json.loads(saved_config.read_text(encoding="utf-8"))
         changed = sorted(k for k, v in config.to_dict().items()
@@ -254,6 +269,16 @@ def prepare_output(config: Any) -> Path:
                               f"use another output_dir or delete {output / _CHECKPOINTS}")
     atomic_write_json(saved_config, config.to_dict())
     return output
+
+
+def check_training_data(output: Path, *columns: Any) -> None:
+    """Record a sha256 of the encoded training rows; refuse to resume checkpoints made from other contents."""
+    digest = hashlib.sha256(json.dumps([None if c is None else list(c) for c in columns]).encode()).hexdigest()
+    record = output / "train_data.sha256"
+    if _latest_checkpoint(output) is not None and record.is_file() and record.read_text().strip() != digest:
+        raise ConfigError(f"{output} holds checkpoints trained on different data (the training rows' contents "
+                          f"changed); use another output_dir or delete {output / _CHECKPOINTS}")
+    atomic_write_text(record, digest + "\n")
 
 
 def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
@@ -419,6 +444,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                     risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
         return out["loss"]
 
+    check_training_data(output, input_ids, targets, risk_targets)
     step, losses, resumed = optimise(model, groups, len(input_ids), loss_of, config, output, progress,
                                       "fine-tuning", backward=accelerator.backward,
                                       accelerator=accelerator if accelerator.num_processes > 1 else None)

@@ -28,7 +28,8 @@ def validate_prices(frame: pd.DataFrame, ticker: str, sessions: pd.DatetimeIndex
     sorted (harmless). Everything else that is wrong raises.
 
     Raises:
-        DataError: missing column, duplicate date, NaN or non-positive price, NaN or negative volume, or (given
+        DataError: missing column, duplicate date, NaN, infinite or non-positive price, NaN or negative volume,
+            an inconsistent bar (high below open/close, low above them), or (given
             ``sessions``) a date that is not a trading session -- each naming the ticker and the date.
     """
     if not isinstance(frame, pd.DataFrame):
@@ -61,15 +62,31 @@ def validate_prices(frame: pd.DataFrame, ticker: str, sessions: pd.DatetimeIndex
         if len(bad):
             raise DataError(f"prices[{ticker!r}] column {column!r} is NaN or <= 0 on {str(bad[0].date())} "
                             f"({len(bad)} row(s)); drop such rows (they become missing sessions) or fix them")
-    bad = data.index[~(data["volume"] >= 0)]
+    bad = data.index[~((data["volume"] >= 0) & np.isfinite(data["volume"]))]
     if len(bad):
-        raise DataError(f"prices[{ticker!r}] volume is negative or NaN on {str(bad[0].date())} ({len(bad)} row(s))")
+        raise DataError(f"prices[{ticker!r}] volume is negative, NaN or infinite on {str(bad[0].date())} "
+                        f"({len(bad)} row(s))")
+    _check_bars(data, ticker)
     if sessions is not None:
         off = data.index.difference(sessions)
         if len(off):
             raise DataError(f"prices[{ticker!r}] has {len(off)} date(s) that are not trading sessions, first "
                             f"{str(off[0].date())}; prices must be stamped with their session date")
     return data
+
+
+def _check_bars(data: pd.DataFrame, ticker: str) -> None:
+    """The consistency a market-data vendor checks: finite prices, low <= open, close <= high."""
+    o, h, lo, c = (data[column] for column in ("open", "high", "low", "close"))
+    tolerance = 1e-9 * h.abs()  # float round-off in stored decimals, not a real violation
+    rules = {"a price is infinite": ~np.isfinite(data[list(_PRICE_COLUMNS)]).all(axis=1),
+             "high < max(open, close)": h + tolerance < np.maximum(o, c),
+             "low > min(open, close)": lo - tolerance > np.minimum(o, c)}
+    for rule, broken in rules.items():
+        if broken.any():
+            first = data.index[broken.to_numpy()][0]
+            raise DataError(f"prices[{ticker!r}] bar of {str(first.date())} is inconsistent: {rule} "
+                            f"({int(broken.sum())} row(s)); fix or drop such rows")
 
 
 def price_features(prices: pd.DataFrame, sessions: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,8 @@ import pandas as pd
 from ..atomic import atomic_write_bytes, atomic_write_json
 from ..contract import ScoringModel, as_scoring_model
 from ..errors import DataError, ModelLoadError
+from ..inputs import check_texts
+from ..inputs import validate_texts as validate_for_model
 from .constants import FEATURE_VERSION
 
 __all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
@@ -100,6 +102,7 @@ class TextFeaturizer:
         from tqdm.auto import tqdm
 
         texts = list(texts)
+        validate_for_model(texts, getattr(self.model, "tokenizer", None))  # what RiskAnalyzer.score() accepts
         digests = _digests(texts)
         unique, inverse = np.unique(digests, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -159,6 +162,12 @@ class TextFeaturizer:
         atomic_write_bytes(self.cache_path / f"shard-{uuid.uuid4().hex[:16]}.safetensors", blob)
 
 
+def _check_text_column(texts: list[Any]) -> None:
+    bad = [(i, problem) for i, (problem, _) in enumerate(check_texts(texts)) if problem]
+    if bad:
+        raise DataError(f"texts row {bad[0][0]}: text {bad[0][1]} ({len(bad)} such row(s))")
+
+
 def validate_texts(texts: Any) -> pd.DataFrame:
     """Check text rows and return a frame with ``ticker`` (str), ``timestamp`` (UTC) and ``text`` (str).
 
@@ -179,6 +188,7 @@ def validate_texts(texts: Any) -> pd.DataFrame:
         for i, row in enumerate(rows):
             if not isinstance(row, (tuple, list)) or len(row) != 3:
                 raise DataError(f"texts row {i}: expected (ticker, timestamp, text), got {row!r:.80}")
+        _check_text_column([row[2] for row in rows])  # before pandas: its string columns refuse surrogates
         frame = pd.DataFrame(rows, columns=["ticker", "timestamp", "text"])
     stamps = frame["timestamp"]
     if isinstance(stamps.dtype, pd.DatetimeTZDtype):
@@ -199,9 +209,7 @@ def validate_texts(texts: Any) -> pd.DataFrame:
         utc = pd.Series(pd.DatetimeIndex(parsed, tz="UTC") if parsed else pd.DatetimeIndex([], tz="UTC"))
     if utc.isna().any():
         raise DataError(f"texts row {int(np.flatnonzero(utc.isna())[0])}: timestamp is missing")
-    bad = [i for i, t in enumerate(frame["text"]) if not isinstance(t, str) or not t.strip()]
-    if bad:
-        raise DataError(f"texts row {bad[0]}: text is empty or not a string ({len(bad)} such row(s))")
+    _check_text_column(list(frame["text"]))
     bad = [i for i, t in enumerate(frame["ticker"]) if not isinstance(t, str) or not t.strip()]
     if bad:
         raise DataError(f"texts row {bad[0]}: ticker is empty or not a string")
