@@ -268,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     forecast = sub.add_parser("forecast-bench", help="StockNet benchmark of the text + price LSTM forecaster")
     forecast_bench.add_arguments(forecast)
     forecast.set_defaults(func=forecast_bench.run)
+
+    from .forecast import command as forecast_command
+
+    user_forecast = sub.add_parser("forecast", help="forecaster on your own prices CSV / texts JSONL: "
+                                                    "train | predict | backtest")
+    forecast_command.add_arguments(user_forecast)
+    user_forecast.set_defaults(func=forecast_command.run)
     return parser
 
 
