@@ -92,7 +92,8 @@ def test_bad_prices_are_named(tmp_path, capsys, content, message):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('{"ticker": "AAA", "timestamp": "2015-03-02T15:00:00+00:00", "text": "ok"}\n{not json}\n', "line 2: not valid JSON"),
+    ('{"ticker": "AAA", "timestamp": "2015-03-02T15:00:00+00:00", "text": "ok"}\n{not json}\n',
+     "line 2: not valid JSON"),
     ('{"ticker": "AAA", "text": "no time"}\n', "line 1: field 'timestamp'"),
     ('["AAA", "2015-03-02T15:00:00+00:00", "x"]\n', "line 1: expected a JSON object"),
     ('{"ticker": "AAA", "timestamp": "2015-03-02 15:00", "text": "naive"}\n', "has no time zone"),

@@ -22,6 +22,7 @@ __all__ = [
     "FPB_TEST_SIZE",
     "Document",
     "find_data_dir",
+    "iter_jsonl_rows",
     "load_benchmark",
     "load_labeled_file",
     "load_risk_file",
@@ -85,6 +86,15 @@ def _read_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(row, dict):
                 raise DataError(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
             yield number, row
+
+
+def iter_jsonl_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a JSONL file.
+
+    Raises:
+        DataError: a line that is not valid JSON or not a JSON object, naming the file and line.
+    """
+    return _read_jsonl_rows(Path(path))
 
 
 def _table_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

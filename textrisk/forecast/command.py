@@ -14,7 +14,6 @@ The module top imports only the standard library; the work happens in :func:`run
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -113,26 +112,19 @@ def read_texts_jsonl(path: str | os.PathLike) -> list[tuple[str, str, str]]:
     """``(ticker, timestamp, text)`` rows from a JSONL file; errors name the file, line and field.
 
     Raises:
-        InputError: unreadable file, a line that is not a JSON object, or a missing / non-string field.
+        InputError: unreadable file, or a missing / non-string field.
+        DataError: a line that is not valid JSON or not a JSON object.
     """
+    from ..data import iter_jsonl_rows
     from ..errors import InputError
 
     rows = []
     try:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{path} line {number}: not valid JSON ({exc.msg})") from exc
-                if not isinstance(item, dict):
-                    raise InputError(f"{path} line {number}: expected a JSON object, got {type(item).__name__}")
-                for field in ("ticker", "timestamp", "text"):
-                    if not isinstance(item.get(field), str) or not item[field].strip():
-                        raise InputError(f"{path} line {number}: field {field!r} is missing or not a non-empty string")
-                rows.append((item["ticker"].strip(), item["timestamp"], item["text"]))
+        for number, item in iter_jsonl_rows(path):  # invalid JSON / non-objects: DataError naming file and line
+            for field in ("ticker", "timestamp", "text"):
+                if not isinstance(item.get(field), str) or not item[field].strip():
+                    raise InputError(f"{path} line {number}: field {field!r} is missing or not a non-empty string")
+            rows.append((item["ticker"].strip(), item["timestamp"], item["text"]))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the texts JSONL: {exc}") from exc
     if not rows:
