@@ -59,7 +59,8 @@ def test_each_variant_trains_and_predicts(ds, variant):
     model = Forecaster.train(ds, ForecastConfig(variant=variant, **SMALL))
     pred = model.predict(ds, start="2015-10-01")
     assert list(pred.columns) == ["ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99",
-                                  "realised_return", "label"]
+                                  "risk_level", "realised_return", "label"]
+    assert set(pred["risk_level"]) <= {"low", "medium", "high"}
     assert pred["p_rise"].between(0, 1).all() and (pred["volatility"] > 0).all()
     assert (pred["var_99"] > pred["var_95"]).all()
     assert set(pred["label"].dropna().unique()) <= {0.0, 1.0}
