@@ -60,7 +60,8 @@ def test_each_variant_trains_and_predicts(ds, variant):
     model = Forecaster.train(ds, ForecastConfig(variant=variant, **SMALL))
     pred = model.predict(ds, start="2015-10-01")
     assert list(pred.columns) == ["ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99",
-                                  "realised_return", "label"]
+                                  "risk_level", "realised_return", "label"]
+    assert set(pred["risk_level"]) <= {"low", "medium", "high"}
     assert pred["p_rise"].between(0, 1).all() and (pred["volatility"] > 0).all()
     assert (pred["var_99"] > pred["var_95"]).all()
     assert set(pred["label"].dropna().unique()) <= {0.0, 1.0}
@@ -140,15 +141,30 @@ def test_benchmark_cli_on_a_few_stocknet_tickers(tmp_path):
     out = tmp_path / "bench.json"
     status = main(["--data", str(STOCKNET), "--out", str(out), "--seeds", "2", "--epochs", "2",
                    "--tickers", "BCH", "BSAC", "PICO", "CODI", "--cache-dir", str(tmp_path / "cache"), "--no-progress",
-                   "--save-model", str(tmp_path / "fused")])
+                   "--save-model", str(tmp_path / "fused"), "--n-boot", "20"])
     assert status == 0
     report = json.loads(out.read_text())
-    assert set(report["variants"]) == {"fused", "price_only", "text_only", "majority"}
-    for name, entry in report["variants"].items():
-        assert {"mean", "std"} <= set(entry["acc"]) and {"mean", "std"} <= set(entry["mcc"])
-        for level in ("95", "99"):
-            assert 0 <= entry[f"var_{level}"]["breach_rate"]["mean"] <= 1, name
+    assert set(report["variants"]) == {"fused", "price_only", "text_only", "garch", "ewma", "historical", "majority"}
+    for name in ("fused", "price_only", "text_only", "garch", "ewma", "historical"):
+        periods = {"test"} | ({"oos_2016_2017"} if name not in ("fused", "text_only") else set())
+        for period in periods:
+            entry = report["variants"][name][period]
+            for level in ("var95", "var99"):
+                assert {"breach_rate", "kupiec_p", "christoffersen_ind_p", "christoffersen_cc_p", "pinball"} <= set(
+                    entry[level]), name
+                assert 0 <= entry[level]["breach_rate"] <= 1
+            assert set(entry["qlike"]) == set(entry["mse_var"]) == {"squared_return", "parkinson"}
+            if name in ("fused", "price_only", "text_only"):
+                assert len(entry["acc"]["ci95"]) == 2 and "value" in entry["mcc"]
+        assert "oos_2016_2017" not in report["variants"]["fused"]
+    assert {tuple(t["pair"]) for t in report["dm"]} >= {("fused", "price_only"), ("fused", "garch"),
+                                                         ("price_only", "garch")}
+    assert all({"loss", "statistic", "p_value"} <= set(t) for t in report["dm"])
+    perf = report["portfolio"]["test"]["vol_target"]["ewma"]
+    assert {"sharpe", "max_drawdown", "ann_return", "ann_vol", "target_vol", "turnover"} <= set(perf)
+    assert "negative_share" in report["event_study"]["signals"]
     assert report["data"]["texts_used"] > 0 and report["splits"]["test"] == ["2015-10-01", "2016-01-01"]
     for path in report["plots"].values():
         assert Path(path).is_file() and Path(path).read_bytes()[:4] == b"\x89PNG"
+    assert out.with_suffix(".md").read_text().count("| test |") > 5
     assert Forecaster.from_pretrained(tmp_path / "fused").config.variant == "fused"

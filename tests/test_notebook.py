@@ -17,3 +17,24 @@ def test_quickstart_notebook_runs(tmp_path, monkeypatch):
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
     assert "chunks ->" in outputs
     assert "Traceback" not in outputs
+
+
+FORECAST_NOTEBOOK = REPO / "notebooks" / "forecast_risk.ipynb"
+
+
+def test_forecast_risk_notebook_runs(tmp_path, monkeypatch):
+    """Trains on four small StockNet tickers (or synthetic prices without the data), VaR band, overlay."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    monkeypatch.setenv("TEXTRISK_QUICK", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TEXTRISK_EMBEDDING_CACHE", str(tmp_path / "cache"))
+    notebook = nbformat.read(FORECAST_NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "test forecasts" in outputs and "overlay realised vol / target:" in outputs
+    assert "Traceback" not in outputs
+    images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 2

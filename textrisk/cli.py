@@ -287,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     monitor_cli.add_dashboard_arguments(dashboard)
     dashboard.set_defaults(func=monitor_cli.run_dashboard)
 
+    from .forecast import command as forecast_command
+
+    user_forecast = sub.add_parser("forecast", help="forecaster on your own prices CSV / texts JSONL: "
+                                                    "train | predict | backtest")
+    forecast_command.add_arguments(user_forecast)
+    user_forecast.set_defaults(func=forecast_command.run)
+
     # textrisk.forecast.bench imports torch and pandas at its top, so its options are parsed only when it runs
     forecast = sub.add_parser("forecast-bench", add_help=False, prefix_chars="\0",
                               help="StockNet benchmark of the text + price LSTM forecaster")

@@ -1,9 +1,12 @@
 """The StockNet benchmark, end to end: ``python -m textrisk.forecast.bench --data ../shared/data/stocknet --out
 stocknet.json [--seeds N] [--tickers ...]`` (also ``textrisk forecast-bench``).
 
-Trains the three ablations (``price_only``, ``text_only``, ``fused``) for each seed on the StockNet splits,
-scores test accuracy and MCC, backtests the 95%/99% VaR (Kupiec), adds a majority-class baseline, writes the
-JSON report and three PNG plots (from the first seed's models).
+Trains the three ablations (``price_only``, ``text_only``, ``fused``) for each seed on the StockNet splits and
+forecasts with the risk baselines (``garch``, ``ewma``, ``historical``); scores movement (with bootstrap
+intervals), VaR coverage (Kupiec, Christoffersen), pinball loss, QLIKE and MSE per variant on the test quarter
+and, for price-only models and baselines, on 2016-01-01 .. 2017-09-01; runs Diebold-Mariano tests, the
+portfolio overlay per driver and the text event study (``risk_bench.py``); writes the JSON report, its tables
+as Markdown (``<out>.md``) and PNG plots.
 """
 
 from __future__ import annotations
@@ -18,18 +21,23 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_json, atomic_write_text
 from ..hub import DEFAULT_MODEL_DIR
-from .constants import PRICE_FEATURES, VAR_LEVELS
+from .baselines import BASELINES, baseline_forecast
+from .bench_tables import markdown_tables
+from .constants import OOS_END, OOS_START, PRICE_FEATURES, VAR_LEVELS
 from .dataset import ForecastDataset, build_dataset
 from .forecaster import Forecaster
 from .metrics import movement_scores, var_backtest
 from .model import VARIANTS, ForecastConfig
+from .risk_bench import risk_report
+from .risk_scores import add_proxies, risk_scores
 from .stocknet import load_stocknet
 
 __all__ = ["add_arguments", "load_text_model", "main", "run", "run_benchmark"]
 
 logger = logging.getLogger(__name__)
+OOS_PERIOD = "oos_2016_2017"
 PLOT_NAMES = {"calibration": "forecast_calibration.png", "strategy": "forecast_strategy.png",
               "var_band": "forecast_var_band.png"}
 
@@ -47,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--cache-dir", default=None, help="Embedding cache (default ~/.cache/textrisk/embeddings).")
     parser.add_argument("--plots", default=None, help="Folder for the PNG plots (default: next to --out).")
     parser.add_argument("--save-model", default=None, help="Also save the first seed's fused forecaster here.")
+    parser.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=BASELINES,
+                        help="Risk baselines to forecast with (default: all).")
+    parser.add_argument("--garch-refit", type=int, default=63, help="Sessions between GARCH refits (default 63).")
+    parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals (default 1000).")
+    parser.add_argument("--target-vol", type=float, default=0.10, help="Overlay's annualised volatility target.")
+    parser.add_argument("--cost-bp", type=float, default=5.0, help="Overlay's transaction cost per turnover, bp.")
     parser.add_argument("--no-progress", action="store_true", help="No progress bar while encoding texts.")
     return parser
 
@@ -106,39 +120,63 @@ def _majority(ds: ForecastDataset, config: ForecastConfig) -> dict[str, Any]:
     return result
 
 
+def _seed_scores(model: Forecaster, ds: ForecastDataset) -> dict[str, Any]:
+    """One seed's test scores on all its own test days (movement, VaR coverage, QLIKE)."""
+    start, end = model.config.splits()["test"]
+    scores = risk_scores(add_proxies(model.predict(ds, start, end), ds), n_boot=0)
+    return {"acc": scores["acc"]["value"], "mcc": scores["mcc"]["value"], "qlike": scores["qlike"]["squared_return"],
+            **{f"{k}_{m}": scores[k][m] for k in ("var95", "var99")
+               for m in ("breach_rate", "kupiec_p", "christoffersen_cc_p")}}
+
+
 def run_benchmark(ds: ForecastDataset, seeds: int = 5, variants: list[str] | tuple[str, ...] = VARIANTS,
                   epochs: int = ForecastConfig.epochs, plots: str | Path | None = None,
-                  save_model: str | Path | None = None) -> dict[str, Any]:
-    """Train ``variants`` x ``seeds`` on ``ds`` and score them on the StockNet test split; optionally plot."""
-    report: dict[str, Any] = {"variants": {}}
-    first: dict[str, Any] = {}
+                  save_model: str | Path | None = None, baselines: tuple[str, ...] = BASELINES,
+                  garch_refit: int = 63, n_boot: int = 1000, overlay: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train ``variants`` x ``seeds`` on ``ds``, forecast with the ``baselines``, score everything on the test
+    quarter and (price-only models and baselines) on 2016-01-01 .. 2017-09-01; optionally plot.
+
+    Risk metrics, DM tests, the overlay and the event study use seed 0 of each LSTM variant (the model a user
+    gets with the defaults); ``seeds`` holds every seed's test scores to show the spread.
+    """
+    config = ForecastConfig()
+    splits = config.splits()
+    periods = {"test": splits["test"], OOS_PERIOD: (OOS_START, OOS_END)}
+    forecasts: dict[str, Any] = {}
+    seed_runs: dict[str, list[dict[str, Any]]] = {}
+    first: dict[str, Forecaster] = {}
     for variant in variants:
-        runs = []
+        seed_runs[variant] = []
         for seed in range(seeds):
             started = time.time()
             model = Forecaster.train(ds, ForecastConfig(variant=variant, seed=seed, epochs=epochs))
-            test = model.evaluate(ds, "test")
-            runs.append({"seed": seed, "test": test, "dev": model.meta["dev"], "best_epoch": model.meta["best_epoch"],
-                         "train_labelled": model.meta["train_labelled"], "seconds": round(time.time() - started, 1)})
-            logger.info("%s seed %d: test acc %.4f mcc %.4f (dev acc %.4f mcc %.4f, epoch %d)", variant, seed,
-                        test["acc"], test["mcc"], model.meta["dev"]["dev_acc"], model.meta["dev"]["dev_mcc"],
-                        model.meta["best_epoch"])
+            scores = _seed_scores(model, ds)
+            seed_runs[variant].append({"seed": seed, **scores, "dev": model.meta["dev"],
+                                       "best_epoch": model.meta["best_epoch"],
+                                       "seconds": round(time.time() - started, 1)})
+            logger.info("%s seed %d: %s", variant, seed, {k: round(v, 4) for k, v in scores.items()})
             if seed == 0:
                 first[variant] = model
-        entry = {"acc": _summary([r["test"]["acc"] for r in runs]), "mcc": _summary([r["test"]["mcc"] for r in runs]),
-                 "dev_acc": _summary([r["dev"]["dev_acc"] for r in runs]),
-                 "dev_mcc": _summary([r["dev"]["dev_mcc"] for r in runs]), "n_test": runs[0]["test"]["n"]}
-        for level in VAR_LEVELS:
-            key = f"{round(level * 100)}"
-            entry[f"var_{key}"] = {
-                "nominal_rate": round(1 - level, 6), "n": runs[0]["test"]["var"][key]["n"],
-                "breach_rate": _summary([r["test"]["var"][key]["breach_rate"] for r in runs]),
-                "kupiec_p_value": _summary([r["test"]["var"][key]["kupiec_p_value"] for r in runs])}
-        entry["runs"] = runs
-        report["variants"][variant] = entry
-    report["variants"]["majority"] = _majority(ds, ForecastConfig())
-    if plots is not None and first:
-        report["plots"] = make_plots(ds, first, Path(plots))
+        end = OOS_END if variant == "price_only" else splits["test"][1]
+        forecasts[variant] = first[variant].predict(ds, splits["test"][0], end)
+    for name in baselines:
+        started = time.time()
+        options = {"refit_every": garch_refit} if name == "garch" else {}
+        forecasts[name] = baseline_forecast(name, ds, config.train_end, start=splits["test"][0], end=OOS_END,
+                                            **options)
+        logger.info("%s forecasts: %.1f s", name, time.time() - started)
+    applies = {"test": tuple(forecasts), OOS_PERIOD: tuple(n for n in forecasts if n in ("price_only", *baselines))}
+    folder = Path(plots) if plots is not None else None
+    risk = risk_report(ds, forecasts, periods, applies, (config.train_start, config.test_end), overlay, folder,
+                       n_boot)
+    report: dict[str, Any] = {"periods": {k: list(v) for k, v in periods.items()}, **risk}
+    for variant, runs in seed_runs.items():
+        report["variants"][variant]["seeds"] = runs
+        report["variants"][variant]["over_seeds"] = {
+            key: _summary([r[key] for r in runs]) for key in runs[0] if isinstance(runs[0][key], float)}
+    report["variants"]["majority"] = _majority(ds, config)
+    if folder is not None and first:
+        report.setdefault("plots", {}).update(make_plots(ds, first, folder))
     if save_model is not None and "fused" in first:
         first["fused"].save_pretrained(save_model)
         report["saved_model"] = str(save_model)
@@ -179,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
     encoded = time.time()
     out = Path(args.out)
     plots = Path(args.plots) if args.plots else out.with_name(out.stem + "_plots")
-    report = run_benchmark(ds, args.seeds, args.variants, args.epochs, plots, args.save_model)
+    overlay = {"target_vol": args.target_vol, "cost_bp": args.cost_bp}
+    report = run_benchmark(ds, args.seeds, args.variants, args.epochs, plots, args.save_model,
+                           tuple(args.baselines), args.garch_refit, args.n_boot, overlay)
     config = ForecastConfig()
     report = {
         "benchmark": "StockNet (Xu & Cohen, 2018) movement: rise > 0.55%, fall <= -0.5%, others dropped",
@@ -193,14 +233,9 @@ def run(args: argparse.Namespace) -> int:
         "args": {k: v for k, v in vars(args).items() if k != "func"},
     }
     atomic_write_json(out, report)
-    rows = [f"{'variant':<11} {'acc mean':>8} {'± std':>7} {'mcc mean':>8} {'± std':>7}  VaR95 breach  VaR99 breach"]
-    for name, entry in report["variants"].items():
-        var = [entry.get(f"var_{k}", {}).get("breach_rate") for k in ("95", "99")]
-        var_text = "  ".join(f"{(v['mean'] if isinstance(v, dict) else v):12.4f}" if v is not None else " " * 12
-                             for v in var)
-        rows.append(f"{name:<11} {entry['acc']['mean']:8.4f} {entry['acc']['std']:7.4f} {entry['mcc']['mean']:8.4f} "
-                    f"{entry['mcc']['std']:7.4f}  {var_text}")
-    print("\n".join(rows))
+    tables = markdown_tables(report)
+    atomic_write_text(out.with_suffix(".md"), tables)
+    print(tables)
     print(f"wrote {out}")
     return 0
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 __all__ = [
     "CALENDAR",
     "FEATURE_VERSION",
+    "OOS_END",
+    "OOS_START",
     "PRICE_FEATURES",
     "PRICE_WARMUP",
     "STOCKNET_DEV_END",
@@ -60,3 +62,8 @@ VAR_LEVELS: tuple[float, ...] = (0.95, 0.99)
 
 #: Bumped whenever per-text features change meaning, so embedding caches written by older code are not reused.
 FEATURE_VERSION = 1
+
+#: The longer out-of-sample period the StockNet price files cover beyond the tweets (prices only):
+#: [OOS_START, OOS_END). Price-only models and the baselines are also scored there.
+OOS_START = "2016-01-01"
+OOS_END = "2017-09-01"

@@ -29,6 +29,7 @@ from .constants import VAR_LEVELS
 from .dataset import ForecastDataset
 from .metrics import movement_scores, var_backtest
 from .model import ForecastConfig, FusionNet, var_from_distribution
+from .risk_level import assign_risk_levels, fit_risk_cuts
 
 __all__ = ["Forecaster"]
 
@@ -148,6 +149,8 @@ class Forecaster(PretrainedModel):
         model = cls(config, net, normalization, meta)
         with config.threads():
             model._fit(ds, splits, log)
+        # risk-level cut points from this model's own training-period VaR99 (see risk_level.py)
+        model.meta["risk_cuts"] = fit_risk_cuts(model.predict(ds, config.train_start, config.train_end))
         return model
 
     def _fit(self, ds: ForecastDataset, splits: dict[str, tuple], log: bool) -> None:
@@ -224,8 +227,10 @@ class Forecaster(PretrainedModel):
 
         Columns: ``ticker``, ``date`` (target session), ``p_rise``, ``expected_return``, ``volatility`` (std of
         the return), ``var_95`` / ``var_99`` (one-day value at risk, a positive loss fraction),
-        ``realised_return`` and ``label`` (1 rise, 0 fall, NaN dropped or unknown). The day after the last
-        price row is included with NaN realised values: the live forecast.
+        ``risk_level`` (low / medium / high: VaR99 against the ticker's training-period VaR99, see
+        ``risk_level.py``; missing for a forecaster saved without cut points), ``realised_return`` and ``label``
+        (1 rise, 0 fall, NaN dropped or unknown). The day after the last price row is included with NaN
+        realised values: the live forecast.
         """
         self._check_dataset(ds)
         ti, si = ds.targets(self.config.window, start, end)
@@ -242,6 +247,7 @@ class Forecaster(PretrainedModel):
         })
         for level in VAR_LEVELS:
             frame[f"var_{round(level * 100)}"] = var_from_distribution(heads["loc"], heads["scale"], df, level)
+        frame["risk_level"] = assign_risk_levels(frame, self.meta.get("risk_cuts", {}))
         frame["realised_return"], frame["label"] = realised, label
         return frame
 

@@ -1,4 +1,5 @@
-"""Benchmark plots (PNG, matplotlib's Agg backend): calibration, long/short strategy, VaR band."""
+"""Benchmark plots (PNG, matplotlib's Agg backend): calibration, long/short strategy, VaR band, overlay equity
+curves with drawdowns."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_calibration", "plot_strategy", "plot_var_band", "strategy_returns"]
+__all__ = ["plot_calibration", "plot_equity", "plot_strategy", "plot_var_band", "strategy_returns"]
 
 
 def _figure():
@@ -81,5 +82,26 @@ def plot_var_band(pred: pd.DataFrame, ticker: str, path: str | os.PathLike, titl
     ax.set_ylabel("daily return")
     ax.set_title(title or f"{ticker}: one-day VaR band vs realised returns (test)")
     ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    return _save(plt, fig, path)
+
+
+def plot_equity(returns: dict[str, pd.Series], path: str | os.PathLike, title: str = "") -> Path:
+    """Equity curves (top) and drawdowns (bottom) of daily net ``returns`` per strategy name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5.5), dpi=100, sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 1]})
+    for name, series in returns.items():
+        equity = (1 + series).cumprod()
+        top.plot(equity.index, equity.to_numpy(), linewidth=1.2, label=name)
+        bottom.plot(equity.index, (equity / equity.cummax() - 1).to_numpy() * 100, linewidth=1)
+    top.set_ylabel("growth of 1")
+    top.legend(fontsize=7, ncol=2)
+    top.set_title(title, fontsize=10)
+    bottom.set_ylabel("drawdown (%)")
     fig.autofmt_xdate()
     return _save(plt, fig, path)
