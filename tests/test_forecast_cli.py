@@ -66,7 +66,7 @@ def test_train_and_predict_with_texts(files, tmp_path, tiny_model_dir):
               "--cache-dir", tmp_path / "cache"]
     assert run_cli("train", *common, "--out", model, "--epochs", "1", "--train-end", "2015-07-01",
                    "--dev-end", "2015-10-01") == 0
-    assert json.loads((model / "forecaster_config.json").read_text())["config"]["variant"] == "fused"
+    assert json.loads((model / "textrisk_config.json").read_text())["config"]["variant"] == "fused"
     assert run_cli("predict", "--model", model, *common, "--out", tmp_path / "p.csv") == 0
     assert len(pd.read_csv(tmp_path / "p.csv")) > 100
     # a text forecaster without texts is a user error

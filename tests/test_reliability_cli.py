@@ -5,7 +5,7 @@ import csv
 import json
 
 import pytest
-from textrisk._io import exclusive_lock
+from textrisk.atomic import exclusive_lock
 
 from textrisk import cli
 from textrisk.scoring import RiskAnalyzer

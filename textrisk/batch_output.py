@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text, prepare_output_file
+from .atomic import atomic_write_text, prepare_output_file
 from .errors import DataError
 
 __all__ = ["OUTPUT_SUFFIXES", "check_output_path", "dumps_json", "format_table", "make_record", "write_records"]

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
+from .atomic import atomic_write_text
 from .batch_output import dumps_json
 from .errors import DataError
 

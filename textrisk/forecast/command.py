@@ -182,7 +182,7 @@ def _load(args: argparse.Namespace):
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .._io import atomic_write_text
+    from ..atomic import atomic_write_text
 
     model, ds = _load(args)
     pred = model.predict(ds, args.start, args.end)
@@ -196,7 +196,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .._io import atomic_write_json
+    from ..atomic import atomic_write_json
     from ..errors import InputError
     from .backtest import buy_and_hold, run_overlay
     from .baselines import baseline_forecast
