@@ -5,9 +5,9 @@ import csv
 import json
 
 import pytest
-from textrisk.atomic import exclusive_lock
 
 from textrisk import cli
+from textrisk.atomic import exclusive_lock
 from textrisk.scoring import RiskAnalyzer
 
 
