@@ -115,7 +115,23 @@ def as_scoring_model(model: Any) -> ScoringModel:
 
 
 class ScoringMixin:
-    """``predict`` / ``predict_risk`` through ``predict_outputs``, shared by the scoring model kinds."""
+    """What the scoring model kinds share: ``labels`` / ``temperature`` / ``window`` read from ``self.config``
+    (``labels``, ``temperature``, ``max_length``), and ``predict`` / ``predict_risk`` through ``predict_outputs``."""
+
+    @property
+    def labels(self) -> list[str]:
+        """Sentiment labels, in logit order."""
+        return list(self.config.labels)
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature fitted on held-out data."""
+        return float(self.config.temperature)
+
+    @property
+    def window(self) -> int:
+        """Most text tokens of one input."""
+        return int(self.config.max_length)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32, progress: bool | None = None,
                 return_embeddings: bool = False) -> tuple[np.ndarray, np.ndarray | None]:

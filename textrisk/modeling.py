@@ -130,11 +130,6 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
 
     # ----------------------------------------------------------------------------------------- contract
     @property
-    def labels(self) -> list[str]:
-        """Sentiment labels, in logit order."""
-        return list(self.config.labels)
-
-    @property
     def risk_labels(self) -> list[str]:
         """Risk-signal labels (empty: no risk head)."""
         return list(self.config.risk_labels)
@@ -143,16 +138,6 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
     def risk_thresholds(self) -> dict[str, float]:
         """Tuned flag threshold per risk label."""
         return dict(self.config.risk_thresholds)
-
-    @property
-    def temperature(self) -> float:
-        """Softmax temperature fitted on held-out data."""
-        return float(self.config.temperature)
-
-    @property
-    def window(self) -> int:
-        """Most tokens of one input."""
-        return int(self.config.max_length)
 
     @property
     def embedding_size(self) -> int:

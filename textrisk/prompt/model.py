@@ -260,11 +260,6 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
 
     # ----------------------------------------------------------------------------------------- contract
     @property
-    def labels(self) -> list[str]:
-        """Sentiment labels (the sentiment template's answers), in logit order."""
-        return list(self.config.labels)
-
-    @property
     def risk_labels(self) -> list[str]:
         """Risk labels of the ``risk_signals`` template (empty without one)."""
         if "risk_signals" not in self.templates:
@@ -275,16 +270,6 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
     def risk_thresholds(self) -> dict[str, float]:
         """No tuned thresholds in prompt mode (0.5 for every label)."""
         return {}
-
-    @property
-    def temperature(self) -> float:
-        """Softmax temperature fitted on held-out data."""
-        return float(self.config.temperature)
-
-    @property
-    def window(self) -> int:
-        """Text tokens the sentiment prompt holds."""
-        return int(self.config.max_length)
 
     @property
     def embedding_size(self) -> int:
