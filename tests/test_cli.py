@@ -135,7 +135,7 @@ def test_finetune_command_in_prompt_mode(tiny_lm, tmp_path, capsys):
     code, out, _ = _run(["finetune", "--config", str(config), "--no-progress"], capsys)
     assert code == 0
     summary = json.loads(out)
-    assert summary["steps"] == 5 and (tmp_path / "run" / "prompt_config.json").is_file()
+    assert summary["steps"] == 5 and (tmp_path / "run" / "textrisk_config.json").is_file()
     code, out, _ = _run(["score", "--model", str(tmp_path / "run"), "Shares plunged after the profit warning."],
                         capsys)
     assert code == 0 and any(label in out for label in ("negative", "neutral", "positive"))
