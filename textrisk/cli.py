@@ -23,6 +23,7 @@ from .errors import TextRiskError
 __all__ = ["main"]
 
 _BLOCK = 256  # documents scored between two flushes of the partial output (resume granularity)
+_FILE_BLOCK = 1  # --files / --input-dir: every file is flushed (a folder of filings resumes file by file)
 
 
 def _quiet_libraries() -> None:
@@ -117,9 +118,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from .data import Document, read_documents
     from .scoring import RiskAnalyzer
 
-    if bool(args.texts) == bool(args.input):
-        raise SystemExit("textrisk score: give TEXT arguments or --input FILE (not both)")
-    if args.input:
+    from_files = bool(args.files or args.input_dir)
+    if sum(map(bool, (args.texts, args.input, from_files))) != 1:
+        raise SystemExit("textrisk score: give TEXT arguments, --input FILE, or --files/--input-dir (one of them)")
+    if from_files:  # each file is one document (textrisk.filings): sections, prose only, negative evidence
+        from .filings.documents import documents_from_args
+
+        documents = documents_from_args(args.files, args.input_dir, args.glob)
+    elif args.input:
         documents = read_documents(args.input, text_field=args.text_field, id_field=args.id_field)
     else:
         documents = [Document(id=str(i), text=t) for i, t in enumerate(args.texts, start=1)]
@@ -129,6 +135,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens, batch_size=args.batch_size,
                                             num_threads=args.threads, max_evidence=args.evidence,
                                             threshold=args.threshold, signal_labels=args.labels)
+    if from_files:
+        from .filings import FilingAnalyzer
+
+        analyzer = FilingAnalyzer(analyzer)
+    block = _FILE_BLOCK if from_files else _BLOCK
     labels = analyzer.labels
     signals = analyzer.signal_labels if analyzer.has_risk_head else []
     output = Path(args.output) if args.output else None
@@ -146,18 +157,18 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(documents), initial=len(records), unit="doc", desc="documents",
-               disable=True if progress is False or len(documents) <= _BLOCK else None)
-    for start in range(len(records), len(documents), _BLOCK):
-        block = documents[start:start + _BLOCK]
-        valid = [doc for doc in block if doc.error is None]
-        reports = iter(analyzer.score([doc.text for doc in valid], progress=False if len(documents) > _BLOCK
-                                      else progress))
-        block_records = [_record(doc, None if doc.error else next(reports)) for doc in block]
+               disable=True if progress is False or len(documents) <= block else None)
+    for start in range(len(records), len(documents), block):
+        batch = documents[start:start + block]
+        valid = [doc for doc in batch if doc.error is None]
+        reports = iter(analyzer.score([doc.text for doc in valid], progress=False if len(documents) > block
+                                      and not from_files else progress))
+        block_records = [_record(doc, None if doc.error else next(reports)) for doc in batch]
         records.extend(block_records)
         if partial:
             with partial.open("a", encoding="utf-8") as handle:
                 handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in block_records)
-        bar.update(len(block))
+        bar.update(len(batch))
     bar.close()
     errors = sum(1 for r in records if "error" in r and "sentiment" not in r)
     if errors:
@@ -223,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score texts or a file of documents")
     score.add_argument("texts", nargs="*", metavar="TEXT", help="texts to score")
     score.add_argument("--input", help="plain text (one document per line), .jsonl or .csv file")
+    score.add_argument("--files", nargs="+", metavar="FILE", help="score each .txt/.htm/.html file as one document "
+                                                                  "(id = file name; sections, prose only)")
+    score.add_argument("--input-dir", help="score every file of this folder matching --glob as one document")
+    score.add_argument("--glob", default="*.txt", help="file pattern for --input-dir (default *.txt)")
     score.add_argument("--output", help="write .jsonl or .csv (default: a table on stdout)")
     score.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
     score.add_argument("--text-field", default="text", help="text column/field of JSONL/CSV input")
@@ -262,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
     causal_bench.add_arguments(bench)
     bench.set_defaults(func=causal_bench.run)
+
+    from .filings import compare_command
+
+    compare = sub.add_parser("compare", help="year-over-year change between two filings (text or HTML files)")
+    compare_command.add_arguments(compare)
+    compare.set_defaults(func=compare_command.run)
 
     from .forecast import bench as forecast_bench
 

@@ -8,6 +8,9 @@ distribution and fill its evidence with "3.1 Articles of Incorporation (incorpor
 
 ``blank``      whitespace only.
 ``marker``     an exhibit marker line such as ``[[EX-13]]``.
+``toc``        a table-of-contents entry: three or more "Item N" references in one line, or a short line
+               (at most 15 words, no sentence end before it) that ends in a page number after dot leaders or
+               after an "Item N"/"Part N"/"Note N" title.
 ``heading``    an item or part heading ("ITEM 1A. RISK FACTORS", "Part II", "Item 7.") of at most 20 words.
 ``furniture``  page furniture: a rule of ``-=_*`` characters; a page number ("12", "- 12 -", "Page 12 of 80",
                "F-3"); "Table of Contents"/"Index" alone; or a short line (at most 80 characters) repeated 3 or
@@ -16,9 +19,6 @@ distribution and fill its evidence with "3.1 Articles of Incorporation (incorpor
 ``exhibit``    an exhibit index entry: "incorporated ... by reference" or "filed herewith" together with an
                exhibit number (``10.3``, ``(10)(i)``) at the start of the line or two or more of them in it;
                or "by reference to Exhibit N".
-``toc``        a table-of-contents entry: three or more "Item N" references in one line, or a short line
-               (at most 15 words, no sentence end before it) that ends in a page number after dot leaders or
-               after an "Item N"/"Part N"/"Note N" title.
 ``table``      number-dense: at least 2 numeric tokens (digits, ``$``, ``%``, ``(1,234)``, dashes, ``====``) making up
                more than half of the tokens; or at least 30% numeric with fewer than 2 function words ("the",
                "of", "to", ...); or a line not ending a sentence that ends in two numeric tokens and has fewer than 3
@@ -85,6 +85,10 @@ def classify_line(line: str, repeated: bool = False) -> str:
     if s.startswith("[[") and s.endswith("]]"):
         return "marker"
     ends_sentence = bool(_SENTENCE_END.search(s))
+    if len(_ITEM_REF.findall(s)) >= 3 or (
+            len(s.split()) <= 15 and _TOC_END.search(s) and not _SENTENCE_END.search(s[:-1].rstrip(" .0123456789-"))
+            and (_TOC_LEADERS.search(s) or _TOC_START.match(s))):
+        return "toc"
     if _HEADING.match(s) and len(s.split()) <= 20 and not _ITEM_REF.search(s[_HEADING.match(s).end():]):
         return "heading"
     if _RULE.match(s) or _PAGE.match(s) or _TOC_TITLE.match(s) or _CONTINUED.search(s) or (repeated and len(s) <= 80):
@@ -93,11 +97,6 @@ def classify_line(line: str, repeated: bool = False) -> str:
             _EXHIBIT_WORDS.search(s) and (_EXHIBIT_START.match(s) or len(_EXHIBIT_NUMBER.findall(s)) >= 2)):
         return "exhibit"
     tokens = s.split()
-    if len(_ITEM_REF.findall(s)) >= 3:
-        return "toc"
-    if len(tokens) <= 15 and _TOC_END.search(s) and not _SENTENCE_END.search(s[:-1].rstrip(" .0123456789-")):
-        if _TOC_LEADERS.search(s) or _TOC_START.match(s):
-            return "toc"
     numeric = sum(1 for t in tokens if _NUMERIC.match(t))
     function = sum(1 for t in tokens if t.lower().strip(",.;:()") in _FUNCTION_WORDS)
     if numeric >= 2 and (numeric > 0.5 * len(tokens) or (numeric >= 0.3 * len(tokens) and function < 2)):

@@ -11,7 +11,8 @@ so it loses to the body whenever the body repeats the items in order. A bare "It
 page headers such as "PART II | Item 7") is dropped when the same item also has a titled heading. Exhibit markers (``[[EX-13...]]``, written by
 the shared data's converter) start exhibit sections. Text before the first heading is "front matter".
 
-A 10-Q numbers items per part; its keys carry the part ("I-2" is Part I, Item 2 MD&A). A document without
+A text with no form given and none on its cover (an Item 1A excerpt) is read as a 10-K, or as an 8-K when an
+"Item N.NN" heading appears. A 10-Q numbers items per part; its keys carry the part ("I-2" is Part I, Item 2 MD&A). A document without
 headings has no sections.
 """
 
@@ -99,6 +100,11 @@ def detect_form(text: str, hint: str | None = None) -> str | None:
     return None
 
 
+def _guess_family(text: str) -> str:
+    """No form given or on the cover (an excerpt such as an Item 1A file): 8-K if items look like "Item 2.04"."""
+    return "8-K" if re.search(r"^[ \t]*item[ \t]*\d\.\d\d\b", text, re.IGNORECASE | re.MULTILINE) else "10-K"
+
+
 def _key(form: str, num: str, part: str | None) -> str | None:
     num = num.upper()
     if form == "10-Q":
@@ -111,9 +117,10 @@ def detect_sections(text: str, form: str | None = None) -> list[Section]:
     """Sections of ``text`` in document order (see the module docstring); ``[]`` when no heading is found.
 
     Args:
-        form: "10-K", "10-Q", "8-K" or a variant ("10-K405", "10-KSB"); None = read it from the cover page.
+        form: "10-K", "10-Q", "8-K" or a variant ("10-K405", "10-KSB"); None = read it from the cover page, or
+            if it is not there either, 10-K items (8-K items when a heading looks like "Item 2.04").
     """
-    family = detect_form(text, form)
+    family = detect_form(text, form) or _guess_family(text)
     order = list(ITEMS[family]) if family else []
     parts = [(m.start(), m.group("part").upper()) for m in _PART.finditer(text)]
     candidates: list = []  # (start, heading_end, key, bare)
