@@ -35,7 +35,8 @@ def _groups(folder: Path) -> tuple[list[dict], set[str], set[str]]:
     outcomes = list(csv.DictReader((folder / "outcomes.csv").open(encoding="utf-8")))
     dropped = {r["file"] for r in outcomes if "none in this set" in r["evidence"].lower()}
     positive = {r["file"] for r in outcomes} - dropped
-    tenk = [r for r in index if r["form"].startswith("10-K") and r["section"].startswith("full") and r["file"] not in dropped]
+    tenk = [r for r in index
+            if r["form"].startswith("10-K") and r["section"].startswith("full") and r["file"] not in dropped]
     return tenk, positive, dropped
 
 

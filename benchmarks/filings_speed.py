@@ -16,7 +16,6 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time

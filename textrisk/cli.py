@@ -96,6 +96,13 @@ def _table(records: list[dict[str, Any]], labels: list[str], texts: dict[str, st
         for evidence in (record.get("evidence") or [])[:3]:
             snippet = " ".join(evidence["text"].split())[:100]
             out.append(f"  evidence {record['id']}: [{evidence['label']} {evidence['weight']:.2f}] {snippet}")
+        if record.get("sections"):  # filing reports (--files / --input-dir)
+            parts = [f"{sec['key']} {sec['sentiment_scores'].get('negative', 0):.2f}" for sec in record["sections"]
+                     if sec["num_passages"]]
+            out.append(f"  sections {record['id']} (P(neg)): " + ", ".join(parts))
+        for evidence in (record.get("negative_evidence") or [])[:3]:
+            snippet = " ".join(evidence["text"].split())[:100]
+            out.append(f"  negative {record['id']}: [{evidence['section'] or '-'} {evidence['weight']:.2f}] {snippet}")
         for warning in record.get("warnings", []):
             out.append(f"  warning {record['id']}: {warning}")
     return "\n".join(out) + "\n"

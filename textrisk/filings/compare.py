@@ -35,7 +35,8 @@ from .inference import PassageOutputs
 from .passages import Layout, Passage
 from .report import FilingReport, build_report
 
-__all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts", "tf_cosine"]
+__all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts",
+           "tf_cosine"]
 
 #: best-match cosine at or above which a passage counts as unchanged
 SAME = 0.97

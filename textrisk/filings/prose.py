@@ -42,7 +42,8 @@ KINDS = ("blank", "marker", "heading", "furniture", "exhibit", "toc", "table", "
 #: kinds left out of scoring and evidence (blank lines are neither prose nor excluded text)
 EXCLUDED_KINDS = ("marker", "heading", "furniture", "exhibit", "toc", "table", "fragment")
 
-_HEADING = re.compile(r"^(?:part\s+[ivx]+\b[.,:\s\u2014\u2013-]*)?(?:item\s+\d{1,2}(?:\.\d{2})?[a-c]?\b[.:)]?|part\s+[ivx]+\b)",
+_HEADING = re.compile(r"^(?:part\s+[ivx]+\b[.,:\s\u2014\u2013-]*)?"
+                      r"(?:item\s+\d{1,2}(?:\.\d{2})?[a-c]?\b[.:)]?|part\s+[ivx]+\b)",
                       re.IGNORECASE)
 _RULE = re.compile(r"^[\s\-=_*~.\u2014\u2013]+$")
 _PAGE = re.compile(r"^(?:page\s+)?[-\u2013\u2014\s]*(?:[a-z]{1,2}-)?\d{1,4}[-\u2013\u2014\s]*(?:of\s+\d{1,4})?$"

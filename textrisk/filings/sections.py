@@ -8,12 +8,13 @@ usually has several candidates. The body headings are chosen as the **heaviest i
 sequences of candidates whose items appear in filing order, the one covering the most text, where a candidate
 weighs the characters up to the next candidate. A table of contents is a run of candidates a few characters apart,
 so it loses to the body whenever the body repeats the items in order. A bare "Item 7" line (no title; running
-page headers such as "PART II | Item 7") is dropped when the same item also has a titled heading. Exhibit markers (``[[EX-13...]]``, written by
-the shared data's converter) start exhibit sections. Text before the first heading is "front matter".
+page headers such as "PART II | Item 7") is dropped when the same item also has a titled heading. Exhibit markers
+(``[[EX-13...]]``, written by the shared data's converter) start exhibit sections. Text before the first
+heading is "front matter".
 
 A text with no form given and none on its cover (an Item 1A excerpt) is read as a 10-K, or as an 8-K when an
-"Item N.NN" heading appears. A 10-Q numbers items per part; its keys carry the part ("I-2" is Part I, Item 2 MD&A). A document without
-headings has no sections.
+"Item N.NN" heading appears. A 10-Q numbers items per part; its keys carry the part ("I-2" is Part I, Item 2
+MD&A). A document without headings has no sections.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ _8K = {
     "5.02": "Departure or Appointment of Directors or Officers", "5.03": "Amendments to Articles or Bylaws",
     "5.04": "Suspension of Trading Under Employee Benefit Plans", "5.05": "Amendments to the Code of Ethics",
     "5.06": "Change in Shell Company Status", "5.07": "Submission of Matters to a Vote of Security Holders",
-    "5.08": "Shareholder Director Nominations", "6.01": "ABS Informational Material", "7.01": "Regulation FD Disclosure",
+    "5.08": "Shareholder Director Nominations", "6.01": "ABS Informational Material",
+    "7.01": "Regulation FD Disclosure",
     "8.01": "Other Events", "9.01": "Financial Statements and Exhibits",
     # the 8-K items before August 2004
     "1": "Changes in Control of Registrant", "2": "Acquisition or Disposition of Assets",
