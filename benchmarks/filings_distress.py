@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(REPO / "benchmarks" / "filings_distress_scores.jsonl"))
     parser.add_argument("--max-docs", type=int, help="score at most this many documents (positives first, then "
                                                      "controls in a seeded random order)")
+    parser.add_argument("--smallest-first", action="store_true", help="score short documents first (a bounded "
+                                                                      "run then covers both groups)")
     parser.add_argument("--report-only", action="store_true", help="score nothing: report the cached documents")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--bootstrap", type=int, default=2000)
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     controls = [r for r in tenk if r["file"] not in positive]
     random.Random(args.seed).shuffle(controls)
     order += controls
+    if args.smallest_first:
+        order.sort(key=lambda r: int(r["words"]))
     if args.max_docs:
         order = order[:args.max_docs]
     cache_path = Path(args.cache)
