@@ -154,3 +154,29 @@ def test_documents_from_files(tmp_path):
         (tmp_path / "x.pdf").write_bytes(b"%PDF")
         from textrisk.filings.documents import read_filing
         read_filing(tmp_path / "x.pdf")
+
+
+def test_risk_head_models_get_signals_per_section(tiny_bert, tmp_path):
+    import torch
+
+    from textrisk.modeling import TextRiskModel
+    from textrisk.taxonomy import RISK_LABELS
+
+    torch.manual_seed(5)
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.3)
+    model.save_pretrained(tmp_path / "risk")
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(tmp_path / "risk", chunk_tokens=16, threshold=0.05))
+    report = filings.score_filing(FILING)
+    assert set(report.risk_signals) == set(RISK_LABELS) and report.flags and 0 <= report.risk_score <= 1
+    risk_1a = report.section("1A")
+    assert set(risk_1a.signal_share) == set(RISK_LABELS)
+    assert all(0 <= v <= 1 for v in risk_1a.signal_share.values())
+    assert max(risk_1a.risk_signals.values()) <= max(report.risk_signals.values()) + 1e-9
+    for items in risk_1a.signal_evidence.values():
+        assert all(e.section == "1A" and FILING[e.start:e.end] == e.text for e in items)
+    delta = filings.compare(FILING, FILING).sections[0]
+    assert delta.signal_share_delta and all(v == 0 for v in delta.signal_share_delta.values())
