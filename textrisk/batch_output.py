@@ -133,6 +133,13 @@ def format_table(records: list[dict[str, Any]], labels: list[str], texts: list[s
         for evidence in (record.get("evidence") or [])[:3]:
             snippet = _printable(" ".join(evidence["text"].split())[:100])
             out.append(f"  evidence {name}: [{evidence['label']} {evidence['weight']:.2f}] {snippet}")
+        if record.get("sections"):  # filing reports (--files / --input-dir)
+            parts = [f"{sec['key']} {sec['sentiment_scores'].get('negative', 0):.2f}" for sec in record["sections"]
+                     if sec["num_passages"]]
+            out.append(f"  sections {name} (P(neg)): " + ", ".join(parts))
+        for evidence in (record.get("negative_evidence") or [])[:3]:
+            snippet = _printable(" ".join(evidence["text"].split())[:100])
+            out.append(f"  negative {name}: [{evidence['section'] or '-'} {evidence['weight']:.2f}] {snippet}")
         for warning in record.get("warnings") or []:
             out.append(f"  warning {name}: {warning}")
     return "\n".join(out) + "\n"

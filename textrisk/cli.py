@@ -39,19 +39,29 @@ def _quiet_libraries() -> None:
 
 
 def _documents(args: argparse.Namespace) -> list:
-    """The rows to score: from ``--input`` (see :func:`textrisk.data.read_documents`) or the TEXT arguments."""
+    """The rows to score: ``--files`` / ``--input-dir`` (each file one document, see :mod:`textrisk.filings`),
+    ``--input`` (see :func:`textrisk.data.read_documents`) or the TEXT arguments."""
     from .data import Document, read_documents
 
-    if bool(args.texts) == bool(args.input):
-        raise ConfigError("give TEXT arguments or --input FILE (not both)")
+    if sum(map(bool, (args.texts, args.input, _from_files(args)))) != 1:
+        raise ConfigError("give TEXT arguments, --input FILE, or --files / --input-dir (one of them)")
+    if _from_files(args):
+        from .filings.documents import documents_from_args
+
+        return documents_from_args(args.files, args.input_dir, args.glob)
     if args.input:
         return read_documents(args.input, text_field=args.text_field, id_field=args.id_field,
                               encoding=args.encoding)
     return [Document(id=str(i), text=t) for i, t in enumerate(args.texts, start=1)]
 
 
-def _score_block(analyzer, docs: list, text_field: str) -> list[dict[str, Any]]:
-    """Records of ``docs``: rows the reader or :meth:`RiskAnalyzer.check` refuses get an ``error``, others scores."""
+def _from_files(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "files", None) or getattr(args, "input_dir", None))
+
+
+def _score_block(analyzer, scorer, docs: list, text_field: str) -> list[dict[str, Any]]:
+    """Records of ``docs``: rows the reader or :meth:`RiskAnalyzer.check` refuses get an ``error``, the others the
+    reports of ``scorer`` (the analyzer itself, or a :class:`~textrisk.filings.FilingAnalyzer` over it)."""
     from .batch_output import make_record
 
     problems = [doc.error for doc in docs]
@@ -59,7 +69,7 @@ def _score_block(analyzer, docs: list, text_field: str) -> list[dict[str, Any]]:
     for i, problem in zip(readable, analyzer.check([docs[i].text for i in readable])):
         problems[i] = None if problem is None else f"{text_field!r} {problem}"
     valid = [doc.text for doc, problem in zip(docs, problems) if problem is None]
-    reports = iter(analyzer.score(valid, progress=False) if valid else [])
+    reports = iter(scorer.score(valid, progress=False) if valid else [])
     return [make_record(doc, None, f"line {doc.line}: {problem}" if doc.line else problem) if problem
             else make_record(doc, next(reports)) for doc, problem in zip(docs, problems)]
 
@@ -73,7 +83,7 @@ def _run_options(args: argparse.Namespace, analyzer) -> dict[str, Any]:
             "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field}
 
 
-def _score_all(analyzer, documents: list, partial, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _score_all(analyzer, scorer, documents: list, partial, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Records of every document, in order: reused from ``partial`` where verified, the rest scored in blocks."""
     from tqdm.auto import tqdm
 
@@ -86,7 +96,7 @@ def _score_all(analyzer, documents: list, partial, args: argparse.Namespace) -> 
                disable=True if args.no_progress or len(todo) <= args.flush_every else None)
     for start in range(0, len(todo), args.flush_every):
         positions = todo[start:start + args.flush_every]
-        block = _score_block(analyzer, [documents[i] for i in positions], args.text_field)
+        block = _score_block(analyzer, scorer, [documents[i] for i in positions], args.text_field)
         done.update(zip(positions, block))
         if partial:
             partial.append(positions, digests, block)
@@ -110,17 +120,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise ConfigError("--resume and --force need --output")
     with contextlib.ExitStack() as stack:
         if output is not None:  # before any work: a bad or busy --output must cost nothing
-            check_output_path(output, [Path(args.input)] if args.input else [])
+            check_output_path(output, [Path(p) for p in [*([args.input] if args.input else []), *(args.files or [])]])
             stack.enter_context(exclusive_lock(output.with_name(output.name + ".lock"), str(output)))
         documents = _documents(args)
         analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
                                                 batch_size=args.batch_size, num_threads=args.threads,
                                                 max_evidence=args.evidence, threshold=args.threshold,
                                                 signal_labels=args.labels)
+        if _from_files(args):  # each file is a filing: sections, prose only, negative evidence; flushed per file
+            from .filings import FilingAnalyzer
+
+            scorer = FilingAnalyzer(analyzer)
+            args.flush_every = 1
+        else:
+            scorer = analyzer
         signals = analyzer.signal_labels if analyzer.has_risk_head else []
         partial = PartialRun(output.with_name(output.name + ".partial.jsonl"), _run_options(args, analyzer)) \
             if output else None
-        records = _score_all(analyzer, documents, partial, args)
+        records = _score_all(analyzer, scorer, documents, partial, args)
         errors = sum(1 for record in records if record["error"] is not None)
         if errors:
             print(f"warning: {errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)
@@ -224,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score texts or a file of documents")
     score.add_argument("texts", nargs="*", metavar="TEXT", help="texts to score")
     score.add_argument("--input", help="plain text (one document per line), .jsonl or .csv file")
+    score.add_argument("--files", nargs="+", metavar="FILE", help="score each .txt/.htm/.html file as one document "
+                                                                  "(id = file name; sections, prose only)")
+    score.add_argument("--input-dir", help="score every file of this folder matching --glob as one document")
+    score.add_argument("--glob", default="*.txt", help="file pattern for --input-dir (default *.txt)")
     score.add_argument("--output", help="write .jsonl or .csv (default: a table on stdout)")
     score.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
     score.add_argument("--text-field", default="text", help="text column/field of JSONL/CSV input")
@@ -271,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
     causal_bench.add_arguments(bench)
     bench.set_defaults(func=causal_bench.run)
+
+    from .filings import compare_command
+
+    compare = sub.add_parser("compare", help="year-over-year change between two filings (text or HTML files)")
+    compare_command.add_arguments(compare)
+    compare.set_defaults(func=compare_command.run)
 
     from .serving import cli as serve_cli
 
