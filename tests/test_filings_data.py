@@ -79,7 +79,7 @@ def test_compare_finds_exactly_the_added_and_removed_passages():
     assert 0 < comparison.similarity < 1
 
 
-def test_cli_scores_a_sample_of_files_and_resumes(tmp_path, capsys, tiny_model_dir):
+def test_cli_scores_a_sample_of_files_and_resumes(tmp_path, capsys, tiny_model_dir, monkeypatch):
     names = ["1002682_8-K_2009-03-02_0000939057-09-000079.txt", "FB_10-K_2015-01-29_item1A.txt",
              "1001136_8-K_2001-10-01_0000950137-01-503821.txt"]
     sample = tmp_path / "filings"
@@ -96,12 +96,23 @@ def test_cli_scores_a_sample_of_files_and_resumes(tmp_path, capsys, tiny_model_d
     assert [s["key"] for s in by_id[names[0]]["sections"]] == ["front", "1.01"]
     assert [s["key"] for s in by_id[names[2]]["sections"]] == ["front", "3"]
     assert by_id[names[1]]["form"] == "10-K" and by_id[names[1]]["negative_evidence"]
-    # resume: a partial output with the first file done is continued, not redone
-    partial = out.with_name(out.name + ".partial.jsonl")
-    partial.write_text(json.dumps(records[0]) + "\n")
+    # resume over the folder: a run interrupted after its first file continues with the other two only
+    out.unlink()
+    real_block, calls = cli._score_block, []
+
+    def interrupted(analyzer, scorer, docs, text_field):
+        calls.append([doc.id for doc in docs])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_block(analyzer, scorer, docs, text_field)
+
+    monkeypatch.setattr(cli, "_score_block", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    calls.clear()
     assert cli.main(argv + ["--resume"]) == 0
-    assert "resuming: 1 of 3" in capsys.readouterr().err
-    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == sorted(names)
+    assert calls == [[sorted(names)[1]], [sorted(names)[2]]]  # one file per flush; the first was not redone
+    assert [json.loads(line) for line in out.read_text().splitlines()] == records
     csv_out = tmp_path / "scored.csv"
     assert cli.main(["score", "--model", str(tiny_model_dir), "--files", str(sample / names[0]), "--output",
                      str(csv_out), "--no-progress"]) == 0

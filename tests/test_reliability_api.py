@@ -248,8 +248,10 @@ def test_finetuning_refuses_a_folder_it_did_not_create(tiny_bert, tmp_path, monk
     with pytest.raises(ConfigError, match=r"output_dir '.*work' holds files this run did not create \(README.md"):
         train(_train_config(tiny_bert, tmp_path / "work", data), progress=False)
     monkeypatch.chdir(tmp_path / "work")
-    with pytest.raises(ConfigError, match=r"output_dir '\.' holds files this run did not create \(README.md"):
+    with pytest.raises(ConfigError, match=r"output_dir must not be empty"):  # '' would be the current folder
         train(_train_config(tiny_bert, "", data), progress=False)
+    with pytest.raises(ConfigError, match=r"output_dir '\.' holds files this run did not create \(README.md"):
+        train(_train_config(tiny_bert, ".", data), progress=False)
     assert (tmp_path / "work" / "README.md").read_text() == "my notes"
 
 

@@ -411,9 +411,9 @@ def test_masked_scores_skip_unknown_rows_and_count_flags():
             {"labels": [], "unknown": []}, {"labels": ["dividend"], "unknown": []}]
     pred = [["m_and_a"], ["m_and_a"], ["m_and_a", "macro"], []]
     out = eval_independent.score_masked(rows, pred, ["m_and_a", "dividend"])
-    assert out["labels"]["m_and_a"]["scored_rows"] == 3
-    assert out["labels"]["m_and_a"]["precision"] == 0.5 and out["labels"]["m_and_a"]["recall"] == 1.0
-    assert out["labels"]["dividend"]["recall"] == 0.0
+    assert out["per_label"]["m_and_a"]["scored_rows"] == 3
+    assert out["per_label"]["m_and_a"]["precision"] == 0.5 and out["per_label"]["m_and_a"]["recall"] == 1.0
+    assert out["per_label"]["dividend"]["recall"] == 0.0
     assert out["flags"] == 2 and out["flag_precision"] == 0.5
     rates = eval_independent.flag_rates([r["labels"] for r in rows], pred, RISK_LABELS)
     assert rates["flagged_rows"] == 3 and rates["flags"] == 4 and rates["flags_per_1000"] == 1000.0
@@ -465,7 +465,7 @@ def test_eval_independent_scores_a_saved_risk_model(risk_model_dir, tmp_path):
     flags = [report.flags for report in RiskAnalyzer.from_pretrained(model_dir).score([r["text"] for r in random_rows])]
     assert result["random_gold_test"]["model"]["flags"] == sum(len(f) for f in flags)
     assert result["sentivent_test"]["model"]["scored_labels"] == ["m_and_a", "dividend"]
-    assert result["sentivent_test"]["model"]["labels"]["m_and_a"]["scored_rows"] == 5
+    assert result["sentivent_test"]["model"]["per_label"]["m_and_a"]["scored_rows"] == 5
     assert set(result["random_gold_test"]) >= {"label_model", "majority_vote", "model"}
 
 

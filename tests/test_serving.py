@@ -110,7 +110,7 @@ def test_documents_keep_their_ids_and_options_shape_results(server, local):
     ({"texts": ["y" * 300] * 4}, 413, "max_request_chars=1000"),
     ({"texts": ["Profit rose.", "  "]}, 422, "texts[1] is empty"),
     ({"documents": [{"id": "a", "text": "Sales fell."}, {"id": "b", "text": ""}]}, 422, "documents[1].text"),
-    ({"texts": ["Profit rose.", "\x00\x01\x02"]}, 422, "texts[1] contain no tokens"),
+    ({"texts": ["Profit rose.", "\x00\x01\x02"]}, 422, "texts[1] has no readable characters"),
     ({"texts": ["Profit rose.", 5]}, 422, "texts[1]: Input should be a valid string"),
     ({"texts": ["a"], "documents": []}, 422, "exactly one of 'texts'"),
     ({"texts": ["a"], "options": {"colour": "red"}}, 422, "options.colour"),

@@ -71,18 +71,18 @@ def score_random(rows: Sequence[dict], pred: Sequence[Sequence[str]]) -> dict:
 
 def score_masked(rows: Sequence[dict], pred: Sequence[Sequence[str]], labels: Sequence[str]) -> dict:
     """Per-label scores where each label is scored only on the rows that do not list it as ``unknown``."""
-    out: dict = {"labels": {}}
+    out: dict = {"per_label": {}}
     tp = n_pred = n_gold = 0
     for label in labels:
         idx = [i for i, row in enumerate(rows) if label not in row.get("unknown", [])]
         gold = [rows[i]["labels"] for i in idx]
         sub_pred = [pred[i] for i in idx]
-        scores = per_label_scores(gold, sub_pred, [label])["labels"][label]
+        scores = per_label_scores(gold, sub_pred, [label])["per_label"][label]
         scores["scored_rows"] = len(idx)
-        out["labels"][label] = scores
+        out["per_label"][label] = scores
         tp += sum(label in g and label in p for g, p in zip(gold, sub_pred))
         n_pred, n_gold = n_pred + scores["predicted"], n_gold + scores["support"]
-    f1s = [s["f1"] for s in out["labels"].values()]
+    f1s = [s["f1"] for s in out["per_label"].values()]
     out["macro_f1"] = sum(f1s) / len(f1s) if f1s else 0.0
     micro_p, micro_r = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
     out["micro_f1"] = 2 * micro_p * micro_r / (micro_p + micro_r) if micro_p + micro_r else 0.0
@@ -161,7 +161,7 @@ def model_predictions(model_dir: str | Path, texts: Sequence[str], batch_size: i
 
 def _table(title: str, result: dict) -> str:
     lines = [title, "| label | P | R | F1 | n | predicted |", "|---|---|---|---|---|---|"]
-    for label, s in result["labels"].items():
+    for label, s in result["per_label"].items():
         lines.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} | "
                      f"{s['predicted']} |")
     precision = result.get("flag_precision")

@@ -11,11 +11,21 @@
     model.save_pretrained("forecaster"); Forecaster.from_pretrained("forecaster")
 """
 
-from .dataset import ForecastDataset, build_dataset
-from .forecaster import Forecaster
-from .model import VARIANTS, ForecastConfig
-from .stocknet import load_stocknet
-from .text import TextFeaturizer
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .dataset import ForecastDataset, build_dataset
+    from .forecaster import Forecaster
+    from .model import VARIANTS, ForecastConfig
+    from .stocknet import load_stocknet
+    from .text import TextFeaturizer
+
+#: Public name -> submodule, imported on first access, so ``textrisk --help`` (which registers the light
+#: ``textrisk.forecast.command``) does not import torch and pandas.
+_LAZY = {"ForecastDataset": "dataset", "build_dataset": "dataset", "Forecaster": "forecaster", "VARIANTS": "model",
+         "ForecastConfig": "model", "load_stocknet": "stocknet", "TextFeaturizer": "text"}
 
 __all__ = [
     "ForecastConfig",
@@ -26,3 +36,5 @@ __all__ = [
     "build_dataset",
     "load_stocknet",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

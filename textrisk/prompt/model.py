@@ -261,10 +261,14 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
     # ----------------------------------------------------------------------------------------- contract
     @property
     def risk_labels(self) -> list[str]:
-        """Risk labels of the ``risk_signals`` template (empty without one)."""
+        """Risk labels of the ``risk_signals`` template; empty without one, or when that template leaves no room
+        for a text in this model's window (``predict_risk`` then names the problem)."""
         if "risk_signals" not in self.templates:
             return []
-        return _risk_label_names(self.compiled("risk_signals").template)
+        try:
+            return _risk_label_names(self.compiled("risk_signals").template)
+        except TemplateError:
+            return []
 
     @property
     def risk_thresholds(self) -> dict[str, float]:
