@@ -156,20 +156,10 @@ def test_documents_from_files(tmp_path):
         read_filing(tmp_path / "x.pdf")
 
 
-def test_risk_head_models_get_signals_per_section(tiny_bert, tmp_path):
-    import torch
-
-    from textrisk.modeling import TextRiskModel
+def test_risk_head_models_get_signals_per_section(risk_model_dir):
     from textrisk.taxonomy import RISK_LABELS
 
-    torch.manual_seed(5)
-    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
-    with torch.no_grad():
-        for param in model.parameters():
-            if param.requires_grad:
-                param.add_(torch.randn_like(param) * 0.3)
-    model.save_pretrained(tmp_path / "risk")
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(tmp_path / "risk", chunk_tokens=16, threshold=0.05))
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(risk_model_dir, chunk_tokens=16, threshold=0.05))
     report = filings.score_filing(FILING)
     assert set(report.risk_signals) == set(RISK_LABELS) and report.flags and 0 <= report.risk_score <= 1
     risk_1a = report.section("1A")

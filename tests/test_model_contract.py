@@ -259,3 +259,36 @@ def test_evaluate_risk_on_a_head_with_risk_signals(tiny_bert, tmp_path):
     result = evaluate_risk(model, risk)
     assert set(result["tuned"]["per_label"]) == {"credit", "liquidity"}
     assert result["tuned"]["per_label"]["credit"]["support"] == 1
+
+
+def test_pickled_base_weights_are_refused_by_name(tiny_bert, tmp_path):
+    from textrisk.modeling import TextRiskModel
+
+    folder = tmp_path / "pickled"
+    shutil.copytree(tiny_bert, folder)
+    (folder / "model.safetensors").unlink()
+    torch.save({"weights": torch.zeros(1)}, folder / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError, match=r"only as pickles \(pytorch_model.bin\); textrisk never unpickles"):
+        TextRiskModel.from_base(str(folder))
+
+
+@pytest.mark.parametrize("kind", ["head", "prompt", "forecaster"])
+def test_model_card_renders_the_whole_template(kind):
+    """Each kind's card, rendered from fixed facts, equals the committed expected text (tests/data/cards/)."""
+    from textrisk.modelcard import render_card
+
+    facts = {
+        "head": {"config": {"base_model": "sentence-transformers/all-MiniLM-L6-v2", "labels": ["negative", "positive"],
+                            "pooling": "mean", "temperature": 1.5, "risk_labels": ["credit"]},
+                 "license": "mit"},
+        "prompt": {"config": {"base_model": "you/tiny-lm", "labels": ["negative", "positive"], "weights": "adapter",
+                              "templates": {"sentiment": "sentiment.txt"}},
+                   "weights_text": "a LoRA adapter over the base model"},
+        "forecaster": {"config": {"variant": "fused", "window": 5, "train_start": "2014-01-01",
+                                  "train_end": "2015-08-01", "dev_end": "2015-10-01", "rise_threshold": 0.0055,
+                                  "fall_threshold": -0.005},
+                       "uses_text": True, "price_features": ["ret_1", "hl_range"], "text_model_key": "abc",
+                       "best_epoch": 3, "dev_acc": 0.52, "dev_mcc": 0.04},
+    }[kind]
+    expected = (Path(__file__).parent / "data" / "cards" / f"{kind}.md").read_text(encoding="utf-8")
+    assert render_card(kind, facts) == expected

@@ -26,6 +26,7 @@ __all__ = [
     "load_backbone",
     "load_pretrained",
     "prepare_tokenizer",
+    "refuse_pickled_weights",
     "resolve_model_path",
     "split_gguf",
 ]
@@ -158,6 +159,8 @@ def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoMode
         if not (path / gguf_file).is_file():
             raise ModelLoadError(f"GGUF file {gguf_file!r} not found in {str(path)!r}")
         extra["gguf_file"] = gguf_file
+    if gguf_file is None:
+        refuse_pickled_weights(path)
     try:
         config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
         if check_config is not None:
@@ -172,6 +175,26 @@ def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoMode
             gguf_file and isinstance(exc, ImportError)) else ""
         raise ModelLoadError(f"cannot load model from {str(path)!r}: {exc}{hint}") from exc
     return model, prepare_tokenizer(tokenizer, str(path)), path
+
+
+#: Weight files that hold pickles: loading them can run arbitrary code, so textrisk never does.
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+
+
+def refuse_pickled_weights(folder: Path) -> None:
+    """Refuse a model folder whose weights exist only as pickles (``pytorch_model.bin`` and the like).
+
+    Raises:
+        ModelLoadError: the folder has pickled weight files and no ``*.safetensors`` (named, with the fix).
+    """
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelLoadError(f"{str(folder)!r} holds its weights only as pickles ({', '.join(pickles)}); textrisk "
+                             "never unpickles model files (they can run code). Convert them to safetensors, e.g. "
+                             "AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True) "
+                             "in an environment you trust")
 
 
 def config_fingerprint(hf_config: Any) -> dict[str, Any]:

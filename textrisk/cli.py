@@ -198,6 +198,18 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Subcommands defined in their own modules: (name, module, add-arguments function, run function, help).
+_SUBCOMMANDS = (
+    ("causal-bench", ".prompt.bench", "add_arguments", "run", "causal LM: zero-shot / LoRA prompt vs head mode"),
+    ("compare", ".filings.compare_command", "add_arguments", "run", "year-over-year change between two filings"),
+    ("serve", ".serving.cli", "add_arguments", "run", "HTTP scoring server (FastAPI, micro-batched; extra [serve])"),
+    ("monitor", ".monitor.cli", "add_arguments", "run", "score a stream per entity into a state DB, with alerts"),
+    ("dashboard", ".monitor.cli", "add_dashboard_arguments", "run_dashboard", "dashboard of a monitor state DB"),
+    ("forecast", ".forecast.command", "add_arguments", "run", "forecaster on your prices CSV / texts JSONL: "
+                                                              "train | predict | backtest"),
+)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (``textrisk score: error: ...``) and exit status 2."""
 
@@ -287,39 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--no-progress", action="store_true")
     finetune.set_defaults(func=_cmd_finetune)
 
-    from .prompt import bench as causal_bench  # standard-library top level: torch is imported inside run()
+    import importlib
 
-    bench = sub.add_parser("causal-bench", help="causal LM: zero-shot / LoRA prompt mode vs head mode (SmolLM2)")
-    causal_bench.add_arguments(bench)
-    bench.set_defaults(func=causal_bench.run)
-
-    from .filings import compare_command
-
-    compare = sub.add_parser("compare", help="year-over-year change between two filings (text or HTML files)")
-    compare_command.add_arguments(compare)
-    compare.set_defaults(func=compare_command.run)
-
-    from .serving import cli as serve_cli
-
-    serve = sub.add_parser("serve", help="HTTP scoring server (FastAPI + uvicorn, micro-batched; extra [serve])")
-    serve_cli.add_arguments(serve)
-    serve.set_defaults(func=serve_cli.run)
-
-    from .monitor import cli as monitor_cli
-
-    monitor = sub.add_parser("monitor", help="score a stream per entity into a state DB, with alert rules")
-    monitor_cli.add_arguments(monitor)
-    monitor.set_defaults(func=monitor_cli.run)
-    dashboard = sub.add_parser("dashboard", help="serve or export the monitor dashboard of a state DB")
-    monitor_cli.add_dashboard_arguments(dashboard)
-    dashboard.set_defaults(func=monitor_cli.run_dashboard)
-
-    from .forecast import command as forecast_command
-
-    user_forecast = sub.add_parser("forecast", help="forecaster on your own prices CSV / texts JSONL: "
-                                                    "train | predict | backtest")
-    forecast_command.add_arguments(user_forecast)
-    user_forecast.set_defaults(func=forecast_command.run)
+    for name, module, add, run, help_text in _SUBCOMMANDS:  # each module's top level is standard library only
+        command = importlib.import_module(module, __package__)
+        sub_parser = sub.add_parser(name, help=help_text)
+        getattr(command, add)(sub_parser)
+        sub_parser.set_defaults(func=getattr(command, run))
 
     # textrisk.forecast.bench imports torch and pandas at its top, so its options are parsed only when it runs
     forecast = sub.add_parser("forecast-bench", add_help=False, prefix_chars="\0",

@@ -23,8 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.risk_data.sources import dedup_key, find_text, normalize_text, source_of
-from textrisk.data import find_data_dir
+from finetune.risk_data.sources import dedup_key, find_text, normalize_text, require_data_dir, source_of
 from textrisk.errors import DataError
 from textrisk.taxonomy import RISK_LABELS, validate_risk_labels
 
@@ -247,9 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assign-splits", action="store_true",
                         help="(re)assign the frozen split column of labels.tsv; done once when the set was made")
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    data_dir = require_data_dir(args.data_dir)
     rows = read_labels(args.labels, data_dir)
     if args.assign_splits:
         assign_splits(rows, args.none_share, args.seed)

@@ -16,9 +16,8 @@ import json
 from pathlib import Path
 
 from finetune.risk_data.build_gold import iter_tsv, text_hash
-from finetune.risk_data.sources import find_text
+from finetune.risk_data.sources import find_text, require_data_dir
 from textrisk.atomic import atomic_write_text
-from textrisk.data import find_data_dir
 from textrisk.errors import DataError
 from textrisk.taxonomy import RISK_LABELS, validate_risk_labels
 
@@ -81,9 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(TEST_FILE))
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    data_dir = require_data_dir(args.data_dir)
     rows = build(data_dir)
     atomic_write_text(Path(args.out), "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     for label in RISK_LABELS:

@@ -24,8 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from finetune.risk_data.build_gold import DEV_FILE, LABELS_FILE, load_gold
-from finetune.risk_data.sources import dedup_key, find_text, iter_source, normalize_text
-from textrisk.data import FPB_SPLIT_SEED, FPB_TEST_SIZE, find_data_dir
+from finetune.risk_data.sources import dedup_key, find_text, iter_source, normalize_text, require_data_dir
+from textrisk.data import FPB_SPLIT_SEED, FPB_TEST_SIZE
 from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
 from textrisk.taxonomy import RISK_LABELS
 
@@ -83,9 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--none-share", type=float, default=0.35, help="share of no-label rows in the output")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    data_dir = require_data_dir(args.data_dir)
 
     exact, near = labelled_keys(LABELS_FILE, data_dir)
     pool, dropped = unlabelled_pool(data_dir, exact, near)

@@ -16,8 +16,7 @@ import random
 import re
 from pathlib import Path
 
-from finetune.risk_data.sources import SOURCES, dedup_key, is_usable, iter_source
-from textrisk.data import find_data_dir
+from finetune.risk_data.sources import SOURCES, dedup_key, is_usable, iter_source, require_data_dir
 
 # Broad retrieval queries, one per label (case-insensitive, word-initial).
 QUERIES: dict[str, str] = {
@@ -84,9 +83,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="2: top-up draw for rare labels, excluding the candidates in --exclude")
     parser.add_argument("--exclude", default="runs/risk_candidates.jsonl", help="round-1 candidates (round 2)")
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found")
+    data_dir = require_data_dir(args.data_dir)
     rng = random.Random(args.seed)
     rows: dict[str, list[tuple[str, str]]] = {}
     for source in SOURCES:

@@ -31,9 +31,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from finetune.risk_data.sources import dedup_key, find_text, is_usable, iter_filing_sentences, iter_source
+from finetune.risk_data.sources import (
+    dedup_key,
+    find_text,
+    is_usable,
+    iter_filing_sentences,
+    iter_source,
+    require_data_dir,
+)
 from textrisk.atomic import atomic_write_text
-from textrisk.data import find_data_dir
 from textrisk.errors import DataError
 
 HERE = Path(__file__).resolve().parent
@@ -110,9 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    data_dir = require_data_dir(args.data_dir)
     sample, pool_sizes = draw(data_dir, seed=args.seed)
     atomic_write_text(Path(args.out), "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in sample))
     for pool, size in pool_sizes.items():

@@ -33,9 +33,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from finetune.risk_data.sources import iter_sentivent
+from finetune.risk_data.sources import iter_sentivent, require_data_dir
 from textrisk.atomic import atomic_write_json, atomic_write_text
-from textrisk.data import find_data_dir
 from textrisk.errors import DataError
 from textrisk.taxonomy import RISK_LABELS
 
@@ -203,9 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-split", action="store_true",
                         help="(re)create sentivent_split.json from the seed instead of reading it")
     args = parser.parse_args(argv)
-    data_dir = find_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    data_dir = require_data_dir(args.data_dir)
     rows = read_sentivent(data_dir)
     if args.write_split:
         atomic_write_json(SPLIT_FILE, split_articles(rows))

@@ -185,3 +185,14 @@ def find_text(row_id: str, data_dir: Path) -> str:
         return _csv_texts(data_dir, source)[row]
     except (ValueError, IndexError) as exc:
         raise DataError(f"row id {row_id!r}: no such row in {'/'.join(_CSV_FILES[source])}") from exc
+
+
+def require_data_dir(explicit: str | None) -> Path:
+    """The shared data folder (``explicit``, else ``$TEXTRISK_DATA_DIR``, else ``../shared/data``); exits with a
+    one-line message when there is none (the scripts here cannot run without it)."""
+    from textrisk.data import find_data_dir
+
+    data_dir = find_data_dir(explicit)
+    if data_dir is None:
+        raise SystemExit("shared data not found: pass --data-dir or set TEXTRISK_DATA_DIR")
+    return data_dir
