@@ -29,7 +29,7 @@ def _assert_same(record: dict, expected: dict) -> None:
     assert record["sentiment"] == expected["sentiment"] and record["flags"] == expected["flags"]
     assert record.keys() == expected.keys()
     for key in ("sentiment_scores", "risk_signals"):
-        assert all(abs(record[key][k] - expected[key][k]) < 1e-6 for k in expected[key])
+        assert all(abs(record[key][k] - expected[key][k]) < 1e-5 for k in expected[key])
 
 
 def test_score_dataset_equals_local_scoring(local_ray, risk_model_dir):
@@ -44,8 +44,8 @@ def test_score_dataset_equals_local_scoring(local_ray, risk_model_dir):
         row = by_id[f"d{i if i < len(texts) - 2 else i + 1}"]
         _assert_same(json.loads(row["report"]), report.to_dict())
         assert row["sentiment"] == report.sentiment and row["error"] is None  # other batches: float noise only
-        assert row["p_negative"] == pytest.approx(report.sentiment_scores["negative"], abs=1e-6)
-        assert row["risk_score"] == pytest.approx(report.risk_score, abs=1e-6)
+        assert row["p_negative"] == pytest.approx(report.sentiment_scores["negative"], abs=1e-5)
+        assert row["risk_score"] == pytest.approx(report.risk_score, abs=1e-5)
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
