@@ -89,7 +89,13 @@ def _csv_row(record: dict[str, Any], labels: list[str], signals: list[str], inpu
     for name in inputs:
         value = given.get(name, "")
         row[f"input.{name}"] = value if isinstance(value, str) else dumps_json(value)
-    return {key: _printable(value) for key, value in row.items()}
+    return {_column_name(key): _printable(value) for key, value in row.items()}
+
+
+def _column_name(name: str) -> str:
+    """A CSV column name any UTF-8 file can hold: lone surrogates of an input field's name become ``\\uXXXX``
+    (escaped, not replaced, so two such fields keep two columns)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
 
 
 def write_records(path: Path, records: list[dict[str, Any]], labels: list[str], signals: list[str]) -> None:
