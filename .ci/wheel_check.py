@@ -55,10 +55,10 @@ def main(checkout: Path) -> int:
         assert sorted(model.templates) == ["risk_signals", "sentiment"], sorted(model.templates)
         reports = RiskAnalyzer(model).score(SENTENCES)
         assert all(abs(sum(r.sentiment_scores.values()) - 1) < 1e-5 for r in reports)
-        signals = model.risk_signals(SENTENCES[:2])
-        assert all(0 <= p <= 1 for row in signals for p in row.values()) and signals[0], signals
+        signals = model.predict_risk(SENTENCES[:2])
+        assert signals.shape == (2, len(model.risk_labels)) and ((signals >= 0) & (signals <= 1)).all(), signals
         saved = model.save_pretrained(Path(tmp) / "saved")
-        again = RiskAnalyzer.from_pretrained(saved).score(SENTENCES)
+        again = RiskAnalyzer.from_pretrained(saved, merge=False).score(SENTENCES)  # unmerged, like `reports`
         assert [r.to_dict() for r in again] == [r.to_dict() for r in reports], "save/load changed the scores"
     print(f"wheel check passed: textrisk from {installed}, {len(reports)} texts scored in prompt mode, "
           f"labels {model.config.labels}")
