@@ -39,7 +39,7 @@ from .modelcard import render_card
 from .taxonomy import SENTIMENT_LABELS, validate_label_set
 from .validation import check, validate_fields
 
-__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "check_base_fingerprint",
+__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "base_fingerprint", "check_base_fingerprint",
            "check_window"]
 
 HEADS_NAME = "heads.safetensors"
@@ -81,6 +81,11 @@ class ModelConfig:
         for label, value in self.risk_thresholds.items():
             if not 0 < value < 1:
                 raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
+
+
+def base_fingerprint(base: Any) -> dict[str, Any]:
+    """What an adapter records about the backbone it was built on: config facts and a hash of sampled weights."""
+    return {**config_fingerprint(base.config), "weights": weights_fingerprint(base.named_parameters())}
 
 
 def check_base_fingerprint(saved: dict[str, Any], base: Any, base_name: str, model_name: str,
@@ -167,11 +172,9 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
 
         loaded = load_backbone(base_model, trust_remote_code=trust_remote_code)
         check_window(max_length, loaded.model.config, f"base model {str(base_model)!r}")
-        fingerprint = {**config_fingerprint(loaded.model.config),
-                       "weights": weights_fingerprint(loaded.model.named_parameters())}
         config = ModelConfig(
             base_model=str(base_model), labels=list(labels), pooling=loaded.pooling, max_length=max_length,
-            adapter=lora_r > 0, base_fingerprint=fingerprint, risk_labels=list(risk_labels),
+            adapter=lora_r > 0, base_fingerprint=base_fingerprint(loaded.model), risk_labels=list(risk_labels),
         )
         body = loaded.model
         if lora_r > 0:

@@ -36,7 +36,6 @@ import torch
 from torch import nn
 
 from ..backbone import (
-    config_fingerprint,
     default_lora_targets,
     is_decoder_only,
     load_pretrained,
@@ -44,9 +43,15 @@ from ..backbone import (
 )
 from ..contract import ModelOutputs, ScoringMixin
 from ..errors import ModelLoadError
-from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors, weights_fingerprint
+from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
 from ..modelcard import render_card
-from ..modeling import ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, FULL_WEIGHTS_NAME, check_base_fingerprint
+from ..modeling import (
+    ADAPTER_CONFIG_NAME,
+    ADAPTER_WEIGHTS_NAME,
+    FULL_WEIGHTS_NAME,
+    base_fingerprint,
+    check_base_fingerprint,
+)
 from .config import PromptConfig
 from .generate import generate_answers
 from .scorer import CachedScorer
@@ -184,7 +189,7 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
             base_model=str(base_model), labels=list(loaded["sentiment"].labels) if "sentiment" in loaded else [],
             templates={task: f"{task}.txt" for task in loaded}, window=min(window, int(limit)),
             weights="adapter" if lora_r > 0 else "base",
-            base_fingerprint={**config_fingerprint(lm.config), "weights": weights_fingerprint(lm.named_parameters())},
+            base_fingerprint=base_fingerprint(lm),
             template_versions={task: t.version for task, t in loaded.items()},
         )
         if lora_r > 0:
