@@ -9,6 +9,10 @@ forward passes (``RiskAnalyzer.from_pretrained(..., backend=...)``; LoRA unmerge
 bf16 autocast, ONNX Runtime fp32 and int8). Each row scores the FPB test part (standard split; ``--n 0`` = all
 of it) and reports sentences/s, the ratio to the anchor, FPB weighted F1 and the share of labels equal to
 fp32 torch's. The anchor reads the first ``--anchor-n`` sentences (it is slow; its F1 is meaningless).
+
+Two more rows time the whole ``RiskAnalyzer.score`` path (checks, chunking, reports) of the default backend on the
+same sentences: sentiment only (``signals=False``) and sentiment + risk signals (the risk head and, when the model
+has one, the stacker with the labelling functions run on every text); their ratio is printed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,16 @@ def _speed(backend, texts: list[str], batch_size: int, repeats: int) -> tuple[fl
         logits = backend.predict(texts, batch_size=batch_size, progress=False)[0]
         best = min(best, time.perf_counter() - started)
     return len(texts) / best, logits
+
+
+def _score_speed(analyzer, texts: list[str], signals: bool, repeats: int) -> float:
+    analyzer.score(texts[:64], signals=signals, progress=False)  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        analyzer.score(texts, signals=signals, progress=False)
+        best = min(best, time.perf_counter() - started)
+    return len(texts) / best
 
 
 def main() -> None:
@@ -92,6 +106,14 @@ def main() -> None:
                      "weighted_f1": round(100 * f1_score(gold, labels, average="weighted"), 2),
                      "agreement": round(float((labels == reference).mean()), 4)})
         print(rows[-1], flush=True)
+    analyzer = RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads)
+    scored = {}
+    for signals in ((False, True) if analyzer.has_risk_head else (False,)):
+        name = "score(): sentiment + risk signals" if signals else "score(): sentiment only"
+        scored[signals] = _score_speed(analyzer, texts, signals, args.repeats)
+        rows.append({"variant": name, "sentences_per_s": round(scored[signals], 1),
+                     "ratio": round(scored[signals] / anchor, 1), "weighted_f1": None, "agreement": None})
+        print(rows[-1], flush=True)
     print(f"{len(texts)} FPB test sentences (anchor: {min(args.anchor_n, len(texts))}), {args.threads} threads, "
           f"batch {args.batch_size}, best of {args.repeats}")
     print(f"{'variant':<44}{'sent/s':>9}{'ratio':>8}{'w-F1':>8}{'agree':>8}")
@@ -99,10 +121,13 @@ def main() -> None:
         f1 = "" if row["weighted_f1"] is None else row["weighted_f1"]
         agree = "" if row["agreement"] is None else row["agreement"]
         print(f"{row['variant']:<44}{row['sentences_per_s']:>9}{row['ratio']:>8}{f1:>8}{agree:>8}")
+    signals_ratio = round(scored[True] / scored[False], 3) if True in scored else None
+    if signals_ratio is not None:
+        print(f"sentiment + risk signals / sentiment only, through score(): {signals_ratio:.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"n": len(texts), "anchor_n": args.anchor_n, "threads": args.threads, "rows": rows}, handle,
-                      indent=2)
+            json.dump({"n": len(texts), "anchor_n": args.anchor_n, "threads": args.threads, "rows": rows,
+                       "signals_over_sentiment_only": signals_ratio}, handle, indent=2)
 
 
 if __name__ == "__main__":

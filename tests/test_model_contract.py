@@ -230,7 +230,8 @@ def test_a_backbone_with_other_weights_is_refused(tiny_bert, tmp_path):
 
 @pytest.mark.parametrize("kind_id", SCORING)
 def test_evaluate_with_and_without_risk_data(kind_id, request, tmp_path):
-    from textrisk.evaluation import evaluate_model, evaluate_risk
+    from textrisk.evaluation import evaluate_model
+    from textrisk.risk_evaluation import evaluate_risk_sets
 
     model = KINDS[kind_id].build(request)
     labelled = tmp_path / "sent.csv"
@@ -242,23 +243,25 @@ def test_evaluate_with_and_without_risk_data(kind_id, request, tmp_path):
     risk.write_text("".join(json.dumps({"text": t, "labels": ["credit"] if "coupon" in t else []}) + "\n"
                             for t in SENTENCES))
     if model.risk_labels:
-        result = evaluate_risk(model, risk)
-        assert set(result["tuned"]["per_label"]) == set(model.risk_labels)
+        result = evaluate_risk_sets(model, [str(risk)])[str(risk)]["systems"]
+        assert set(result) == {"model", "rules"}  # no stacker stored: no ensemble row
+        assert set(result["model"]["per_label"]) == set(model.risk_labels)
     else:
         with pytest.raises(ModelLoadError, match="no risk signals"):
-            evaluate_risk(model, risk)
+            evaluate_risk_sets(model, [str(risk)])
 
 
 def test_evaluate_risk_on_a_head_with_risk_signals(tiny_bert, tmp_path):
-    from textrisk.evaluation import evaluate_risk
+    from textrisk.risk_evaluation import evaluate_risk_sets
 
     model = _head(tiny_bert, risk=True)
     risk = tmp_path / "risk.jsonl"
     risk.write_text("".join(json.dumps({"text": t, "labels": ["credit"] if "coupon" in t else []}) + "\n"
                             for t in SENTENCES))
-    result = evaluate_risk(model, risk)
-    assert set(result["tuned"]["per_label"]) == {"credit", "liquidity"}
-    assert result["tuned"]["per_label"]["credit"]["support"] == 1
+    result = evaluate_risk_sets(model, [str(risk)])[str(risk)]
+    assert set(result["systems"]["model"]["per_label"]) == {"credit", "liquidity"}
+    assert result["systems"]["model"]["per_label"]["credit"]["support"] == 1
+    assert result["macro_labels"] == ["credit"]  # liquidity has no positives here
 
 
 def test_pickled_base_weights_are_refused_by_name(tiny_bert, tmp_path):

@@ -160,16 +160,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():  # printed below as one line each
         warnings.simplefilter("ignore", UserWarning)
         report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,
-                                progress=False if args.no_progress else None, risk_data=args.risk_data)
-    for message in [*(w for m in report["datasets"].values() for w in m["warnings"]),
-                    *report.get("risk", {}).get("warnings", [])]:
+                                progress=False if args.no_progress else None, risk_data=args.risk_data,
+                                risk_dir=args.risk_dir)
+    for message in (w for m in report["datasets"].values() for w in m["warnings"]):
         print(f"warning: {message}", file=sys.stderr)
     summary = {name: {k: round(m[k], 4) for k in ("accuracy", "weighted_f1", "macro_f1", "ece_raw",
                                                    "ece_calibrated")}
                for name, m in report["datasets"].items()}
-    if "risk" in report:
-        summary["risk"] = {k: round(report["risk"][k]["macro_f1"], 4) for k in ("threshold_0.5", "tuned")}
     print(json.dumps(summary, indent=2))
+    if "risk" in report:
+        from .risk_evaluation import risk_table
+
+        print(risk_table(report["risk"]))
     return 0
 
 
@@ -286,7 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", nargs="+", default=["fpb", "tfns"], help="fpb, tfns or labelled CSV/JSONL")
     evaluate.add_argument("--out", default="report.json", help="JSON report (PNG written beside it)")
     evaluate.add_argument("--data-dir", help="shared data folder (default ../shared/data)")
-    evaluate.add_argument("--risk-data", help="labelled risk file (e.g. finetune/risk_data/gold_test.jsonl)")
+    evaluate.add_argument("--risk-data", nargs="+", metavar="SET",
+                          help="risk tests: gold_test, random_gold, sentivent_test (also gold_dev, sentivent_dev) or "
+                               "labelled risk files; prints model / rules / ensemble per-label scores")
+    evaluate.add_argument("--risk-dir", help="folder of the named hand-labelled risk sets (default "
+                                             "finetune/risk_data of the checkout)")
     evaluate.add_argument("--no-progress", action="store_true")
     evaluate.set_defaults(func=_cmd_evaluate)
 

@@ -95,13 +95,24 @@ class ScoringModel(Protocol):
 
 
 def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool, embeddings: bool, batch_size: int,
-                         progress: bool | None) -> ModelOutputs:
+                         progress: bool | None, ensemble: dict[str, Any] | None = None) -> ModelOutputs:
     """:class:`ModelOutputs` from a raw ``forward_outputs(texts, keys, batch_size=, progress=)`` that returns a dict
-    of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends)."""
+    of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends).
+
+    ``ensemble`` (a model config's ``risk_ensemble``, see :mod:`textrisk.risk_ensemble`): the risk probabilities
+    are the stacker's over the head's logits and the labelling functions run on ``texts``; empty or None: the
+    head's sigmoid.
+    """
     keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
     out = forward_outputs(texts, keys, batch_size=batch_size, progress=progress)
-    return ModelOutputs(logits=out["logits"], risk=sigmoid(out["risk_logits"]) if risk else None,
-                        embeddings=out.get("embeddings"))
+    probabilities = None
+    if risk and ensemble:
+        from .risk_ensemble import RiskEnsemble
+
+        probabilities = RiskEnsemble.from_dict(ensemble).probabilities(texts, out["risk_logits"])
+    elif risk:
+        probabilities = sigmoid(out["risk_logits"])
+    return ModelOutputs(logits=out["logits"], risk=probabilities, embeddings=out.get("embeddings"))
 
 
 def as_scoring_model(model: Any) -> ScoringModel:

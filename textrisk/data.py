@@ -186,21 +186,25 @@ def load_labeled_file(
 
 
 def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LABELS, text_column: str = "text",
-                   labels_column: str = "labels"):
-    """Load a multi-label risk file (CSV or JSONL) as a ``datasets.Dataset`` with ``text`` and multi-hot ``risk``.
+                   labels_column: str = "labels", unknown_column: str = "unknown"):
+    """Load a multi-label risk file (CSV or JSONL) as a ``datasets.Dataset`` with ``text``, multi-hot ``risk`` and
+    multi-hot ``known`` (1 where the row's label is defined).
 
-    A row's labels cell is a list (or ``;``-separated names); ``[]``/``none`` means no risk label.
+    A row's labels cell is a list (or ``;``-separated names); ``[]``/``none`` means no risk label. An optional
+    ``unknown`` cell lists labels the row is not annotated for (partially labelled data such as mapped SENTiVENT
+    rows): they are neither positive nor negative there (``known`` 0). Labels of ``risk_labels`` that the file does
+    not mention are negative.
 
     Raises:
         DataError: missing file or column, empty text, a blank labels cell, or a label outside ``risk_labels``
-            (with the line number).
+            (with the line number); a label both in ``labels`` and ``unknown``.
     """
     from datasets import Dataset
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"risk training file not found: {str(path)!r}")
-    texts, targets = [], []
+        raise DataError(f"risk data file not found: {str(path)!r}")
+    texts, targets, known = [], [], []
     for number, row in _table_rows(path):
         where = f"{path} line {number}"
         for column in (text_column, labels_column):
@@ -210,11 +214,18 @@ def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LA
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{where}: {text_column!r} is empty or not a string")
         found = set(validate_risk_labels(row[labels_column], risk_labels, where))
+        unknown: set[str] = set()
+        if row.get(unknown_column) not in (None, "", []):
+            unknown = set(validate_risk_labels(row[unknown_column], list(dict.fromkeys([*risk_labels, *RISK_LABELS])),
+                                               f"{where} ({unknown_column})"))
+        if found & unknown:
+            raise DataError(f"{where}: {sorted(found & unknown)} both in {labels_column!r} and {unknown_column!r}")
         texts.append(text)
         targets.append([int(label in found) for label in risk_labels])
+        known.append([int(label not in unknown) for label in risk_labels])
     if not texts:
         raise DataError(f"{path}: no rows")
-    return Dataset.from_dict({"text": texts, "risk": targets})
+    return Dataset.from_dict({"text": texts, "risk": targets, "known": known})
 
 
 def _load_fpb(data_dir: Path, labels: Sequence[str]):

@@ -12,11 +12,10 @@ import numpy as np
 
 from .atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
 from .contract import ScoringModel, as_scoring_model
-from .data import BENCHMARKS, load_benchmark, load_labeled_file, load_risk_file
-from .errors import ModelLoadError
-from .metrics import evaluate_logits, multilabel_report
+from .data import BENCHMARKS, load_benchmark, load_labeled_file
+from .metrics import evaluate_logits
 
-__all__ = ["MIN_ROWS", "evaluate_model", "evaluate_risk", "metric_warnings", "plot_confusion_matrices"]
+__all__ = ["MIN_ROWS", "evaluate_model", "metric_warnings", "plot_confusion_matrices"]
 
 #: Fewer evaluation rows than this get a warning: the metrics' sampling error is then over about +-0.18.
 MIN_ROWS = 30
@@ -65,15 +64,17 @@ def evaluate_model(
     batch_size: int = 64,
     progress: bool | None = None,
     limit: int | None = None,
-    risk_data: str | os.PathLike | None = None,
+    risk_data: Sequence[str] | None = None,
+    risk_dir: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on benchmark test parts (``"fpb"``, ``"tfns"``) or labelled files.
 
     Writes ``out`` (JSON) and ``<out stem>_confusion.png`` when ``out`` is given. Per dataset: accuracy,
     weighted/macro F1, per-class precision/recall, ECE with raw and temperature-scaled probabilities,
     confusion matrix (rows = true, columns = predicted) and sentences per second. ``limit`` evaluates only
-    the first rows of each set (a quick check, not a comparable number). ``risk_data`` (a labelled risk file such
-    as the gold test set) adds the risk head's per-label metrics at 0.5 and at the model's tuned thresholds.
+    the first rows of each set (a quick check, not a comparable number). ``risk_data`` (named risk test sets such as
+    ``gold_test``, ``random_gold``, ``sentivent_test``, or labelled risk files) adds per-label risk metrics of the
+    model, the rules and the ensemble (:func:`textrisk.risk_evaluation.evaluate_risk_sets`).
     """
     from sklearn.metrics import confusion_matrix
 
@@ -97,29 +98,17 @@ def evaluate_model(
         metrics["sentences_per_s"] = len(data) / seconds
         metrics["warnings"] = metric_warnings(data["label"], labels, name)
         report["datasets"][name] = metrics
-    if risk_data is not None:
-        report["risk"] = evaluate_risk(model, risk_data)
+    if risk_data:
+        from .risk_evaluation import evaluate_risk_sets
+
+        report["risk"] = evaluate_risk_sets(model, [str(name) for name in risk_data], data_dir=data_dir,
+                                            risk_dir=risk_dir, batch_size=batch_size, progress=progress)
     if out is not None:
         figure = out.with_name(f"{out.stem}_confusion.png")
         plot_confusion_matrices(report, figure)
         report["confusion_png"] = str(figure)
         atomic_write_json(out, report)
     return report
-
-
-def evaluate_risk(model: ScoringModel, path: str | os.PathLike) -> dict[str, Any]:
-    """Per-label precision/recall/F1 and macro F1 of the model's risk signals on a labelled risk file."""
-    model = as_scoring_model(model)
-    labels = list(model.risk_labels)
-    if not labels:
-        raise ModelLoadError("this model has no risk signals (sentiment only); --risk-data needs a model with a "
-                             "risk head or a prompt-mode model with a risk template")
-    data = load_risk_file(path, labels)
-    probs = model.predict_risk(data["text"])
-    targets = np.asarray(data["risk"])
-    return {"data": str(path), "warnings": metric_warnings(targets, labels, str(path)),
-            "threshold_0.5": multilabel_report(targets, probs, labels),
-            "tuned": multilabel_report(targets, probs, labels, model.risk_thresholds)}
 
 
 def plot_confusion_matrices(report: dict[str, Any], path: str | os.PathLike) -> None:

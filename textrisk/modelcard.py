@@ -25,6 +25,23 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
         "license": "mit",
         "license_text": "MIT",
     },
+    "sentivent": {
+        "name": "SENTiVENT company-event sentences (Jacobs & Hoste), train part of the article split, event types "
+                "mapped to risk labels (textrisk.sentivent)",
+        "license": "other",
+        "license_text": "research use only (no licence file; published by its authors for research)",
+    },
+    "gold_dev": {
+        "name": "textrisk gold dev: hand-labelled risk signals on FPB train-part, TFNS and StockNet sentences",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "labels: textrisk; texts: CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + Twitter terms (StockNet)",
+    },
+    "silver": {
+        "name": "textrisk silver set: the labelling functions' labels (label model) on FPB train part, TFNS train "
+                "and StockNet tweets (no test or hand-labelled text)",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "texts: CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + Twitter terms (StockNet)",
+    },
 }
 
 
@@ -44,11 +61,16 @@ class ModelCardData:
     textrisk_version: str = ""
     risk_labels: list[str] = field(default_factory=list)
     risk_metrics: dict[str, Any] = field(default_factory=dict)  # from risk-threshold tuning after training
+    risk_sources: dict[str, int] = field(default_factory=dict)  # risk-head training source -> rows
+    risk_tests: dict[str, Any] = field(default_factory=dict)  # textrisk.risk_evaluation.evaluate_risk_sets output
+    risk_calibration: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> ECE before / after
+    risk_ensemble: bool = False  # the risk probabilities are a stacker's over the head and the rules
 
     @property
     def license(self) -> str:
         """The most restrictive licence among the training sources (FPB's share-alike wins)."""
-        licences = [DATA_SOURCES.get(source, {}).get("license", "other") for source in self.train_sources]
+        licences = [DATA_SOURCES.get(source, {}).get("license", "other")
+                    for source in [*self.train_sources, *self.risk_sources]]
         for candidate in ("cc-by-nc-sa-3.0", "other", "mit"):
             if candidate in licences:
                 return candidate
@@ -60,13 +82,19 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
     sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
                                                          "license_text": "as stated by its owner"})}
                for source, rows in data.train_sources.items()]
+    risk_sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
+                                                              "license_text": "as stated by its owner"})}
+                    for source, rows in data.risk_sources.items()]
     context = {
         "config": data.config, "textrisk_version": data.textrisk_version, "train_sources": sources,
         "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
         "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
         "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
         "risk_tuned": data.risk_metrics.get("test_tuned"), "risk_plain": data.risk_metrics.get("test_threshold_0.5"),
-        "train_minutes": data.train_seconds / 60, "license": data.license, **extra,
+        "train_minutes": data.train_seconds / 60, "license": data.license, "risk_sources": risk_sources,
+        "risk_tests": data.risk_tests, "risk_calibration": data.risk_calibration, "risk_ensemble": data.risk_ensemble,
+        "research_only": any(DATA_SOURCES.get(source, {}).get("license") == "other" for source in data.risk_sources),
+        **extra,
     }
     return render_card(kind, context)
 

@@ -40,7 +40,7 @@ from .taxonomy import SENTIMENT_LABELS, validate_label_set
 from .validation import check, validate_fields
 
 __all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "base_fingerprint", "check_base_fingerprint",
-           "check_window"]
+           "check_window", "risk_head"]
 
 HEADS_NAME = "heads.safetensors"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
@@ -67,7 +67,12 @@ class ModelConfig:
     risk_labels: list[str] = field(default_factory=list,
                                    metadata=check("Labels of the multi-label risk head; empty: no risk head."))
     risk_thresholds: dict[str, float] = field(default_factory=dict, metadata=check(
-        "Per-label flag thresholds in (0, 1) (default 0.5)."))
+        "Per-label flag thresholds in (0, 1) of the model's risk probabilities (default 0.5)."))
+    risk_hidden: int = field(default=0, metadata=check(
+        "Width of the risk head's hidden layer (a GELU MLP: Linear, GELU, Linear); 0: one linear layer.", ge=0))
+    risk_ensemble: dict[str, Any] = field(default_factory=dict, metadata=check(
+        "Stacker over the risk head and the labelling functions (textrisk.risk_ensemble.RiskEnsemble.to_dict); "
+        "empty: the risk probabilities are the head's own."))
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -81,6 +86,12 @@ class ModelConfig:
         for label, value in self.risk_thresholds.items():
             if not 0 < value < 1:
                 raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
+        if self.risk_ensemble:
+            from .risk_ensemble import RiskEnsemble
+
+            if RiskEnsemble.from_dict(self.risk_ensemble).labels != self.risk_labels:
+                raise ConfigError(f"risk_ensemble is for labels {self.risk_ensemble.get('labels')}, the risk head "
+                                  f"has {self.risk_labels}")
 
 
 def base_fingerprint(base: Any) -> dict[str, Any]:
@@ -113,6 +124,14 @@ def check_window(max_length: int, hf_config: Any, where: str) -> None:
         raise ConfigError(f"{where}: max_length {max_length} exceeds the backbone's {limit} positions")
 
 
+def risk_head(inputs: int, labels: int, hidden: int = 0) -> nn.Module:
+    """The risk head: ``Linear(inputs, labels)``, or with ``hidden > 0`` ``Linear, GELU, Linear`` (saved as
+    ``risk.0.*`` / ``risk.2.*``)."""
+    if hidden == 0:
+        return nn.Linear(inputs, labels)
+    return nn.Sequential(nn.Linear(inputs, hidden), nn.GELU(), nn.Linear(hidden, labels))
+
+
 class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
     """Backbone (optionally LoRA-wrapped) + pooling + one linear head per task (``model_kind = "head"``).
 
@@ -130,7 +149,7 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.dropout = nn.Dropout(head_dropout)
         self.heads = nn.ModuleDict({"sentiment": nn.Linear(hidden, len(config.labels))})
         if config.risk_labels:
-            self.heads["risk"] = nn.Linear(hidden, len(config.risk_labels))
+            self.heads["risk"] = risk_head(hidden, len(config.risk_labels), config.risk_hidden)
         self.source_dir: Path | None = None  # folder loaded from, for its model card
 
     # ----------------------------------------------------------------------------------------- contract
@@ -241,7 +260,7 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
                         batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
         """Sentiment logits, and risk-signal probabilities / pooled embeddings if asked, in one pass."""
         return outputs_from_forward(functools.partial(self.forward_outputs, desc=desc), texts, risk, embeddings,
-                                    batch_size, progress)
+                                    batch_size, progress, ensemble=self.config.risk_ensemble)
 
     @torch.inference_mode()
     def forward_outputs(
@@ -285,12 +304,15 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
             self.backbone = self.backbone.merge_and_unload()
             self.config = dataclasses.replace(self.config, adapter=False)
 
-    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...]) -> None:
-        """Attach a fresh multi-label risk head (replacing any existing one)."""
+    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...], hidden: int = 0) -> None:
+        """Attach a fresh multi-label risk head (replacing any existing one): linear, or an MLP with a ``hidden``
+        wide GELU layer."""
         self.config.risk_labels = list(validate_label_set(risk_labels, "risk_labels", minimum=1))
         self.config.risk_thresholds = {}
-        hidden = self.backbone.config.hidden_size
-        self.heads["risk"] = nn.Linear(hidden, len(self.config.risk_labels)).to(self.heads["sentiment"].weight.device)
+        self.config.risk_ensemble = {}
+        self.config.risk_hidden = hidden
+        head = risk_head(self.backbone.config.hidden_size, len(self.config.risk_labels), hidden)
+        self.heads["risk"] = head.to(self.heads["sentiment"].weight.device)
 
     # ----------------------------------------------------------------------------------------- persistence
     def save_pretrained(self, save_directory: str | os.PathLike, merged: bool = False,  # noqa: D417

@@ -549,3 +549,17 @@ def label_texts(texts: Sequence[str], model: LabelModel | None = None) -> list[l
     if model is None:
         return majority_vote(matrix)
     return model.predict(matrix)
+
+
+def label_matrix_of_rules(texts: Sequence[str], labels: Sequence[str], label_model: dict | None = None
+                          ) -> tuple[np.ndarray, str]:
+    """The rules' predictions for ``texts`` as a 0/1 matrix with one column per label (labels the rules do not
+    cover are 0), and the combiner's name: the label model ``label_model`` (a :meth:`LabelModel.to_dict`) if
+    given, else the majority vote."""
+    matrix = lf_votes(texts)
+    if label_model:
+        predicted, combiner = LabelModel.from_dict(label_model).predict(matrix), "label_model"
+    else:
+        predicted, combiner = majority_vote(matrix), "majority_vote"
+    return np.array([[label in row for label in labels] for row in predicted], dtype=np.float64).reshape(
+        len(texts), len(labels)), combiner

@@ -9,7 +9,9 @@ does depend on ``chunk_tokens`` (the model reads short and long chunks different
 much). Evidence = the chunks contributing most to the winning label's mass.
 
 Risk signals (models with a risk head): a document signals a risk type as strongly as its strongest chunk
-does (max over chunks), and each flagged signal lists the chunks with the highest probability for it.
+does (max over chunks), each flagged signal lists the chunks with the highest probability for it, and
+``signal_share`` gives each signal's share of the document's tokens in chunks at or over its threshold (a filing with
+forty going-concern passages has a high share, one with a single mention a low one, though both are flagged).
 ``risk_score = P(negative) * P(at least one risk signal)``, the latter ``1 - prod(1 - p_label)``, treating
 them as independent: adverse news of an identifiable risk type scores high, positive news that names a risk
 type (a dividend raise) and negative news of no identifiable type score low.
@@ -62,6 +64,7 @@ class RiskReport:
     flags: list[str] = field(default_factory=list)  # signals at or over their threshold
     risk_score: float | None = None
     signal_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # flagged signal -> top chunks
+    signal_share: dict[str, float] = field(default_factory=dict)  # signal -> token share of chunks over threshold
     num_chunks: int = 1
     num_tokens: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -247,6 +250,9 @@ class RiskAnalyzer:
         document = risk.max(axis=0)
         report.risk_signals = dict(zip(self.signal_labels, map(float, document)))
         report.flags = [label for label, p in report.risk_signals.items() if p >= thresholds[label]]
+        over = risk >= np.array([thresholds[label] for label in self.signal_labels])
+        weights = np.array([max(chunk.n_tokens, 1) for chunk in chunks], dtype=np.float64)
+        report.signal_share = dict(zip(self.signal_labels, map(float, (weights @ over) / weights.sum())))
         any_signal = 1.0 - float(np.prod(1.0 - document))
         report.risk_score = report.sentiment_scores.get("negative", 0.0) * any_signal
         if len(chunks) > 1:

@@ -137,7 +137,8 @@ def _with_risk_targets(data, config: TrainConfig, counts: dict[str, int]):
     for source in config.risk_train_data:
         part = load_risk_file(source, config.risk_labels, config.text_column)
         counts[source] = len(part)
-        risk_by_text.update(zip(part["text"], part["risk"]))
+        risk_by_text.update((text, [t if k else -1 for t, k in zip(targets, known)])  # -1: not annotated
+                            for text, targets, known in zip(part["text"], part["risk"], part["known"]))
     unknown = [-1] * len(config.risk_labels)
     texts, labels = list(data["text"]), list(data["label"])
     risks = [risk_by_text.pop(text, unknown) for text in texts]

@@ -4,7 +4,8 @@ Text: the *train* part of Financial PhraseBank 50%-agree under the standard spli
 (``datasets.Dataset.train_test_split(test_size=0.25, seed=42)`` on the 4846 rows in file order, minus texts that
 also occur in the test part, as ``textrisk.data`` does), TFNS ``train.csv``, and the StockNet tweets (near-duplicate
 retweets collapsed). Never FPB test or TFNS valid (the sentiment benchmarks' test parts), and never a hand-labelled
-text: every text of labels.tsv (gold dev, gold test and the unused labelled rows) is excluded by exact match after
+text: every text of labels.tsv (gold dev, gold test and the unused labelled rows) and of random_labels.tsv (the
+random gold test) is excluded by exact match after
 whitespace normalisation and case folding, and by the stricter near-duplicate key.
 
 The votes are combined by the label model fitted on gold dev (:class:`textrisk.risk_rules.LabelModel`), or by a
@@ -21,9 +22,11 @@ import argparse
 import json
 import random
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from finetune.risk_data.build_gold import DEV_FILE, LABELS_FILE, load_gold
+from finetune.risk_data.build_random_gold import LABELS_FILE as RANDOM_LABELS_FILE
 from finetune.risk_data.sources import dedup_key, find_text, iter_source, normalize_text, require_data_dir
 from textrisk.data import FPB_SPLIT_SEED, FPB_TEST_SIZE
 from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
@@ -41,17 +44,18 @@ def fpb_train_rows(data_dir: Path) -> list[tuple[str, str]]:
     return [(i, t) for i, t in zip(split["train"]["id"], split["train"]["text"]) if t not in test_texts]
 
 
-def labelled_keys(labels_file: Path, data_dir: Path) -> tuple[set[str], set[str]]:
-    """Normalised texts and near-duplicate keys of every hand-labelled row (gold and unused)."""
+def labelled_keys(labels_files: Sequence[Path], data_dir: Path) -> tuple[set[str], set[str]]:
+    """Normalised texts and near-duplicate keys of every hand-labelled row (gold, random gold and unused)."""
     exact, near = set(), set()
-    with labels_file.open(encoding="utf-8") as handle:
-        for line in handle:
-            cells = line.rstrip("\n").split("\t")
-            if line.startswith("#") or cells[0] == "id" or len(cells) < 2:
-                continue
-            text = find_text(cells[0], data_dir)
-            exact.add(normalize_text(text))
-            near.add(dedup_key(text))
+    for labels_file in labels_files:
+        with labels_file.open(encoding="utf-8") as handle:
+            for line in handle:
+                cells = line.rstrip("\n").split("\t")
+                if line.startswith("#") or cells[0] == "id" or len(cells) < 2:
+                    continue
+                text = find_text(cells[0], data_dir)
+                exact.add(normalize_text(text))
+                near.add(dedup_key(text))
     return exact, near
 
 
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data_dir = require_data_dir(args.data_dir)
 
-    exact, near = labelled_keys(LABELS_FILE, data_dir)
+    exact, near = labelled_keys((LABELS_FILE, RANDOM_LABELS_FILE), data_dir)
     pool, dropped = unlabelled_pool(data_dir, exact, near)
     matrix = lf_votes([text for _, text in pool])
     model = None

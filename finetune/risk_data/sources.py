@@ -15,7 +15,6 @@ Row ids (all 0-based):
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 import re
@@ -24,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from textrisk.errors import DataError
+from textrisk.sentivent import sentence_records
 
 __all__ = ["FILING_SOURCE", "ID_PREFIXES", "SENTIVENT_SOURCE", "SOURCES", "dedup_key", "find_text", "is_usable",
            "iter_filing_sentences", "iter_sentivent", "iter_source", "normalize_text", "source_of"]
@@ -116,29 +116,10 @@ def iter_filing_sentences(data_dir: Path) -> Iterator[tuple[str, str]]:
             yield f"{FILING_SOURCE}:{path.name}:{start}-{end}", " ".join(raw[start:end].split())
 
 
-@lru_cache(maxsize=2)
-def _sentivent_rows(data_dir: Path) -> dict[str, dict]:
-    path = data_dir / "sentivent" / "events_sentences.tsv"
-    csv.field_size_limit(1 << 24)
-    out: dict[str, dict] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
-            row_id = f"{SENTIVENT_SOURCE}:{row['document_id']}:{row['sentence_idx']}"
-            try:
-                subtypes = ast.literal_eval(row["subtypes_event_unq"])
-            except (ValueError, SyntaxError) as exc:
-                raise DataError(f"{path.name} line {number}: subtypes_event_unq is not a list literal") from exc
-            if row_id in out:
-                raise DataError(f"{path.name} line {number}: duplicate sentence {row_id!r}")
-            out[row_id] = {"article": row["document_id"], "dataset": row["dataset"], "text": row["text"],
-                           "subtypes": list(subtypes)}
-    return out
-
-
 def iter_sentivent(data_dir: Path) -> Iterator[tuple[str, dict]]:
     """Yield ``(row_id, record)`` for every SENTiVENT sentence in file order; ``record`` has ``article``,
     ``dataset`` (``gold`` = adjudicated, ``silver``), ``text`` and ``subtypes`` (unique event subtypes)."""
-    yield from _sentivent_rows(data_dir).items()
+    yield from sentence_records(data_dir).items()
 
 
 _FILING_ID = re.compile(r"^sec:([^/:]+\.txt):(\d+)-(\d+)$")
@@ -154,7 +135,7 @@ def find_text(row_id: str, data_dir: Path) -> str:
     source = source_of(row_id)
     if source == SENTIVENT_SOURCE:
         try:
-            return _sentivent_rows(data_dir)[row_id]["text"]
+            return sentence_records(data_dir)[row_id]["text"]
         except KeyError as exc:
             raise DataError(f"row id {row_id!r}: no such sentence in sentivent/events_sentences.tsv") from exc
     if source == FILING_SOURCE:

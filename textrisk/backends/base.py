@@ -23,4 +23,5 @@ class Backend(ScoringMixin):
     def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
                         batch_size: int = 32, progress: bool | None = None) -> ModelOutputs:
         """Sentiment logits, and risk-signal probabilities / embeddings if asked (see the contract)."""
-        return outputs_from_forward(self.forward_outputs, texts, risk, embeddings, batch_size, progress)
+        return outputs_from_forward(self.forward_outputs, texts, risk, embeddings, batch_size, progress,
+                                    ensemble=getattr(self.config, "risk_ensemble", None))

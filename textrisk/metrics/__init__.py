@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_GRID", "METRIC_NAMES", "classification_report", "evaluate_logits", "label_matrix", "load_metric",
-           "multilabel_report", "tune_threshold", "tune_thresholds"]
+__all__ = ["DEFAULT_GRID", "METRIC_NAMES", "binary_ece", "classification_report", "evaluate_logits", "label_matrix",
+           "load_metric", "multilabel_report", "tune_threshold", "tune_thresholds"]
 
 METRIC_NAMES = ("accuracy", "calibration_error", "f1")
 _HERE = Path(__file__).resolve().parent
@@ -66,15 +66,22 @@ def evaluate_logits(logits: np.ndarray, references: list[int], labels: list[str]
 
 
 def multilabel_report(targets: np.ndarray, probs: np.ndarray, labels: Sequence[str],
-                      thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+                      thresholds: dict[str, float] | None = None, known: np.ndarray | None = None,
+                      macro_labels: Sequence[str] | None = None) -> dict[str, Any]:
     """The one per-label report: precision/recall/F1/support/predicted per label, macro and micro F1.
 
     ``probs`` are scores in [0, 1] (or 0/1 predictions); a label is predicted when its score is **at or over** its
-    threshold (default 0.5). Also reports ``flags_per_1000`` (predicted labels per 1,000 rows).
+    threshold (default 0.5). ``known`` (same shape, 1 = annotated) restricts each label to the rows annotated for
+    it (partially labelled test sets); ``macro_labels`` (default: all) are the labels the macro F1 averages over.
+    Also reports ``flags_per_1000`` (predicted labels per 1,000 rows), ``flagged_rows_per_1000`` (rows with at
+    least one predicted label), ``gold_rows_per_1000`` and ``flag_precision`` (share of predicted labels that
+    are right; None when nothing is predicted).
     """
     targets, probs = np.asarray(targets, dtype=bool), np.asarray(probs, dtype=np.float64)
+    mask = np.ones_like(targets) if known is None else np.asarray(known, dtype=bool)
     cut = np.array([(thresholds or {}).get(label, 0.5) for label in labels])
-    predicted = probs >= cut
+    predicted = (probs >= cut) & mask
+    targets = targets & mask
     per_label, totals = {}, np.zeros(3, dtype=np.int64)  # tp, predicted, gold
     for k, label in enumerate(labels):
         tp, n_pred, n_gold = int((predicted[:, k] & targets[:, k]).sum()), int(predicted[:, k].sum()), int(
@@ -82,12 +89,29 @@ def multilabel_report(targets: np.ndarray, probs: np.ndarray, labels: Sequence[s
         totals += (tp, n_pred, n_gold)
         precision, recall = (tp / n_pred if n_pred else 0.0), (tp / n_gold if n_gold else 0.0)
         per_label[label] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall),
-                            "support": n_gold, "predicted": n_pred, "threshold": float(cut[k])}
+                            "support": n_gold, "predicted": n_pred, "threshold": float(cut[k]),
+                            "scored_rows": int(mask[:, k].sum())}
     micro_p = totals[0] / totals[1] if totals[1] else 0.0
     micro_r = totals[0] / totals[2] if totals[2] else 0.0
     rows = int(len(predicted))
-    return {"macro_f1": float(np.mean([m["f1"] for m in per_label.values()])), "micro_f1": _f1(micro_p, micro_r),
-            "flags_per_1000": 1000.0 * totals[1] / rows if rows else 0.0, "per_label": per_label, "rows": rows}
+    averaged = list(labels if macro_labels is None else macro_labels)
+    per_1000 = 1000.0 / rows if rows else 0.0
+    return {"macro_f1": float(np.mean([per_label[label]["f1"] for label in averaged])) if averaged else 0.0,
+            "micro_f1": _f1(micro_p, micro_r), "macro_labels": averaged,
+            "flags_per_1000": per_1000 * int(totals[1]),
+            "flagged_rows_per_1000": per_1000 * int(predicted.any(axis=1).sum()),
+            "gold_rows_per_1000": per_1000 * int(targets.any(axis=1).sum()),
+            "flag_precision": float(micro_p) if totals[1] else None, "per_label": per_label, "rows": rows}
+
+
+def binary_ece(targets: np.ndarray, probs: np.ndarray) -> float:
+    """Expected calibration error of one label's probabilities (the package's ECE metric on ``[1 - p, p]``)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.size == 0:
+        return 0.0
+    return float(load_metric("calibration_error").compute(
+        predictions=np.column_stack([1.0 - probs, probs]).tolist(),
+        references=np.asarray(targets, dtype=int).tolist())["ece"])
 
 
 def label_matrix(rows: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:

@@ -119,7 +119,8 @@ def _check_limits(texts: list[str], name: str, config: ServeConfig) -> None:
 def _shape(result: dict[str, Any], request: ScoreRequest) -> dict[str, Any]:
     result = dict(result)
     if request.options.signals is False:
-        result.update(risk_signals=None, flags=[], risk_score=None, signal_evidence={})  # = signals=False
+        result.update(risk_signals=None, flags=[], risk_score=None, signal_evidence={},  # = signals=False
+                      signal_share={})
     if not request.options.evidence:
         result.update(evidence=[], signal_evidence={})
     return result

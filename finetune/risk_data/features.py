@@ -1,0 +1,84 @@
+"""The risk-head data sets as arrays: texts, multi-hot targets with a known-mask, and the default model's pooled
+features, cached in ``runs/`` (``.npz`` without pickles) so head selection runs in seconds.
+
+A data set is a JSONL file of rows ``{"text", "labels", ...}``. Rows of SENTiVENT (``source == "sentivent"``) are
+defined only for :data:`finetune.risk_data.sentivent.INFORMED_LABELS` and not for the labels the mapping left
+``unknown`` on that row; every other row is defined for all twelve labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from finetune.risk_data.sentivent import INFORMED_LABELS
+from textrisk.atomic import atomic_write_bytes
+from textrisk.taxonomy import RISK_LABELS
+
+
+@dataclass
+class RiskSet:
+    """One data set: ``targets`` / ``known`` are ``(rows, 12)`` in :data:`RISK_LABELS` order."""
+
+    name: str
+    texts: list[str]
+    targets: np.ndarray
+    known: np.ndarray
+    sources: list[str]
+    groups: list[str]  # article id (SENTiVENT) or row id: rows of one group stay in one fold
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def read_set(path: str | Path, name: str | None = None) -> RiskSet:
+    """Read a risk JSONL file (gold, random gold, silver or mapped SENTiVENT rows)."""
+    texts, targets, known, sources, groups = [], [], [], [], []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            labels = set(row["labels"])
+            texts.append(row["text"])
+            targets.append([label in labels for label in RISK_LABELS])
+            if row.get("source") == "sentivent":
+                unknown = set(row.get("unknown", []))
+                known.append([label in INFORMED_LABELS and label not in unknown for label in RISK_LABELS])
+            else:
+                known.append([True] * len(RISK_LABELS))
+            sources.append(row.get("source", "?"))
+            groups.append(row.get("article") or row.get("id") or str(len(groups)))
+    return RiskSet(name or Path(path).stem, texts, np.array(targets, dtype=bool), np.array(known, dtype=bool),
+                   sources, groups)
+
+
+def embed(texts: list[str], model_dir: str | Path | None, cache: Path, batch_size: int = 64) -> np.ndarray:
+    """Pooled features of ``texts`` from the model in ``model_dir`` (None: the embedded default), cached in
+    ``cache`` under a key of the model folder's files and the texts (a stale cache is recomputed, never reused)."""
+    import io
+
+    from textrisk import RiskAnalyzer
+    from textrisk.hub import DEFAULT_MODEL_DIR
+
+    folder = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update("\0".join(texts).encode())
+    key = digest.hexdigest()
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as saved:
+            if str(saved["key"]) == key:
+                return saved["features"]
+    analyzer = RiskAnalyzer.from_pretrained(folder)
+    features = analyzer.model.predict_outputs(texts, embeddings=True, batch_size=batch_size,
+                                              progress=True).embeddings
+    buffer = io.BytesIO()
+    np.savez(buffer, key=np.array(key), features=features)
+    atomic_write_bytes(cache, buffer.getvalue())
+    return features

@@ -1,0 +1,204 @@
+"""Give a sentiment model its risk signals: the risk head, per-label calibration and thresholds, and the stacker
+with the labelling functions, all fitted on training and dev data only; writes a complete model folder.
+
+The recipe of the embedded default model (sources and weights chosen by ``select_head`` on dev):
+
+1. **Dev logits, out of fold**: gold dev in 5 folds, each scored by a head trained on the pool plus the other 4/5;
+   SENTiVENT dev scored by the head trained on the whole pool (it is never trained on).
+2. **Head**: the linear head (logistic regression per label on the frozen pooled features) on the whole pool and
+   all of gold dev.
+3. **Calibration**: per label, Platt scaling ``sigmoid(a * z + c)`` fitted on the dev logits, folded into the head's
+   weights (so every backend, ONNX included, outputs calibrated probabilities); ECE per label before and after.
+4. **Stacker** (:class:`textrisk.risk_ensemble.RiskEnsemble`): per label, logistic regression over the calibrated
+   dev logit and the rules' label-model score / firing, the label model itself cross-fitted on gold dev folds.
+5. **Thresholds** per label tuned on dev: the head's own (kept for comparison) and the shipped probabilities'
+   (the stacker's, or the head's with ``--no-ensemble``).
+
+The sentiment part of the model is copied unchanged (adapter, sentiment head, temperature): sentiment scores are
+exactly those of ``--sentiment-model``.
+
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.train_head --out runs/default_risk
+    python -m finetune.export_default --run runs/default_risk          # into textrisk/default_model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from finetune.risk_data.build_gold import DEV_FILE
+from finetune.risk_data.features import embed, read_set
+from finetune.risk_data.select_head import FOLDS, fit_head, fold_of, logits_of
+from textrisk.atomic import atomic_write_json
+from textrisk.contract import sigmoid
+from textrisk.metrics import binary_ece, multilabel_report, tune_threshold
+from textrisk.risk_ensemble import RiskEnsemble
+from textrisk.risk_rules import LabelModel, lf_votes
+from textrisk.taxonomy import RISK_LABELS
+
+#: Training sources of the shipped head and their row weights (chosen on dev by ``select_head``).
+RECIPE = {"silver_weight": 0.3, "sentivent_weight": 1.0, "gold_weight": 5.0, "l2": 1e-3}
+#: Held-out tests run at the end (results go into the card): see textrisk.risk_evaluation.
+TESTS = ("gold_test", "random_gold", "sentivent_test")
+
+
+def platt(logits: np.ndarray, targets: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per label ``(a, c)`` of ``sigmoid(a * z + c)`` fitted by maximum likelihood on the known rows."""
+    from sklearn.linear_model import LogisticRegression
+
+    a, c = np.ones(logits.shape[1]), np.zeros(logits.shape[1])
+    for k in range(logits.shape[1]):
+        rows = known[:, k]
+        y = targets[rows, k].astype(int)
+        if y.size and 0 < y.sum() < y.size:
+            fitted = LogisticRegression(C=1e4, max_iter=1000).fit(logits[rows, k:k + 1], y)
+            a[k], c[k] = fitted.coef_[0, 0], fitted.intercept_[0]
+    return a, c
+
+
+def tuned(targets: np.ndarray, known: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+    """Per-label F1-best threshold on the known rows (0.5 for a label without dev positives)."""
+    return {label: tune_threshold(targets[:, k], probs[:, k], mask=known[:, k]) for k, label in enumerate(RISK_LABELS)}
+
+
+def rule_features_cross_fitted(gold, sentivent_dev, folds: np.ndarray) -> tuple[np.ndarray, np.ndarray, LabelModel]:
+    """Rule scores / firing for gold dev (label model fitted on the other folds) and SENTiVENT dev (label model
+    fitted on all of gold dev), plus the all-gold-dev label model that ships."""
+    gold_labels = [[label for k, label in enumerate(RISK_LABELS) if row[k]] for row in gold.targets]
+    votes = lf_votes(gold.texts)
+    full = LabelModel.fit(votes, gold_labels)
+    probe = RiskEnsemble(list(RISK_LABELS), {label: [1.0, 0.0, 0.0, 0.0] for label in RISK_LABELS}, {}, full)
+    scores = np.zeros(gold.targets.shape)
+    fired = np.zeros(gold.targets.shape)
+    for k in range(FOLDS):
+        train = np.flatnonzero(folds != k)
+        fold_model = LabelModel.fit(lf_votes([gold.texts[i] for i in train]), [gold_labels[i] for i in train])
+        fold_probe = RiskEnsemble(probe.labels, probe.coefficients, {}, fold_model)
+        rows = np.flatnonzero(folds == k)
+        scores[rows], fired[rows] = fold_probe.rule_features([gold.texts[i] for i in rows])
+    sv_scores, sv_fired = probe.rule_features(sentivent_dev.texts)
+    return np.concatenate([scores, sv_scores]), np.concatenate([fired, sv_fired]), full
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Fit everything, write the model folder and its training results."""
+    from textrisk.modeling import TextRiskModel
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs"), help="where the derived data sets are")
+    parser.add_argument("--sentiment-model", default=None, help="model folder to add risk signals to "
+                                                                "(default: the embedded default model)")
+    parser.add_argument("--out", type=Path, default=Path("runs/default_risk"))
+    parser.add_argument("--no-ensemble", action="store_true", help="ship the head alone (no stacker)")
+    parser.add_argument("--no-tests", action="store_true", help="skip the held-out risk tests at the end")
+    parser.add_argument("--sentiment-config", default="finetune/configs/default.yaml",
+                        help="the sentiment model's training config, shown in the card")
+    args = parser.parse_args(argv)
+    started = time.time()
+
+    files = {"silver": args.runs / "risk_silver.jsonl", "sentivent_train": args.runs / "sentivent_train.jsonl",
+             "sentivent_dev": args.runs / "sentivent_dev.jsonl", "gold_dev": DEV_FILE}
+    sets = {name: read_set(path, name) for name, path in files.items()}
+    feats = {name: embed(s.texts, args.sentiment_model, args.runs / "risk_features" / f"{name}.npz")
+             for name, s in sets.items()}
+    gold, sv = sets["gold_dev"], sets["sentivent_dev"]
+    weights = {"silver": RECIPE["silver_weight"], "sentivent_train": RECIPE["sentivent_weight"]}
+    folds = fold_of(gold.groups)
+
+    def pool(gold_rows: np.ndarray):
+        parts = [(sets[n].targets, sets[n].known, feats[n], np.full(len(sets[n]), w)) for n, w in weights.items()
+                 if w > 0]
+        parts.append((gold.targets[gold_rows], gold.known[gold_rows], feats["gold_dev"][gold_rows],
+                      np.full(int(gold_rows.sum()), RECIPE["gold_weight"])))
+        return [np.concatenate([p[i] for p in parts]) for i in (2, 0, 1, 3)]
+
+    oof = np.zeros(gold.targets.shape)
+    for k in range(FOLDS):
+        oof[folds == k] = logits_of(fit_head(*pool(folds != k), l2=RECIPE["l2"]), feats["gold_dev"][folds == k])
+    weight, bias = fit_head(*pool(np.ones(len(gold), dtype=bool)), l2=RECIPE["l2"])
+    dev_logits = np.concatenate([oof, logits_of((weight, bias), feats["sentivent_dev"])])
+    dev_targets, dev_known = np.concatenate([gold.targets, sv.targets]), np.concatenate([gold.known, sv.known])
+
+    a, c = platt(dev_logits, dev_targets, dev_known)
+    calibrated = a * dev_logits + c
+    weight, bias = weight * a[:, None], bias * a + c  # folded: the saved head outputs calibrated logits
+    head_probs = sigmoid(calibrated)
+    calibration = {label: {"a": float(a[k]), "c": float(c[k]),
+                           "ece_before": binary_ece(dev_targets[dev_known[:, k], k],
+                                                    sigmoid(dev_logits)[dev_known[:, k], k]),
+                           "ece_after": binary_ece(dev_targets[dev_known[:, k], k], head_probs[dev_known[:, k], k])}
+                   for k, label in enumerate(RISK_LABELS)}
+    head_thresholds = tuned(dev_targets, dev_known, head_probs)
+    results = {"recipe": RECIPE, "rows": {n: len(s) for n, s in sets.items()}, "calibration_dev": calibration,
+               "dev_head": multilabel_report(dev_targets, head_probs, RISK_LABELS, head_thresholds, dev_known)}
+
+    ensemble = None
+    shipped_probs, thresholds = head_probs, head_thresholds
+    if not args.no_ensemble:
+        scores, fired, label_model = rule_features_cross_fitted(gold, sv, folds)
+        ensemble = RiskEnsemble.fit(calibrated, scores, fired, dev_targets, dev_known, label_model, RISK_LABELS)
+        shipped_probs = ensemble.combine(calibrated, scores, fired)
+        thresholds = tuned(dev_targets, dev_known, shipped_probs)
+        ensemble.head_thresholds = head_thresholds
+        results["dev_ensemble"] = multilabel_report(dev_targets, shipped_probs, RISK_LABELS, thresholds, dev_known)
+        results["ensemble_coefficients"] = ensemble.coefficients
+
+    from textrisk.hub import DEFAULT_MODEL_DIR
+
+    source = Path(args.sentiment_model) if args.sentiment_model else DEFAULT_MODEL_DIR
+    model = TextRiskModel.from_pretrained(source)
+    model.add_risk_head(list(RISK_LABELS))
+    with torch.no_grad():
+        model.heads["risk"].weight.copy_(torch.tensor(weight, dtype=torch.float32))
+        model.heads["risk"].bias.copy_(torch.tensor(bias, dtype=torch.float32))
+    model.config.risk_thresholds = thresholds
+    model.config.risk_ensemble = ensemble.to_dict() if ensemble else {}
+    model.config = type(model.config)(**vars(model.config))  # re-validated: ensemble labels, thresholds
+    results["sources"] = {"silver": len(sets["silver"]), "sentivent": len(sets["sentivent_train"]),
+                          "gold_dev": len(gold)}
+    if not args.no_tests:
+        from textrisk.risk_evaluation import evaluate_risk_sets
+
+        results["tests"] = evaluate_risk_sets(model, list(TESTS), progress=True)
+    results["seconds"] = time.time() - started
+    save(model, source, args.out, results, args.sentiment_config)
+    summary = {"dev_head_macro_f1": results["dev_head"]["macro_f1"],
+               "dev_ensemble_macro_f1": results.get("dev_ensemble", {}).get("macro_f1"),
+               "seconds": round(results["seconds"], 1)}
+    for name, result in results.get("tests", {}).items():
+        summary[name] = {system: round(m["macro_f1"], 4) for system, m in result["systems"].items()}
+    print(json.dumps(summary, indent=1))
+    print(f"wrote {args.out}")
+
+
+def save(model, source: Path, out: Path, risk: dict, sentiment_config: str | None) -> None:
+    """Save ``model`` to ``out``: the sentiment model's training results plus a ``risk_head`` section, and a card
+    rendered from both (the package's one card renderer)."""
+    from textrisk import __version__
+    from textrisk.config import TrainConfig
+    from textrisk.modelcard import ModelCardData, render_model_card
+
+    results = json.loads((source / "training_results.json").read_text(encoding="utf-8"))
+    results["risk_head"] = risk
+    config = TrainConfig.from_yaml(sentiment_config).to_dict() if sentiment_config else {}
+    card = ModelCardData(
+        base_model=model.config.base_model, labels=list(model.config.labels), train_sources=results["sources"],
+        dev_rows=results["dev_rows"], config=config,
+        dev_metrics={k: v for k, v in results["dev"].items() if isinstance(v, float)},
+        temperature=results["temperature"], eval_metrics=results["eval"], train_seconds=results.get("seconds", 0.0),
+        textrisk_version=__version__, risk_labels=list(model.config.risk_labels), risk_sources=risk["sources"],
+        risk_tests=risk.get("tests", {}), risk_ensemble=bool(model.config.risk_ensemble),
+        risk_calibration={k: {"ece_before": v["ece_before"], "ece_after": v["ece_after"]}
+                          for k, v in risk["calibration_dev"].items()},
+    )
+    model.save_pretrained(out, model_card=render_model_card(card, pooling=model.config.pooling))
+    atomic_write_json(out / "training_results.json", results)
+
+
+if __name__ == "__main__":
+    main()
