@@ -53,7 +53,8 @@ def _entity_chart(store: MonitorState, entity: str) -> str:
     if rows and points[-1][0] != rows[-1]["ts"]:
         points.append((rows[-1]["ts"], rows[-1]["risk_index"]))
     marks = [(r["ts"], r["rule"]) for r in store.rows(sa.select(alerts.c.ts, alerts.c.rule)
-                                                      .where(alerts.c.entity == entity).order_by(alerts.c.ts))]
+                                                      .where(alerts.c.entity == entity)
+                                                      .order_by(alerts.c.ts, alerts.c.seq))]
     return line_chart(points, marks, title=f"{entity}: EW risk index ({len(rows)} docs, {len(marks)} alerts)")
 
 

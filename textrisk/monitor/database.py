@@ -66,7 +66,7 @@ def _sqlite_engine(path: Path, readonly: bool) -> sa.engine.Engine:
 def _sqlite_path(state: str) -> Path:
     try:
         url = sa.engine.make_url(state)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         url = None
     if url is None or url.get_driver_name() != "pysqlite" or not url.database or url.database == ":memory:":
         raise ConfigError(f"--state {safe_url(state)}: a sqlite URL needs a file path (sqlite:///state.db)")
@@ -77,7 +77,7 @@ def _server_engine(state: str) -> tuple[sa.engine.Engine, str]:
     label = safe_url(state)
     try:
         url = sa.engine.make_url(state)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise ConfigError(f"--state {label}: not a SQLite path or a database URL "
                           "(postgresql+psycopg://user@host:5432/dbname)") from None
     label = url.render_as_string(hide_password=True)
@@ -88,7 +88,7 @@ def _server_engine(state: str) -> tuple[sa.engine.Engine, str]:
         return sa.create_engine(url, poolclass=sa.pool.NullPool), label
     except ImportError as exc:
         raise ConfigError(f"--state {label}: the database driver is not installed ({exc}); "
-                          "pip install 'textrisk[postgres]'") from None
+                          "pip install 'textrisk[postgres]' for postgresql+psycopg://") from None
     except sa.exc.NoSuchModuleError:
         raise ConfigError(f"--state {label}: unknown PostgreSQL driver {url.get_driver_name()!r} "
                           "(use postgresql+psycopg://)") from None
@@ -98,9 +98,10 @@ def open_database(state: str | Path, readonly: bool = False) -> Database:
     """Open ``state`` (a SQLite path or a SQLAlchemy URL) and connect once; errors as in the module docstring."""
     state = str(state)
     path: Path | None = None
-    if "://" not in state or state.lower().startswith("sqlite"):
-        path = Path(state) if "://" not in state else _sqlite_path(state)
-        label = state if "://" not in state else safe_url(state)
+    is_url = "://" in state or state.lower().startswith("sqlite:")
+    if not is_url or state.lower().startswith("sqlite"):
+        path = _sqlite_path(state) if is_url else Path(state)
+        label = safe_url(state) if is_url else state
         if readonly and not path.is_file():
             raise DataError(f"monitor state {path} does not exist (run textrisk monitor first)")
         if not readonly:
