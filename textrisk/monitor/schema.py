@@ -14,7 +14,7 @@ __all__ = ["DOCUMENT_COLUMNS", "ENTITY_COLUMNS", "alerts", "documents", "drift",
            "offsets", "outbox"]
 
 metadata = sa.MetaData()
-# 64-bit sequence numbers on servers; SQLite's rowid alias must be spelled INTEGER to autoincrement.
+# 64-bit sequence numbers on servers; SQLite keeps its INTEGER rowid alias (the spelling of states made before).
 _Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 documents = sa.Table(
@@ -53,7 +53,9 @@ entities = sa.Table(
 )
 alerts = sa.Table(
     "alerts", metadata,
-    sa.Column("seq", _Seq, primary_key=True, autoincrement=True),
+    # numbered by the insert (max + 1 inside the batch transaction), not by a server sequence: a sequence keeps the
+    # numbers a rolled-back batch drew, so a killed run would number its alerts differently from an uninterrupted one
+    sa.Column("seq", _Seq, primary_key=True, autoincrement=False),
     sa.Column("id", sa.Text, nullable=False, unique=True),
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("entity", sa.Text, nullable=False),
