@@ -168,10 +168,11 @@ class MonitorState:
         """Insert one scored document (``row`` keyed by :data:`DOCUMENT_COLUMNS`)."""
         self._write(self._q.insert_document, {c: row.get(c) for c in DOCUMENT_COLUMNS})
 
-    def put_entity(self, index: EntityIndex) -> None:
-        """Insert or replace an entity's index state."""
-        row = index.to_row()
-        self._write(self._q.upsert_entity, {c: row[c] for c in ENTITY_COLUMNS})
+    def put_entities(self, indices: Iterable[EntityIndex]) -> None:
+        """Insert or replace entities' index states."""
+        rows = [index.to_row() for index in indices]
+        if rows:
+            self._write(self._q.upsert_entity, [{c: row[c] for c in ENTITY_COLUMNS} for row in rows])
 
     def put_alert(self, alert: dict[str, Any], urls: Iterable[str]) -> bool:
         """Insert an alert (ignored if its id exists) and one outbox row per webhook URL; True if new."""
