@@ -6,10 +6,8 @@ import importlib.util
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +18,7 @@ from textrisk.monitor.dashboard import render_page
 from textrisk.monitor.schema import alerts, documents, drift, entities, outbox
 from textrisk.monitor.state import MonitorState
 
+from .monitor_fake import kill_after_progress
 from .monitor_server import Receiver, free_port
 from .pg_cluster import Cluster, unavailable
 from .test_monitor_cli import stream
@@ -85,15 +84,7 @@ def test_kill_restart_on_postgres_matches_an_uninterrupted_sqlite_run(tmp_path, 
         for _ in range(2):  # two SIGKILLs part way through, then a run to the end
             before = count_documents(engine)
             process = fake_monitor(tmp_path, pg_url, "run", 0.01)
-            deadline = time.monotonic() + 60
-            while count_documents(engine) <= before and process.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            time.sleep(rng.uniform(0, 0.1))
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-            process.wait(timeout=30)
+            kills += kill_after_progress(process, lambda: count_documents(engine), before, rng.uniform(0, 0.1))
         assert fake_monitor(tmp_path, pg_url, "run", 0).wait(timeout=300) == 0
         engine.dispose()
         assert kills >= 1

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     model = str(args.model or "embedded default")
     stored = state.meta("model")
     if stored is not None and stored != model:
-        raise ConfigError(f"{args.state} holds documents scored with model {stored!r}; use a new --state for "
+        raise ConfigError(f"{state.label} holds documents scored with model {stored!r}; use a new --state for "
                           f"{model!r} (indices must not mix models)")
     with state.transaction():
         state.set_meta("model", model)

@@ -4,10 +4,10 @@ tables are :mod:`textrisk.monitor.schema`, the location :mod:`textrisk.monitor.d
 (:mod:`textrisk.monitor.queries`) is SQLAlchemy Core, one code path for both.
 
 Each batch is one transaction (``BEGIN IMMEDIATE`` on SQLite; on PostgreSQL a transaction holding an advisory
-lock, so two monitors on one database take turns) that writes the documents, the entity rows, the alerts with
-their outbox rows and the source offsets together; a kill at any moment leaves either the whole batch or none
-of it, and documents are keyed by ``id`` so a replayed record is skipped, never counted twice. Reads outside a
-batch are short transactions of their own.
+lock, so batch transactions never interleave and seq numbers stay dense) that writes the documents, the entity
+rows, the alerts with their outbox rows and the source offsets together; a kill at any moment leaves either the
+whole batch or none of it, and documents are keyed by ``id`` so a replayed record is skipped, never counted
+twice. Reads outside a batch are short transactions of their own.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class MonitorState:
     Attributes:
         label: the path, or the URL without its password (for messages).
         dialect: ``"sqlite"`` or ``"postgresql"``.
+        path: the SQLite file (None on a server).
         db: the DB-API connection underneath (a ``sqlite3.Connection`` with ``sqlite3.Row`` rows for a SQLite
             state), for ad-hoc SQL outside a batch.
     """
