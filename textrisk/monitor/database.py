@@ -84,8 +84,11 @@ def _server_engine(state: str) -> tuple[sa.engine.Engine, str]:
     if url.get_backend_name() != "postgresql":
         raise ConfigError(f"--state {label}: unsupported database {url.get_backend_name()!r} (use a SQLite path, "
                           "sqlite:///PATH or postgresql+psycopg://user@host/dbname)")
+    # libpq waits for the operating system's TCP timeout (minutes) on a host that does not answer; 10 s unless set
+    timeout = {"connect_timeout": 10} if url.get_driver_name() in ("psycopg", "psycopg2") \
+        and "connect_timeout" not in url.query else {}
     try:
-        return sa.create_engine(url, poolclass=sa.pool.NullPool), label
+        return sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=timeout), label
     except ImportError as exc:
         raise ConfigError(f"--state {label}: the database driver is not installed ({exc}); "
                           "pip install 'textrisk[postgres]' for postgresql+psycopg://") from None
