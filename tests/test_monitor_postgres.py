@@ -74,22 +74,22 @@ def fake_monitor(tmp_path, state, name, delay):
                             cwd=REPO, env={**os.environ, "PYTHONPATH": REPO})
 
 
-def test_kill_restart_on_postgres_matches_an_uninterrupted_sqlite_run(tmp_path, pg_url):
+def kill_restart_on_postgres(tmp_path, pg_url, n, kill_starts):
+    """An uninterrupted SQLite run, then a PostgreSQL run SIGKILLed in its first ``kill_starts`` starts: equal."""
     with Receiver() as receiver:
-        write_inputs(tmp_path, 120, receiver.server.server_address[1])
+        write_inputs(tmp_path, n, receiver.server.server_address[1])
         assert fake_monitor(tmp_path, str(tmp_path / "ref.db"), "ref", 0).wait(timeout=300) == 0
         reference_posts = len(receiver.posts)
         engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
         rng, kills = random.Random(5), 0
-        for _ in range(2):  # two SIGKILLs part way through, then a run to the end
+        for _ in range(kill_starts):
             before = count_documents(engine)
             process = fake_monitor(tmp_path, pg_url, "run", 0.01)
             kills += kill_after_progress(process, lambda: count_documents(engine), before, rng.uniform(0, 0.1))
-        assert fake_monitor(tmp_path, pg_url, "run", 0).wait(timeout=300) == 0
+        assert fake_monitor(tmp_path, pg_url, "run", 0).wait(timeout=300) == 0  # then a run to the end
         engine.dispose()
-        assert kills >= 1
         ref, run = snapshot(tmp_path / "ref.db"), snapshot(pg_url)
-        assert len(run["documents"]) == 120 and ref["alerts"] and ref["drift"]
+        assert len(run["documents"]) == n and ref["alerts"] and ref["drift"]
         assert run == ref  # documents, indices, alerts, drift and outbox: PostgreSQL == SQLite
         lines = alert_lines(tmp_path / "run.jsonl")
         assert lines == alert_lines(tmp_path / "ref.jsonl") and len({a["id"] for a in lines}) == len(lines)
@@ -97,6 +97,19 @@ def test_kill_restart_on_postgres_matches_an_uninterrupted_sqlite_run(tmp_path, 
         assert set(posted[reference_posts:]) == set(posted[:reference_posts]) == {a["id"] for a in lines}
         assert fake_monitor(tmp_path, pg_url, "run", 0).wait(timeout=300) == 0  # a rerun adds nothing
         assert snapshot(pg_url) == run and alert_lines(tmp_path / "run.jsonl") == lines
+    return kills, len(lines)
+
+
+def test_kill_restart_on_postgres_matches_an_uninterrupted_sqlite_run(tmp_path, pg_url):
+    kills, _ = kill_restart_on_postgres(tmp_path, pg_url, 120, kill_starts=2)
+    assert kills >= 1
+
+
+@pytest.mark.slow
+def test_soak_twenty_kills_on_postgres(tmp_path, pg_url):
+    kills, alerts_raised = kill_restart_on_postgres(tmp_path, pg_url, 600, kill_starts=20)
+    assert kills >= 15
+    print(f"postgres soak: {kills} kills, {alerts_raised} alerts")
 
 
 def test_cli_and_dashboard_on_postgres_match_sqlite(risk_model_dir, tmp_path, pg_url):

@@ -2,7 +2,7 @@
 
 JSON-valued columns (``signals``, ``flags``, ``evidence``, ``payload``) hold JSON text, so the rows read the same
 on every backend and a SQLite state written before this module existed opens unchanged (same table, column and
-index names; ``create_all`` only adds what is missing). Floats are double precision everywhere (``Float`` is
+index names; ``create_all`` creates only missing tables). Floats are double precision everywhere (``Float`` is
 ``REAL`` in SQLite, ``double precision`` in PostgreSQL).
 """
 
