@@ -1,6 +1,6 @@
 """A fake analyzer for the monitor tests: texts say their own scores ("neg=0.8 credit=0.9 ..."), so index maths
 and rules can be checked by hand; also a tiny monitor process (``python -m tests.monitor_fake ...``) for the
-kill/restart tests, which needs no model."""
+kill/restart tests, which needs no model, and the helper that kills it part way."""
 
 from __future__ import annotations
 
@@ -43,6 +43,23 @@ class FakeAnalyzer:
                 report.risk_score = neg * any_signal
             reports.append(report)
         return reports
+
+
+def kill_after_progress(process, documents, before: int, delay: float) -> bool:
+    """Wait until ``documents()`` (the state's document count) passes ``before`` or ``process`` ends, then
+    ``delay`` seconds; SIGKILL the process if it still runs. True if it was killed."""
+    import signal
+
+    deadline = time.monotonic() + 60
+    while documents() <= before and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(delay)
+    killed = process.poll() is None
+    if killed:
+        process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return killed
 
 
 def main(argv: list[str]) -> int:

@@ -4,14 +4,13 @@ same state, the same alerts file and the same webhook deliveries as an uninterru
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
+from .monitor_fake import kill_after_progress
 from .monitor_server import Receiver, free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -101,15 +100,8 @@ def run_with_kills(tmp_path, cycles, n, down_cycles):
             if cycle == cycles:  # the last start runs to the end
                 assert process.wait(timeout=300) == 0
                 break
-            deadline = time.monotonic() + 60
-            while documents(tmp_path / "run.db") <= before and process.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            time.sleep(rng.uniform(0, 0.15))
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-            process.wait(timeout=30)
+            kills += kill_after_progress(process, lambda: documents(tmp_path / "run.db"), before,
+                                         rng.uniform(0, 0.15))
     finally:
         if server is not None:
             server.__exit__(None, None, None)

@@ -14,7 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``monitor`` options to ``parser``."""
     parser.add_argument("--input", required=True, help="JSONL file (tailed as it grows), a folder of *.jsonl "
                                                         "files, or - for stdin; records: id, timestamp, entity, text")
-    parser.add_argument("--state", required=True, help="SQLite state file (created if new)")
+    parser.add_argument("--state", required=True, help="SQLite state file (created if new) or a database URL: "
+                                                        "postgresql+psycopg://USER@HOST/DB (pip install "
+                                                        "'textrisk[postgres]'), sqlite:///PATH")
     parser.add_argument("--alerts", required=True, help="alerts JSONL file (appended)")
     parser.add_argument("--rules", help="rules YAML (default: level, jump and volume rules; signal rules too "
                                         "when the model has a risk head)")
@@ -28,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``dashboard`` options to ``parser``."""
-    parser.add_argument("--state", required=True, help="SQLite state written by textrisk monitor")
+    parser.add_argument("--state", required=True, help="state written by textrisk monitor (SQLite file or "
+                                                        "database URL)")
     parser.add_argument("--export", metavar="REPORT.html", help="write a static HTML report and exit")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     model = str(args.model or "embedded default")
     stored = state.meta("model")
     if stored is not None and stored != model:
-        raise ConfigError(f"{args.state} holds documents scored with model {stored!r}; use a new --state for "
+        raise ConfigError(f"{state.label} holds documents scored with model {stored!r}; use a new --state for "
                           f"{model!r} (indices must not mix models)")
     with state.transaction():
         state.set_meta("model", model)

@@ -1,6 +1,7 @@
-"""``textrisk dashboard``: one HTML page built from the state file, served by the standard library's
-http.server (127.0.0.1 by default) or exported as a static file. Charts are inline SVG drawn on the server
-and the page has no scripts or external assets, so it works offline and the export is self-contained.
+"""``textrisk dashboard``: one HTML page built from the monitor state (a SQLite file or a PostgreSQL URL),
+served by the standard library's http.server (127.0.0.1 by default) or exported as a static file. Charts are
+inline SVG drawn on the server and the page has no scripts or external assets, so it works offline and the
+export is self-contained.
 
 Panels: each charted entity's EW risk index over time with its alerts as red dots, the latest alerts, the
 latest flagged documents (with a risk head: flagged signals; without: negative documents) with their
@@ -15,7 +16,10 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from ..atomic import atomic_write_text
+from .schema import alerts, documents, drift
 from .state import MonitorState
 from .svg import bar_chart, line_chart
 
@@ -31,27 +35,32 @@ def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def _charted_entities(db, limit: int) -> list[str]:
-    rows = db.execute("SELECT d.entity, count(*) AS n, (SELECT count(*) FROM alerts a WHERE a.entity = d.entity) "
-                      "AS k FROM documents d WHERE d.error IS NULL GROUP BY d.entity ORDER BY k DESC, n DESC, "
-                      "d.entity LIMIT ?", (limit,)).fetchall()
-    return [row["entity"] for row in rows]
+def _charted_entities(store: MonitorState, limit: int) -> list[str]:
+    d = documents.c
+    alert_count = (sa.select(sa.func.count()).select_from(alerts).where(alerts.c.entity == d.entity)
+                   .scalar_subquery())
+    query = (sa.select(d.entity, sa.func.count().label("n"), alert_count.label("k")).where(d.error.is_(None))
+             .group_by(d.entity).order_by(sa.desc("k"), sa.desc("n"), d.entity).limit(limit))
+    return [row["entity"] for row in store.rows(query)]
 
 
-def _entity_chart(db, entity: str) -> str:
-    rows = db.execute("SELECT ts, risk_index FROM documents WHERE entity = ? AND error IS NULL ORDER BY ts, seq",
-                      (entity,)).fetchall()
+def _entity_chart(store: MonitorState, entity: str) -> str:
+    d = documents.c
+    rows = store.rows(sa.select(d.ts, d.risk_index).where(d.entity == entity, d.error.is_(None))
+                      .order_by(d.ts, d.seq))
     step = max(1, len(rows) // _MAX_POINTS)
     points = [(r["ts"], r["risk_index"]) for r in rows[::step]]
     if rows and points[-1][0] != rows[-1]["ts"]:
         points.append((rows[-1]["ts"], rows[-1]["risk_index"]))
-    marks = [(r["ts"], r["rule"]) for r in db.execute("SELECT ts, rule FROM alerts WHERE entity = ? ORDER BY ts",
-                                                       (entity,))]
+    marks = [(r["ts"], r["rule"]) for r in store.rows(sa.select(alerts.c.ts, alerts.c.rule)
+                                                      .where(alerts.c.entity == entity)
+                                                      .order_by(alerts.c.ts, alerts.c.seq))]
     return line_chart(points, marks, title=f"{entity}: EW risk index ({len(rows)} docs, {len(marks)} alerts)")
 
 
-def _alerts_table(db) -> str:
-    rows = db.execute("SELECT ts, rule, entity, payload FROM alerts ORDER BY ts DESC, seq DESC LIMIT 25").fetchall()
+def _alerts_table(store: MonitorState) -> str:
+    a = alerts.c
+    rows = store.rows(sa.select(a.ts, a.rule, a.entity, a.payload).order_by(a.ts.desc(), a.seq.desc()).limit(25))
     if not rows:
         return '<p class="muted">no alerts yet</p>'
     body = "".join(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['rule'])}</td><td>{escape(r['entity'])}</td>"
@@ -60,10 +69,11 @@ def _alerts_table(db) -> str:
     return f"<table><tr><th>time</th><th>rule</th><th>entity</th><th>detail</th></tr>{body}</table>"
 
 
-def _flagged_table(db) -> str:
-    rows = db.execute("SELECT ts, entity, id, text, sentiment, risk_value, flags, evidence FROM documents "
-                      "WHERE error IS NULL AND (flags != '[]' OR (signals IS NULL AND sentiment = 'negative')) "
-                      "ORDER BY ts DESC, seq DESC LIMIT 15").fetchall()
+def _flagged_table(store: MonitorState) -> str:
+    d = documents.c
+    flagged = sa.or_(d.flags != "[]", sa.and_(d.signals.is_(None), d.sentiment == "negative"))
+    rows = store.rows(sa.select(d.ts, d.entity, d.id, d.text, d.sentiment, d.risk_value, d.flags, d.evidence)
+                      .where(d.error.is_(None), flagged).order_by(d.ts.desc(), d.seq.desc()).limit(15))
     if not rows:
         return '<p class="muted">no flagged documents</p>'
     body = []
@@ -78,34 +88,34 @@ def _flagged_table(db) -> str:
             + "".join(body) + "</table>")
 
 
-def _drift_panel(db) -> str:
-    last = db.execute("SELECT max(seq_end) FROM drift").fetchone()[0]
+def _drift_panel(store: MonitorState) -> str:
+    c = drift.c
+    last = store.scalar(sa.select(sa.func.max(c.seq_end)))
     if last is None:
         return '<p class="muted">no drift check yet (needs reference + window documents)</p>'
-    rows = db.execute("SELECT feature, test, statistic, p_value, drift FROM drift WHERE seq_end = ? "
-                      "ORDER BY test, feature", (last,)).fetchall()
+    rows = store.rows(sa.select(c.feature, c.test, c.statistic, c.p_value, c.drift).where(c.seq_end == last)
+                      .order_by(c.test, c.feature))
     bars = [(f"{r['feature']} ({'PSI' if r['test'] != 'js' else 'JS'})", r["statistic"], bool(r["drift"]))
             for r in rows]
-    checks = db.execute("SELECT count(DISTINCT seq_end) FROM drift").fetchone()[0]
+    checks = store.scalar(sa.select(sa.func.count(sa.distinct(c.seq_end))))
     return (f"<p>latest of {checks} checks, after document {last}; red = drift</p>"
             + bar_chart(bars, title="drift against the reference window"))
 
 
 def render_page(state: str | Path, entities: int = 6, refresh: int | None = None) -> str:
-    """The dashboard HTML for the state file ``state`` (``refresh``: seconds between automatic reloads)."""
+    """The dashboard HTML for the state ``state`` (a path or URL; ``refresh``: seconds between reloads)."""
     store = MonitorState(state, readonly=True)
     try:
-        db = store.db
-        n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        n_alerts = db.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        n_docs = store.scalar(sa.select(sa.func.count()).select_from(documents))
+        n_alerts = store.scalar(sa.select(sa.func.count()).select_from(alerts))
         pending = store.pending_outbox()
-        charts = "".join(_entity_chart(db, e) for e in _charted_entities(db, entities))
+        charts = "".join(_entity_chart(store, e) for e in _charted_entities(store, entities))
         sections = [f"<h1>textrisk monitor</h1><p>{n_docs} documents, {n_alerts} alerts, {pending} webhook "
-                    f"deliveries pending; state {escape(str(state))}</p>",
+                    f"deliveries pending; state {escape(store.label)}</p>",
                     f"<h2>Risk index per entity</h2><div class=\"charts\">{charts or 'no documents yet'}</div>",
-                    f"<h2>Latest alerts</h2>{_alerts_table(db)}",
-                    f"<h2>Latest flagged documents</h2>{_flagged_table(db)}",
-                    f"<h2>Drift</h2>{_drift_panel(db)}"]
+                    f"<h2>Latest alerts</h2>{_alerts_table(store)}",
+                    f"<h2>Latest flagged documents</h2>{_flagged_table(store)}",
+                    f"<h2>Drift</h2>{_drift_panel(store)}"]
     finally:
         store.close()
     meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""

@@ -130,8 +130,8 @@ class Monitor:
                                  "detail": detail, "text": record.text[:500]}
                         if self.state.put_alert(alert, self.urls):
                             new_alerts.append(alert)
-                self.state.put_entity(index)  # visible to the next document's window queries
                 new_alerts += self._drift(seq, record, arrived)
+            self.state.put_entities(entities.values())  # the batch reads indices from ``entities``, not the table
             self.state.put_offsets(offsets)
         result.scored, result.alerts = len(records), len(new_alerts)
         if self.alerts is not None:

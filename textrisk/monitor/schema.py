@@ -1,0 +1,102 @@
+"""The monitor state's tables, defined once (SQLAlchemy Core) for every database it runs on (SQLite, PostgreSQL).
+
+JSON-valued columns (``signals``, ``flags``, ``evidence``, ``payload``) hold JSON text, so the rows read the same
+on every backend and a SQLite state written before this module existed opens unchanged (same table, column and
+index names; ``create_all`` creates only missing tables). Floats are double precision everywhere (``Float`` is
+``REAL`` in SQLite, ``double precision`` in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["DOCUMENT_COLUMNS", "ENTITY_COLUMNS", "alerts", "documents", "drift", "entities", "meta", "metadata",
+           "offsets", "outbox"]
+
+metadata = sa.MetaData()
+# 64-bit sequence numbers on servers; SQLite keeps its INTEGER rowid alias (the spelling of states made before).
+_Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+documents = sa.Table(
+    "documents", metadata,
+    sa.Column("seq", _Seq, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Text, nullable=False, unique=True),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("arrived", sa.Float, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("sentiment", sa.Text),
+    sa.Column("p_negative", sa.Float),
+    sa.Column("p_positive", sa.Float),
+    sa.Column("risk_score", sa.Float),
+    sa.Column("risk_value", sa.Float),
+    sa.Column("signals", sa.Text),
+    sa.Column("flags", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("evidence", sa.Text),
+    sa.Column("n_tokens", sa.Integer),
+    sa.Column("unknown_share", sa.Float),
+    sa.Column("script", sa.Text),
+    sa.Column("risk_index", sa.Float),
+    sa.Column("neg_index", sa.Float),
+    sa.Column("zscore", sa.Float),
+    sa.Index("documents_entity_ts", "entity", "ts"),
+)
+entities = sa.Table(
+    "entities", metadata,
+    sa.Column("entity", sa.Text, primary_key=True),
+    *(sa.Column(name, sa.Float) for name in ("first_ts", "last_ts", "risk_sum", "neg_sum", "weight")),
+    sa.Column("n_docs", sa.Integer),
+    sa.Column("hist_n", sa.Integer),
+    sa.Column("hist_mean", sa.Float),
+    sa.Column("hist_m2", sa.Float),
+)
+alerts = sa.Table(
+    "alerts", metadata,
+    # numbered by the insert (max + 1 inside the batch transaction), not by a server sequence: a sequence keeps the
+    # numbers a rolled-back batch drew, so a killed run would number its alerts differently from an uninterrupted one
+    sa.Column("seq", _Seq, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Text, nullable=False, unique=True),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("entity", sa.Text, nullable=False),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("doc_id", sa.Text),
+    sa.Column("doc_seq", sa.BigInteger),
+    sa.Column("arrived", sa.Float),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Index("alerts_rule_entity", "rule", "entity", "ts"),
+)
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("alert_id", sa.Text, primary_key=True),
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt", sa.Float, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", sa.Float),
+)
+drift = sa.Table(
+    "drift", metadata,
+    sa.Column("seq_end", sa.BigInteger, primary_key=True),
+    sa.Column("feature", sa.Text, primary_key=True),
+    sa.Column("test", sa.Text, nullable=False),
+    sa.Column("statistic", sa.Float),
+    sa.Column("ks", sa.Float),
+    sa.Column("p_value", sa.Float),
+    sa.Column("drift", sa.Integer, nullable=False),
+)
+offsets = sa.Table(
+    "offsets", metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("offset", sa.BigInteger, nullable=False),  # a reserved word in PostgreSQL: SQLAlchemy quotes it
+)
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+DOCUMENT_COLUMNS = tuple(documents.c.keys())
+ENTITY_COLUMNS = tuple(entities.c.keys())
