@@ -171,3 +171,23 @@ def test_sentivent_test_is_built_from_the_shared_data():
     assert set(data.macro_labels()) <= set(INFORMED_LABELS)
     uninformed = [RISK_LABELS.index(label) for label in RISK_LABELS if label not in INFORMED_LABELS]
     assert data.known[:, uninformed].sum() == 0
+
+
+@pytest.mark.parametrize(("hidden", "layers"), [(0, ()), (16, ()), (0, (1, 2)), (16, (0, 2))])
+def test_risk_head_variants_train_save_and_load(tiny_bert, tmp_path, hidden, layers):
+    import torch
+
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4)
+    model.add_risk_head(["credit", "dividend"], hidden=hidden, layers=layers)
+    batch = model.encode([DIVIDEND, PLAIN])
+    out = model(batch["input_ids"], batch["attention_mask"], risk_targets=torch.tensor([[0, 1], [0, 0]]))
+    out["loss"].backward()
+    assert out["risk_logits"].shape == (2, 2)
+    assert all(p.grad is not None for p in model.heads["risk"].parameters())
+    model.save_pretrained(tmp_path / "m")
+    again = TextRiskModel.from_pretrained(tmp_path / "m")
+    assert again.config.risk_layers == list(layers) and again.config.risk_hidden == hidden
+    np.testing.assert_allclose(again.predict_risk([DIVIDEND, PLAIN]), model.predict_risk([DIVIDEND, PLAIN]),
+                               rtol=1e-5)
+    with pytest.raises(ConfigError, match="layers"):
+        model.add_risk_head(["credit"], layers=(9,))

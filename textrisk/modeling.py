@@ -68,6 +68,9 @@ class ModelConfig:
                                    metadata=check("Labels of the multi-label risk head; empty: no risk head."))
     risk_thresholds: dict[str, float] = field(default_factory=dict, metadata=check(
         "Per-label flag thresholds in (0, 1) of the model's risk probabilities (default 0.5)."))
+    risk_layers: list[int] = field(default_factory=list, metadata=check(
+        "Backbone layers (0 = embeddings, num_hidden_layers = last) whose pooled states, concatenated, the risk "
+        "head reads; empty: the pooled embedding the sentiment head reads."))
     risk_hidden: int = field(default=0, metadata=check(
         "Width of the risk head's hidden layer (a GELU MLP: Linear, GELU, Linear); 0: one linear layer.", ge=0))
     risk_ensemble: dict[str, Any] = field(default_factory=dict, metadata=check(
@@ -86,6 +89,8 @@ class ModelConfig:
         for label, value in self.risk_thresholds.items():
             if not 0 < value < 1:
                 raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
+        if any(isinstance(layer, bool) or not isinstance(layer, int) or layer < 0 for layer in self.risk_layers):
+            raise ConfigError(f"risk_layers must be layer numbers >= 0, got {self.risk_layers!r}")
         if self.risk_ensemble:
             from .risk_ensemble import RiskEnsemble
 
@@ -149,7 +154,8 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.dropout = nn.Dropout(head_dropout)
         self.heads = nn.ModuleDict({"sentiment": nn.Linear(hidden, len(config.labels))})
         if config.risk_labels:
-            self.heads["risk"] = risk_head(hidden, len(config.risk_labels), config.risk_hidden)
+            self.heads["risk"] = risk_head(hidden * max(1, len(config.risk_layers)), len(config.risk_labels),
+                                           config.risk_hidden)
         self.source_dir: Path | None = None  # folder loaded from, for its model card
 
     # ----------------------------------------------------------------------------------------- contract
@@ -218,7 +224,21 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
 
     def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Pooled text embedding, shape ``(batch, hidden)``."""
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.pool_features(input_ids, attention_mask)[0]
+
+    def pool_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(pooled embedding, risk-head input)`` from one backbone pass: the risk input is the concatenation of
+        the pooled states of ``config.risk_layers`` (None when the risk head reads the pooled embedding)."""
+        layers = self.config.risk_layers if "risk" in self.heads else []
+        out = self.backbone(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=bool(layers))
+        pooled = self._pool_states(out.last_hidden_state, attention_mask)
+        if not layers:
+            return pooled, None
+        return pooled, torch.cat([self._pool_states(out.hidden_states[layer], attention_mask) for layer in layers],
+                                 dim=1)
+
+    def _pool_states(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if self.config.pooling == "last":
             last = attention_mask.sum(dim=1).clamp(min=1) - 1
             return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
@@ -236,12 +256,12 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         risk labels, so one batch can mix sentiment-only and risk-labelled rows (joint training).
         ``risk_pos_weight`` (one per risk label) up-weights positives of rare labels.
         """
-        pooled = self.pool(input_ids, attention_mask)
+        pooled, risk_input = self.pool_features(input_ids, attention_mask)
         features = self.dropout(pooled)
         logits = self.heads["sentiment"](features)
         out = {"logits": logits, "embeddings": pooled}
         if "risk" in self.heads:
-            out["risk_logits"] = self.heads["risk"](features)
+            out["risk_logits"] = self.heads["risk"](features if risk_input is None else self.dropout(risk_input))
         losses = []
         if labels is not None and bool((labels != -100).any()):
             losses.append(nn.functional.cross_entropy(logits, labels, ignore_index=-100))
@@ -304,14 +324,20 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
             self.backbone = self.backbone.merge_and_unload()
             self.config = dataclasses.replace(self.config, adapter=False)
 
-    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...], hidden: int = 0) -> None:
+    def add_risk_head(self, risk_labels: list[str] | tuple[str, ...], hidden: int = 0,
+                      layers: Sequence[int] = ()) -> None:
         """Attach a fresh multi-label risk head (replacing any existing one): linear, or an MLP with a ``hidden``
-        wide GELU layer."""
+        wide GELU layer, reading the pooled embedding or the concatenated pooled states of ``layers``."""
+        n_layers = int(self.backbone.config.num_hidden_layers)
+        if any(not 0 <= layer <= n_layers for layer in layers):
+            raise ConfigError(f"layers {list(layers)} must be in [0, {n_layers}] for this backbone")
         self.config.risk_labels = list(validate_label_set(risk_labels, "risk_labels", minimum=1))
         self.config.risk_thresholds = {}
         self.config.risk_ensemble = {}
         self.config.risk_hidden = hidden
-        head = risk_head(self.backbone.config.hidden_size, len(self.config.risk_labels), hidden)
+        self.config.risk_layers = list(layers)
+        head = risk_head(self.backbone.config.hidden_size * max(1, len(layers)), len(self.config.risk_labels),
+                         hidden)
         self.heads["risk"] = head.to(self.heads["sentiment"].weight.device)
 
     # ----------------------------------------------------------------------------------------- persistence
@@ -386,6 +412,9 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
             check_window(config.max_length, loaded.model.config, str(folder / CONFIG_NAME))
         except ConfigError as exc:
             raise ModelLoadError(str(exc)) from exc
+        if config.risk_layers and max(config.risk_layers) > loaded.model.config.num_hidden_layers:
+            raise ModelLoadError(f"{str(folder / CONFIG_NAME)!r}: risk_layers {config.risk_layers} exceed the "
+                                 f"backbone's {loaded.model.config.num_hidden_layers} layers")
         body = loaded.model
         if config.adapter:
             from peft import PeftModel

@@ -17,8 +17,9 @@ from pathlib import Path
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE, load_gold
 from finetune.risk_data.eval_rules import per_label_scores
 from textrisk.atomic import atomic_write_json
-from textrisk.evaluation import evaluate_risk
+from textrisk.data import load_risk_file
 from textrisk.hub import DEFAULT_MODEL_DIR
+from textrisk.metrics import multilabel_report
 from textrisk.modeling import TextRiskModel
 from textrisk.risk_rules import LabelModel, lf_votes
 
@@ -35,10 +36,12 @@ def compare(model_dir: str | Path, baseline: str | Path | None) -> dict:
     test = load_gold(TEST_FILE)
     rules = rules_on_gold_test()
     model = TextRiskModel.from_pretrained(model_dir)
-    head = evaluate_risk(model, TEST_FILE)
+    data = load_risk_file(TEST_FILE, model.risk_labels)
+    probs, targets = model.predict_risk(data["text"]), data["risk"]
     result = {"rows": len(test), "rules": {"macro_f1": rules["macro_f1"],
                                            "per_label": rules["per_label"]},
-              "head_threshold_0.5": head["threshold_0.5"], "head_tuned": head["tuned"]}
+              "head_threshold_0.5": multilabel_report(targets, probs, model.risk_labels),
+              "head_tuned": multilabel_report(targets, probs, model.risk_labels, model.risk_thresholds)}
     joint_path = Path(model_dir) / "training_results.json"
     if baseline and Path(baseline).is_file() and joint_path.is_file():
         before = json.loads(Path(baseline).read_text(encoding="utf-8"))["eval"]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE
-from finetune.risk_data.features import RiskSet, embed, read_set
+from finetune.risk_data.features import RiskSet, cache_path, embed, read_set
 from textrisk.atomic import atomic_write_json
 from textrisk.taxonomy import RISK_LABELS
 
@@ -131,73 +131,87 @@ def tuned_macro_f1(targets: np.ndarray, known: np.ndarray, scores: np.ndarray) -
 
 
 def dev_scores(pool: list[tuple[RiskSet, np.ndarray, float]], gold_dev: tuple[RiskSet, np.ndarray],
-               sentivent_dev: tuple[RiskSet, np.ndarray], gold_weight: float, **fit: float
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold logits on gold dev and full-pool logits on SENTiVENT dev for one candidate."""
+               sentivent_dev: tuple[RiskSet, np.ndarray], gold_weight: float, **fit: float):
+    """For one candidate: out-of-fold logits on gold dev, logits on SENTiVENT dev from the head trained on the whole
+    pool plus all of gold dev, and that head. ``pool`` is ``(set, features, row weight)`` per training source."""
     gold, gold_x = gold_dev
     folds = fold_of(gold.groups)
 
-    def stack(extra: np.ndarray | None):
+    def stack(extra: np.ndarray):
         parts = [(s.targets, s.known, x, np.full(len(s), w)) for s, x, w in pool if w > 0]
-        if extra is not None:
-            parts.append((gold.targets[extra], gold.known[extra], gold_x[extra],
-                          np.full(int(extra.sum()), gold_weight)))
+        parts.append((gold.targets[extra], gold.known[extra], gold_x[extra], np.full(int(extra.sum()), gold_weight)))
         return (np.concatenate([p[2] for p in parts]), np.concatenate([p[0] for p in parts]),
                 np.concatenate([p[1] for p in parts]), np.concatenate([p[3] for p in parts]))
 
     oof = np.zeros((len(gold), len(RISK_LABELS)))
     for k in range(FOLDS):
-        x, y, m, w = stack(folds != k)
-        oof[folds == k] = logits_of(fit_head(x, y, m, w, **fit), gold_x[folds == k])
-    x, y, m, w = stack(np.ones(len(gold), dtype=bool))
-    return oof, logits_of(fit_head(x, y, m, w, **fit), sentivent_dev[1])
+        oof[folds == k] = logits_of(fit_head(*stack(folds != k), **fit), gold_x[folds == k])
+    head = fit_head(*stack(np.ones(len(gold), dtype=bool)), **fit)
+    return oof, logits_of(head, sentivent_dev[1]), head
+
+
+#: Candidates: (silver weight, SENTiVENT weight, gold dev weight, l2 (linear heads), MLP width (0: linear),
+#: backbone layers whose pooled states the head reads (empty: the pooled embedding)), in the order they were run.
+GRID = [(0.0, 1.0, 5.0, 1e-3, 0, ()), (0.1, 1.0, 5.0, 1e-3, 0, ()), (0.3, 1.0, 5.0, 1e-3, 0, ()),
+        (1.0, 1.0, 5.0, 1e-3, 0, ()), (0.3, 0.0, 5.0, 1e-3, 0, ()), (0.3, 1.0, 1.0, 1e-3, 0, ()),
+        (0.3, 1.0, 5.0, 1e-2, 0, ()), (0.3, 1.0, 5.0, 1e-4, 0, ()),
+        (0.3, 1.0, 1.0, 0.0, 512, ()), (1.0, 1.0, 1.0, 0.0, 512, ()), (0.3, 1.0, 5.0, 0.0, 512, ()),
+        (0.3, 1.0, 1.0, 0.0, 512, (4, 6)), (0.3, 1.0, 1.0, 0.0, 512, (2, 4, 6))]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Score every candidate on dev and write the table."""
+    """Score every candidate of ``GRID`` on dev (skipping those already in ``--out``) and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="where the derived data sets are")
     parser.add_argument("--model", default=None, help="sentiment model whose features the head reads")
     parser.add_argument("--out", type=Path, default=Path("runs/risk_head_selection.json"))
-    parser.add_argument("--only-mlp", action="store_true", help="only the MLP candidates (the slow ones)")
+    parser.add_argument("--all", action="store_true", help="re-run every candidate, not only missing ones")
     args = parser.parse_args(argv)
 
     files = {"silver": args.runs / "risk_silver.jsonl", "sentivent_train": args.runs / "sentivent_train.jsonl",
              "sentivent_dev": args.runs / "sentivent_dev.jsonl", "gold_dev": DEV_FILE}
     sets = {name: read_set(path, name) for name, path in files.items()}
-    feats = {name: embed(s.texts, args.model, args.runs / "risk_features" / f"{name}.npz") for name, s in sets.items()}
-    gold_dev, sentivent_dev = (sets["gold_dev"], feats["gold_dev"]), (sets["sentivent_dev"], feats["sentivent_dev"])
+    cached: dict[tuple[int, ...], dict[str, np.ndarray]] = {}
+
+    def features(layers: tuple[int, ...]) -> dict[str, np.ndarray]:
+        if layers not in cached:
+            cached[layers] = {name: embed(s.texts, args.model, cache_path(args.runs, name, layers), layers=layers)
+                              for name, s in sets.items()}
+        return cached[layers]
+
     dev_targets = np.concatenate([sets["gold_dev"].targets, sets["sentivent_dev"].targets])
     dev_known = np.concatenate([sets["gold_dev"].known, sets["sentivent_dev"].known])
-
-    results = []
-    grid = [(0.0, 1.0, 5.0, 1e-3, 0), (0.1, 1.0, 5.0, 1e-3, 0), (0.3, 1.0, 5.0, 1e-3, 0), (1.0, 1.0, 5.0, 1e-3, 0),
-            (0.3, 0.0, 5.0, 1e-3, 0), (0.3, 1.0, 1.0, 1e-3, 0), (0.3, 1.0, 5.0, 1e-2, 0), (0.3, 1.0, 5.0, 1e-4, 0),
-            (0.3, 1.0, 1.0, 0.0, 512), (1.0, 1.0, 1.0, 0.0, 512), (0.3, 1.0, 5.0, 0.0, 512)]
-    if args.only_mlp:
-        grid = [row for row in grid if row[4]]
-    for silver_w, sentivent_w, gold_w, l2, hidden in grid:
+    previous = json.loads(args.out.read_text(encoding="utf-8"))["candidates"] if args.out.is_file() else []
+    results = [] if args.all else previous
+    done = {candidate_key(r) for r in results}
+    for silver_w, sentivent_w, gold_w, l2, hidden, layers in GRID:
+        key = (silver_w, sentivent_w, gold_w, l2, hidden, tuple(layers))
+        if key in done:
+            continue
+        feats = features(tuple(layers))
         pool = [(sets["silver"], feats["silver"], silver_w), (sets["sentivent_train"], feats["sentivent_train"],
                                                               sentivent_w)]
-        if silver_w == 0 and sentivent_w == 0:
-            continue
-        oof, sv = dev_scores(pool, gold_dev, sentivent_dev, gold_w, l2=l2, hidden=hidden)
+        oof, sv, _ = dev_scores(pool, (sets["gold_dev"], feats["gold_dev"]),
+                                (sets["sentivent_dev"], feats["sentivent_dev"]), gold_w, l2=l2, hidden=hidden)
         scores = np.concatenate([oof, sv])
         ap, per_label = macro_ap(dev_targets, dev_known, scores)
         gold_ap, _ = macro_ap(sets["gold_dev"].targets, sets["gold_dev"].known, oof)
         row = {"silver_weight": silver_w, "sentivent_weight": sentivent_w, "gold_weight": gold_w, "l2": l2,
-               "hidden": hidden,
-               "dev_macro_ap": ap, "gold_dev_macro_ap": gold_ap,
+               "hidden": hidden, "layers": list(layers), "dev_macro_ap": ap, "gold_dev_macro_ap": gold_ap,
                "dev_tuned_macro_f1": tuned_macro_f1(dev_targets, dev_known, scores), "per_label_ap": per_label}
         results.append(row)
+        atomic_write_json(args.out, {"candidates": results, "best": max(results, key=lambda r: r["dev_macro_ap"])})
         print(f"silver {silver_w:<4} sentivent {sentivent_w:<4} gold {gold_w:<4} l2 {l2:<6} hidden {hidden:<4} "
-              f"dev AP {ap:.3f}  gold-dev AP {gold_ap:.3f}  tuned F1 {row['dev_tuned_macro_f1']:.3f}", flush=True)
-    if args.only_mlp and args.out.is_file():  # keep the linear candidates of an earlier run
-        previous = json.loads(args.out.read_text(encoding="utf-8"))["candidates"]
-        results = [r for r in previous if not r.get("hidden")] + results
+              f"layers {list(layers) or 'pooled'}: dev AP {ap:.3f}  gold-dev AP {gold_ap:.3f}  "
+              f"tuned F1 {row['dev_tuned_macro_f1']:.3f}", flush=True)
     best = max(results, key=lambda r: r["dev_macro_ap"])
-    atomic_write_json(args.out, {"candidates": results, "best": best})
     print(f"best: {best}\nwrote {args.out}")
+
+
+def candidate_key(row: dict) -> tuple:
+    """What identifies a candidate in the results file."""
+    return (row["silver_weight"], row["sentivent_weight"], row["gold_weight"], row["l2"], row.get("hidden", 0),
+            tuple(row.get("layers", ())))
 
 
 if __name__ == "__main__":

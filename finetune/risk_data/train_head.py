@@ -5,12 +5,15 @@ The recipe of the embedded default model (sources and weights chosen by ``select
 
 1. **Dev logits, out of fold**: gold dev in 5 folds, each scored by a head trained on the pool plus the other 4/5;
    SENTiVENT dev scored by the head trained on the whole pool (it is never trained on).
-2. **Head**: the linear head (logistic regression per label on the frozen pooled features) on the whole pool and
-   all of gold dev.
+2. **Head**: the risk head (``RECIPE["hidden"]``: a GELU MLP, or 0 = logistic regression per label) on frozen
+   features of the whole pool and all of gold dev: the pooled states of backbone layers ``RECIPE["layers"]``
+   (4 and 6 of MiniLM's 6, read from the same forward pass as the sentiment head).
 3. **Calibration**: per label, Platt scaling ``sigmoid(a * z + c)`` fitted on the dev logits, folded into the head's
-   weights (so every backend, ONNX included, outputs calibrated probabilities); ECE per label before and after.
+   last layer (so every backend, ONNX included, outputs calibrated probabilities); ECE per label before and after.
 4. **Stacker** (:class:`textrisk.risk_ensemble.RiskEnsemble`): per label, logistic regression over the calibrated
-   dev logit and the rules' label-model score / firing, the label model itself cross-fitted on gold dev folds.
+   dev logit and the rules' label-model score / firing, the label model itself cross-fitted on gold dev folds. It
+   ships if, and only if, its out-of-fold dev probabilities beat both the head's and the rules' (macro average
+   precision, :func:`ensemble_choice`); the tests are not looked at for this.
 5. **Thresholds** per label tuned on dev: the head's own (kept for comparison) and the shipped probabilities'
    (the stacker's, or the head's with ``--no-ensemble``).
 
@@ -32,8 +35,8 @@ import numpy as np
 import torch
 
 from finetune.risk_data.build_gold import DEV_FILE
-from finetune.risk_data.features import embed, read_set
-from finetune.risk_data.select_head import FOLDS, fit_head, fold_of, logits_of
+from finetune.risk_data.features import cache_path, embed, read_set
+from finetune.risk_data.select_head import FOLDS, dev_scores, fold_of
 from textrisk.atomic import atomic_write_json
 from textrisk.contract import sigmoid
 from textrisk.metrics import binary_ece, multilabel_report, tune_threshold
@@ -42,7 +45,8 @@ from textrisk.risk_rules import LabelModel, lf_votes
 from textrisk.taxonomy import RISK_LABELS
 
 #: Training sources of the shipped head and their row weights (chosen on dev by ``select_head``).
-RECIPE = {"silver_weight": 0.3, "sentivent_weight": 1.0, "gold_weight": 5.0, "l2": 1e-3}
+RECIPE = {"silver_weight": 0.3, "sentivent_weight": 1.0, "gold_weight": 1.0, "l2": 0.0, "hidden": 512,
+          "layers": (4, 6)}
 #: Held-out tests run at the end (results go into the card): see textrisk.risk_evaluation.
 TESTS = ("gold_test", "random_gold", "sentivent_test")
 
@@ -85,6 +89,27 @@ def rule_features_cross_fitted(gold, sentivent_dev, folds: np.ndarray) -> tuple[
     return np.concatenate([scores, sv_scores]), np.concatenate([fired, sv_fired]), full
 
 
+def ensemble_choice(calibrated: np.ndarray, scores: np.ndarray, fired: np.ndarray, targets: np.ndarray,
+                    known: np.ndarray, label_model: LabelModel, folds: np.ndarray) -> dict:
+    """Whether the stacker ships, decided on dev only: out-of-fold stacker probabilities (fitted on the other
+    folds) against the head's calibrated probabilities and the rules' (cross-fitted) label-model posterior, by
+    macro average precision over the labels with dev positives. Ships if, and only if, it beats both."""
+    from finetune.risk_data.select_head import macro_ap
+
+    stacked = np.zeros(targets.shape)
+    for k in np.unique(folds):
+        train, test = folds != k, folds == k
+        fitted = RiskEnsemble.fit(calibrated[train], scores[train], fired[train], targets[train], known[train],
+                                  label_model, RISK_LABELS)
+        stacked[test] = fitted.combine(calibrated[test], scores[test], fired[test])
+    systems = {"head": sigmoid(calibrated), "rules": sigmoid(scores), "ensemble": stacked}
+    aps = {name: macro_ap(targets, known, probs) for name, probs in systems.items()}
+    result = {f"{name}_macro_ap": ap for name, (ap, _) in aps.items()}
+    result["per_label"] = {name: per for name, (_, per) in aps.items()}
+    result["ship"] = bool(result["ensemble_macro_ap"] > max(result["head_macro_ap"], result["rules_macro_ap"]))
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     """Fit everything, write the model folder and its training results."""
     from textrisk.modeling import TextRiskModel
@@ -104,29 +129,23 @@ def main(argv: list[str] | None = None) -> None:
     files = {"silver": args.runs / "risk_silver.jsonl", "sentivent_train": args.runs / "sentivent_train.jsonl",
              "sentivent_dev": args.runs / "sentivent_dev.jsonl", "gold_dev": DEV_FILE}
     sets = {name: read_set(path, name) for name, path in files.items()}
-    feats = {name: embed(s.texts, args.sentiment_model, args.runs / "risk_features" / f"{name}.npz")
-             for name, s in sets.items()}
+    feats = {name: embed(s.texts, args.sentiment_model, cache_path(args.runs, name, RECIPE["layers"]),
+                         layers=RECIPE["layers"]) for name, s in sets.items()}
     gold, sv = sets["gold_dev"], sets["sentivent_dev"]
-    weights = {"silver": RECIPE["silver_weight"], "sentivent_train": RECIPE["sentivent_weight"]}
     folds = fold_of(gold.groups)
-
-    def pool(gold_rows: np.ndarray):
-        parts = [(sets[n].targets, sets[n].known, feats[n], np.full(len(sets[n]), w)) for n, w in weights.items()
-                 if w > 0]
-        parts.append((gold.targets[gold_rows], gold.known[gold_rows], feats["gold_dev"][gold_rows],
-                      np.full(int(gold_rows.sum()), RECIPE["gold_weight"])))
-        return [np.concatenate([p[i] for p in parts]) for i in (2, 0, 1, 3)]
-
-    oof = np.zeros(gold.targets.shape)
-    for k in range(FOLDS):
-        oof[folds == k] = logits_of(fit_head(*pool(folds != k), l2=RECIPE["l2"]), feats["gold_dev"][folds == k])
-    weight, bias = fit_head(*pool(np.ones(len(gold), dtype=bool)), l2=RECIPE["l2"])
-    dev_logits = np.concatenate([oof, logits_of((weight, bias), feats["sentivent_dev"])])
+    pool = [(sets["silver"], feats["silver"], RECIPE["silver_weight"]),
+            (sets["sentivent_train"], feats["sentivent_train"], RECIPE["sentivent_weight"])]
+    oof, sv_logits, head = dev_scores(pool, (gold, feats["gold_dev"]), (sv, feats["sentivent_dev"]),
+                                      RECIPE["gold_weight"], l2=RECIPE["l2"], hidden=RECIPE["hidden"])
+    dev_logits = np.concatenate([oof, sv_logits])
     dev_targets, dev_known = np.concatenate([gold.targets, sv.targets]), np.concatenate([gold.known, sv.known])
 
     a, c = platt(dev_logits, dev_targets, dev_known)
     calibrated = a * dev_logits + c
-    weight, bias = weight * a[:, None], bias * a + c  # folded: the saved head outputs calibrated logits
+    last = head if isinstance(head, torch.nn.Linear) else head[-1]
+    with torch.no_grad():  # folded into the last layer: the saved head outputs calibrated logits
+        last.weight.mul_(torch.tensor(a, dtype=torch.float32)[:, None])
+        last.bias.copy_(last.bias * torch.tensor(a, dtype=torch.float32) + torch.tensor(c, dtype=torch.float32))
     head_probs = sigmoid(calibrated)
     calibration = {label: {"a": float(a[k]), "c": float(c[k]),
                            "ece_before": binary_ece(dev_targets[dev_known[:, k], k],
@@ -139,8 +158,12 @@ def main(argv: list[str] | None = None) -> None:
 
     ensemble = None
     shipped_probs, thresholds = head_probs, head_thresholds
-    if not args.no_ensemble:
-        scores, fired, label_model = rule_features_cross_fitted(gold, sv, folds)
+    scores, fired, label_model = rule_features_cross_fitted(gold, sv, folds)
+    choice = ensemble_choice(calibrated, scores, fired, dev_targets, dev_known, label_model,
+                             np.concatenate([folds, fold_of(sv.groups)]))
+    results["ensemble_choice_dev"] = choice
+    print(json.dumps({k: v for k, v in choice.items() if k != "per_label"}), flush=True)
+    if choice["ship"] and not args.no_ensemble:
         ensemble = RiskEnsemble.fit(calibrated, scores, fired, dev_targets, dev_known, label_model, RISK_LABELS)
         shipped_probs = ensemble.combine(calibrated, scores, fired)
         thresholds = tuned(dev_targets, dev_known, shipped_probs)
@@ -152,10 +175,8 @@ def main(argv: list[str] | None = None) -> None:
 
     source = Path(args.sentiment_model) if args.sentiment_model else DEFAULT_MODEL_DIR
     model = TextRiskModel.from_pretrained(source)
-    model.add_risk_head(list(RISK_LABELS))
-    with torch.no_grad():
-        model.heads["risk"].weight.copy_(torch.tensor(weight, dtype=torch.float32))
-        model.heads["risk"].bias.copy_(torch.tensor(bias, dtype=torch.float32))
+    model.add_risk_head(list(RISK_LABELS), hidden=RECIPE["hidden"], layers=RECIPE["layers"])
+    model.heads["risk"].load_state_dict(head.state_dict())
     model.config.risk_thresholds = thresholds
     model.config.risk_ensemble = ensemble.to_dict() if ensemble else {}
     model.config = type(model.config)(**vars(model.config))  # re-validated: ensemble labels, thresholds
@@ -196,7 +217,8 @@ def save(model, source: Path, out: Path, risk: dict, sentiment_config: str | Non
         risk_calibration={k: {"ece_before": v["ece_before"], "ece_after": v["ece_after"]}
                           for k, v in risk["calibration_dev"].items()},
     )
-    model.save_pretrained(out, model_card=render_model_card(card, pooling=model.config.pooling))
+    model.save_pretrained(out, model_card=render_model_card(card, pooling=model.config.pooling,
+                                                            risk_hidden=model.config.risk_hidden))
     atomic_write_json(out / "training_results.json", results)
 
 
