@@ -65,8 +65,9 @@ def test_compare_finds_exactly_the_added_and_removed_passages():
     old = "\n\n".join(base)
     new = "\n\n".join([p for p in base if p not in removed][:5] + [added[0]]
                       + [p for p in base if p not in removed][5:] + [added[1]])
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained())
-    comparison = filings.compare(old, new, "10-K", "10-K")
+    analyzer = RiskAnalyzer.from_pretrained()
+    comparison = analyzer.compare(old, new, "10-K", "10-K")  # the same as FilingAnalyzer(analyzer).compare
+    filings = FilingAnalyzer(analyzer)
     layout_old, layout_new = filings.layout(old, "10-K"), filings.layout(new, "10-K")
 
     def inside(passages, paragraphs, text):
