@@ -3,11 +3,13 @@ ticker's Item 1A excerpts in ``sec_filings/`` (34 tickers, 2015-2018; the 32 wit
 
     nice -n 10 python benchmarks/filings_compare.py [--max-pairs 5] [--model DIR]
 
-Per pair: the document similarity (token-weighted best-match cosine of passage embeddings, both directions) and the
-Lazy Prices term-frequency cosine, the counts of unchanged / changed / new / removed passages, and the change in
-the prose's negative share (new minus old; with a risk head also each signal's share in Item 1A). Each finished
-pair is appended to ``--cache`` (JSONL, keyed by the two files and the model's identity), so an interrupted run
-resumes; ``--out`` gets the JSON table and ``--markdown`` the same table as markdown.
+Each ticker's years go through ``FilingAnalyzer.compare_series`` (the same comparisons as ``RiskAnalyzer.compare``
+on each pair, each distinct passage scored once). Per pair: the document similarity (token-weighted best-match
+cosine of passage embeddings, both directions) and the Lazy Prices term-frequency cosine, the counts of unchanged /
+changed / new / removed passages, and the change in the prose's negative share (new minus old; with a risk head
+also each signal's share in Item 1A). Each finished ticker's pairs are appended to ``--cache`` (JSONL, keyed by
+the two files and the model's identity), so an interrupted run resumes; ``--out`` gets the JSON table and
+``--markdown`` the same table as markdown.
 """
 
 from __future__ import annotations
@@ -23,24 +25,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def consecutive_pairs(folder: Path) -> list[tuple[dict, dict]]:
-    """(older, newer) index rows of each ticker's Item 1A excerpts, in date order."""
+def item_1a_series(folder: Path) -> dict[str, list[dict]]:
+    """Index rows of each ticker's Item 1A excerpts, oldest first (tickers with two or more years)."""
     by_ticker: dict[str, list[dict]] = {}
     for row in csv.DictReader((folder / "index.csv").open(encoding="utf-8")):
         if row["section"].startswith("Item 1A"):
             by_ticker.setdefault(row["cik_or_ticker"], []).append(row)
-    pairs = []
-    for ticker in sorted(by_ticker):
-        rows = sorted(by_ticker[ticker], key=lambda r: r["date"])
-        pairs += list(zip(rows, rows[1:]))
-    return pairs
+    return {t: sorted(rows, key=lambda r: r["date"]) for t, rows in sorted(by_ticker.items()) if len(rows) > 1}
 
 
 def _record(old: dict, new: dict, comparison, identity: str, seconds: float) -> dict:
     one_a = next((s for s in comparison.sections if s.key == "1A"), None)
     return {
         "ticker": old["cik_or_ticker"], "old": old["file"], "new": new["file"], "old_date": old["date"],
-        "new_date": new["date"], "model": identity, "seconds": round(seconds, 2),
+        "new_date": new["date"], "model": identity, "seconds": round(seconds, 2),  # the series' time / its pairs
         "similarity": comparison.similarity, "cosine_tf": comparison.cosine_tf, **comparison.counts,
         "passages_old": comparison.old.num_chunks, "passages_new": comparison.new_report.num_chunks,
         "negative_share_old": comparison.old.negative_share, "negative_share_new": comparison.new_report.negative_share,
@@ -88,15 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     from textrisk import RiskAnalyzer
     from textrisk.atomic import atomic_write_json, atomic_write_text
     from textrisk.data import find_data_dir
+    from textrisk.filings import FilingAnalyzer
 
     data = find_data_dir(args.data_dir)
     if data is None or not (data / "sec_filings" / "index.csv").is_file():
         print("sec_filings/ not found: set TEXTRISK_DATA_DIR or pass --data-dir", file=sys.stderr)
         return 2
     folder = data / "sec_filings"
-    pairs = consecutive_pairs(folder)[:args.max_pairs]
-    analyzer = RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads)
-    identity = analyzer.model.identity()
+    series = item_1a_series(folder)
+    n_pairs = sum(len(rows) - 1 for rows in series.values())
+    if args.max_pairs:
+        n_pairs = min(n_pairs, args.max_pairs)
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads))
+    identity = filings.analyzer.model.identity()
     cache_path = Path(args.cache)
     cache = {}
     if cache_path.is_file():
@@ -105,17 +107,24 @@ def main(argv: list[str] | None = None) -> int:
                 r = json.loads(line)
                 cache[(r["old"], r["new"], r["model"])] = r
     rows = []
-    for old, new in tqdm(pairs, desc="Item 1A pairs", unit="pair"):
-        key = (old["file"], new["file"], identity)
-        if key not in cache:
+    bar = tqdm(total=n_pairs, desc="Item 1A pairs", unit="pair")
+    for files in series.values():  # one ticker's years in one pass: a recurring passage is scored once
+        files = files[:n_pairs - len(rows) + 1]
+        if len(files) < 2:
+            break
+        keys = [(old["file"], new["file"], identity) for old, new in zip(files, files[1:])]
+        if not all(key in cache for key in keys):
             start = time.perf_counter()
-            comparison = analyzer.compare((folder / old["file"]).read_text(encoding="utf-8"),
-                                          (folder / new["file"]).read_text(encoding="utf-8"), "10-K", "10-K",
-                                          progress=False)
-            cache[key] = _record(old, new, comparison, identity, time.perf_counter() - start)
+            comparisons = filings.compare_series([(folder / r["file"]).read_text(encoding="utf-8") for r in files],
+                                                 ["10-K"] * len(files), progress=False)
+            seconds = (time.perf_counter() - start) / len(comparisons)
             with cache_path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(cache[key]) + "\n")
-        rows.append(cache[key])
+                for key, old, new, comparison in zip(keys, files, files[1:], comparisons):
+                    cache[key] = _record(old, new, comparison, identity, seconds)
+                    handle.write(json.dumps(cache[key]) + "\n")
+        rows += [cache[key] for key in keys]
+        bar.update(len(keys))
+    bar.close()
     result = {"model": args.model or "default", "summary": summary(rows), "pairs": rows}
     atomic_write_json(args.out, result)
     atomic_write_text(args.markdown, markdown(rows))

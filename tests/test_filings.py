@@ -173,6 +173,15 @@ def test_risk_analyzer_compare_finds_exactly_the_added_and_removed_passages(tiny
     assert 0 < comparison.similarity < 1 and [d.key for d in comparison.sections] == ["1A"]
     same = FilingAnalyzer(analyzer).compare(old, new, "10-K", "10-K")  # one implementation behind both names
     assert same.to_dict() == comparison.to_dict()
+    third = new.replace(RISKS[0], RISKS[2])
+    series = FilingAnalyzer(analyzer).compare_series([old, new, third], ["10-K"] * 3)
+    pairwise = [comparison, analyzer.compare(new, third, "10-K", "10-K")]
+    for got, want in zip(series, pairwise):  # each passage scored once over the series: the same comparisons
+        assert got.counts == want.counts and [c.text for c in got.new] == [c.text for c in want.new]
+        assert got.similarity == pytest.approx(want.similarity, abs=1e-5)
+    assert series[1].counts["new"] == series[1].counts["removed"] == 1
+    with pytest.raises(InputError, match="at least two"):
+        FilingAnalyzer(analyzer).compare_series([old])
 
 
 def test_documents_from_files(tmp_path):

@@ -156,8 +156,7 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
     """Build a :class:`Comparison` from both layouts and the outputs of their passages (old first)."""
     (old_text, old_layout), (new_text, new_layout) = old, new
     n_old = len(old_layout.passages)
-    split = [PassageOutputs(out.probs[s], None if out.risk is None else out.risk[s], out.embeddings[s])
-             for s in (slice(0, n_old), slice(n_old, None))]
+    split = [out.rows(slice(0, n_old)), out.rows(slice(n_old, None))]
     old_report = build_report(analyzer, old_text, old_layout, split[0], max_negative_evidence)
     new_report = build_report(analyzer, new_text, new_layout, split[1], max_negative_evidence)
     labels = analyzer.labels

@@ -27,6 +27,11 @@ class PassageOutputs:
     risk: np.ndarray | None  # (n, signals) sigmoid of the risk head, the analyzer's signal labels; None: no head
     embeddings: np.ndarray | None  # (n, hidden) pooled embeddings, L2-normalised; None unless asked for
 
+    def rows(self, index: slice | np.ndarray) -> PassageOutputs:
+        """The outputs of the passages ``index`` selects."""
+        return PassageOutputs(self.probs[index], None if self.risk is None else self.risk[index],
+                              None if self.embeddings is None else self.embeddings[index])
+
 
 def run_passages(analyzer: RiskAnalyzer, texts: Sequence[str], embeddings: bool = False,
                  progress: bool | None = None) -> PassageOutputs:
