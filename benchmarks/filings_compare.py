@@ -37,7 +37,7 @@ def item_1a_series(folder: Path) -> dict[str, list[dict]]:
 def _record(old: dict, new: dict, comparison, identity: str, seconds: float) -> dict:
     one_a = next((s for s in comparison.sections if s.key == "1A"), None)
     return {
-        "ticker": old["cik_or_ticker"], "old": old["file"], "new": new["file"], "old_date": old["date"],
+        "ticker": old["cik_or_ticker"], "old_file": old["file"], "new_file": new["file"], "old_date": old["date"],
         "new_date": new["date"], "model": identity, "seconds": round(seconds, 2),  # the series' time / its pairs
         "similarity": comparison.similarity, "cosine_tf": comparison.cosine_tf, **comparison.counts,
         "passages_old": comparison.old.num_chunks, "passages_new": comparison.new_report.num_chunks,
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in cache_path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                cache[(r["old"], r["new"], r["model"])] = r
+                cache[(r["old_file"], r["new_file"], r["model"])] = r
     rows = []
     bar = tqdm(total=n_pairs, desc="Item 1A pairs", unit="pair")
     for files in series.values():  # one ticker's years in one pass: a recurring passage is scored once
