@@ -12,7 +12,8 @@ excerpts are a different kind of document and are left out). Scores per document
 of the prose, each signal's share (risk head only), and the year-over-year similarity to the same filer's previous
 10-K in the set (Lazy Prices term-frequency cosine of the prose; lower = more change, so 1 - similarity is the
 score). ROC AUC with a stratified bootstrap 95% interval. n is small: read it as a sanity check, not evidence.
-Per-document scores are cached in ``--cache`` (JSONL), so an interrupted run resumes.
+Per-document scores are cached in ``--cache`` (JSONL, each record stamped with the model's identity, a digest of
+its config and weights; records of another model are not reused), so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def _auc(y: np.ndarray, score: np.ndarray, rounds: int, seed: int) -> tuple[floa
     return float(point), float(low), float(high)
 
 
+def _signal_share(report) -> dict[str, float] | None:
+    """Each signal's share of the prose tokens (token-weighted over sections); None without a risk head or sections."""
+    parts = [s for s in report.sections if s.signal_share is not None and s.prose_tokens]
+    if report.risk_signals is None or not parts:
+        return None
+    total = sum(s.prose_tokens for s in parts)
+    return {k: sum(s.signal_share[k] * s.prose_tokens for s in parts) / total for k in report.risk_signals}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints a markdown table and writes JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -93,11 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         order.sort(key=lambda r: int(r["words"]))
     if args.max_docs:
         order = order[:args.max_docs]
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads))
+    identity = filings.analyzer.model.identity()
     cache_path = Path(args.cache)
     cache = {}
     if cache_path.is_file():
-        cache = {r["file"]: r for r in map(json.loads, cache_path.read_text(encoding="utf-8").splitlines()) if r}
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads))
+        cache = {r["file"]: r for r in map(json.loads, filter(str.strip, cache_path.read_text(
+            encoding="utf-8").splitlines())) if r.get("model") == identity}
     prose = {}
 
     def prose_text(row: dict) -> str:
@@ -121,14 +133,13 @@ def main(argv: list[str] | None = None) -> int:
                          key=lambda r: r["date"])
         record = {
             "file": row["file"], "company": row["company"], "date": row["date"], "words": int(row["words"]),
+            "model": identity,
             "positive": row["file"] in positive, "seconds": round(time.perf_counter() - start, 2),
             "risk_score": report.risk_score if report.risk_score is not None
             else report.sentiment_scores["negative"],
             "p_negative": report.sentiment_scores["negative"], "negative_share": report.negative_share,
             "excluded_share": report.excluded_share,
-            "signal_share": None if report.risk_signals is None else {
-                k: float(np.mean([s.signal_share[k] for s in report.sections if s.signal_share] or [0.0]))
-                for k in report.risk_signals},
+            "signal_share": _signal_share(report),
             "previous": earlier[-1]["file"] if earlier else None,
             "similarity": tf_cosine(prose_text(earlier[-1]), prose_text(row)) if earlier else None,
         }
@@ -137,14 +148,23 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(json.dumps(record) + "\n")
     rows = [cache[r["file"]] for r in order if r["file"] in cache]
     y = np.array([r["positive"] for r in rows], dtype=int)
-    results = {"n_positive": int(y.sum()), "n_control": int(len(y) - y.sum()), "dropped": sorted(dropped),
-               "metrics": {}, "documents": rows}
-    columns = [("risk_score", "document risk score (P(negative) of prose)"),
+    results = {"model": args.model or "default", "model_identity": identity, "has_risk_head": filings.has_risk_head,
+               "n_positive": int(y.sum()), "n_control": int(len(y) - y.sum()), "n_eligible": len(tenk),
+               "dropped": sorted(dropped), "metrics": {}, "documents": rows}
+    columns = [("risk_score", "document risk score (P(negative) x P(any signal))" if filings.has_risk_head
+                else "document risk score (P(negative) of prose; no risk head)"),
                ("negative_share", "negative share of prose")]
-    for key, name in columns:
-        if 0 < y.sum() < len(y):
+    if 0 < y.sum() < len(y):
+        for key, name in columns:
             results["metrics"][key] = dict(zip(("auc", "low", "high"), _auc(
                 y, np.array([r[key] for r in rows]), args.bootstrap, args.seed)), name=name)
+        shares = [r for r in rows if r["signal_share"] is not None]
+        y_share = np.array([r["positive"] for r in shares], dtype=int)
+        for label in filings.signal_labels if 0 < y_share.sum() < len(y_share) else []:
+            results["metrics"][f"signal_share/{label}"] = dict(zip(("auc", "low", "high"), _auc(
+                y_share, np.array([r["signal_share"][label] for r in shares]), args.bootstrap, args.seed)),
+                name=f"{label} share of prose", n_positive=int(y_share.sum()),
+                n_control=int(len(y_share) - y_share.sum()))
     with_prev = [r for r in rows if r["similarity"] is not None]
     y_prev = np.array([r["positive"] for r in with_prev], dtype=int)
     if 0 < y_prev.sum() < len(y_prev):
@@ -152,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             y_prev, 1 - np.array([r["similarity"] for r in with_prev]), args.bootstrap, args.seed)),
             name="1 - year-over-year similarity", n_positive=int(y_prev.sum()),
             n_control=int(len(y_prev) - y_prev.sum()))
-    from textrisk._io import atomic_write_json
+    from textrisk.atomic import atomic_write_json
 
     atomic_write_json(args.out, results)
     print(f"{results['n_positive']} positive and {results['n_control']} control 10-Ks")

@@ -2,10 +2,15 @@
 old path, ``RiskAnalyzer.score([whole_text])``, in the same run.
 
     nice -n 10 python benchmarks/filings_speed.py [--file BA_10-K_2004-03-05_full.txt] [--words 20000]
+        [--backends torch bf16] [--repeat 3] [--out speed.json]
 
-Each path runs in a fresh child process (model load included, so the peak RSS is that path's own) with
-``--threads`` torch threads (default 2). ``--words N`` scores only the first N words (for a bounded run on a
-busy machine); the report says so. Target on 2 free cores: the 63.5k-word Boeing 10-K in <= 8 s and <= 1 GB.
+Each path runs in a fresh child process: its wall time is taken by the parent (interpreter start, imports, model
+load and scoring), the peak RSS (``ru_maxrss``) is that path's own; ``--threads`` torch threads (default 2). Rows
+are the median of ``--repeat`` runs, the paths taking turns so that a change in machine load hits them alike. The
+old path runs with the torch backend, the filing path once per ``--backends`` entry (``bf16``: torch under
+bfloat16 autocast; ``onnx``: ONNX Runtime int8, extra ``[onnx]``, exported once before timing). ``--words N``
+scores only the first N words (a bounded run on a busy machine). The report prints the load average before and
+after. Target on 2 free cores: the 63.5k-word Boeing 10-K in <= 8 s and <= 1 GB.
 A whole folder in one command, with a progress bar over documents and passages:
 ``textrisk score --input-dir ../shared/data/sec_filings --output scored.jsonl --resume``.
 """
@@ -14,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
+import time
 
 CHILD = r"""
 import json, resource, sys, time
@@ -27,7 +35,7 @@ text = open({path!r}, encoding="utf-8").read()
 if {words}:
     text = " ".join(text.split(" ")[:{words}])
 start = time.perf_counter()
-analyzer = RiskAnalyzer.from_pretrained(num_threads={threads})
+analyzer = RiskAnalyzer.from_pretrained(num_threads={threads}, backend={backend!r})
 loaded = time.perf_counter()
 if {mode!r} == "filing":
     report = FilingAnalyzer(analyzer).score_filing(text, form="10-K", progress=False)
@@ -39,6 +47,24 @@ print(json.dumps({{"load_s": loaded - start, "score_s": done - loaded, "total_s"
                   "chunks": report.num_chunks, "tokens": report.num_tokens,
                   "p_negative": report.sentiment_scores["negative"]}}))
 """
+NAMES = {"torch": "torch fp32", "bf16": "bf16 autocast", "onnx": "ONNX Runtime int8", "onnx-fp32": "ONNX fp32"}
+
+
+def _run(threads: int, path: str, words: int, mode: str, backend: str) -> dict:
+    code = CHILD.format(threads=threads, path=path, words=words, mode=mode, backend=backend)
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if out.returncode:
+        raise SystemExit(f"{mode}/{backend} child failed:\n{out.stderr[-2000:]}")
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall_s": wall}
+
+
+def _median(runs: list[dict]) -> dict:
+    row = {key: statistics.median(r[key] for r in runs)
+           for key in ("wall_s", "load_s", "score_s", "total_s", "peak_rss_mb")}
+    row.update({key: runs[0][key] for key in ("chunks", "tokens", "p_negative")}, runs=runs)
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", default="BA_10-K_2004-03-05_full.txt")
     parser.add_argument("--words", type=int, default=0, help="score only the first N words (0 = all)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--backends", nargs="+", default=["torch"], choices=sorted(NAMES),
+                        help="backends of the filing path (default: torch)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per path; rows are medians")
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args(argv)
     from textrisk.data import find_data_dir
@@ -56,24 +85,36 @@ def main(argv: list[str] | None = None) -> int:
     if data is None or not (data / "sec_filings" / args.file).is_file():
         print(f"sec_filings/{args.file} not found: set TEXTRISK_DATA_DIR or pass --data-dir", file=sys.stderr)
         return 2
-    path = data / "sec_filings" / args.file
-    words = len(path.read_text(encoding="utf-8").split())
-    results = {"file": args.file, "words": min(words, args.words) if args.words else words, "threads": args.threads}
-    for mode in ("old", "filing"):
-        code = CHILD.format(threads=args.threads, path=str(path), words=args.words, mode=mode)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-    old, new = results["old"], results["filing"]
-    print(f"{args.file}: {results['words']} words, {args.threads} torch threads")
-    print("| path | chunks scored | tokens scored | total s (load + score) | peak RSS MB | P(negative) |")
-    print("|---|---|---|---|---|---|")
-    for name, r in (("RiskAnalyzer.score(whole text)", old), ("FilingAnalyzer (prose only)", new)):
-        print(f"| {name} | {r['chunks']} | {r['tokens']} | {r['total_s']:.1f} ({r['load_s']:.1f} + "
-              f"{r['score_s']:.1f}) | {r['peak_rss_mb']:.0f} | {r['p_negative']:.3f} |")
-    print(f"speed-up (total time) {old['total_s'] / new['total_s']:.2f}x; "
-          f"peak memory ratio {new['peak_rss_mb'] / old['peak_rss_mb']:.2f}")
+    path = str(data / "sec_filings" / args.file)
+    words = len((data / "sec_filings" / args.file).read_text(encoding="utf-8").split())
+    paths = [("old", "torch")] + [("filing", backend) for backend in args.backends]
+    for mode, backend in paths:
+        if backend.startswith("onnx"):  # export (cached) outside the timed runs
+            _run(args.threads, path, 50, mode, backend)
+    results = {"file": args.file, "words": min(words, args.words) if args.words else words, "threads": args.threads,
+               "repeat": args.repeat, "load_average_before": os.getloadavg()}
+    runs: dict[tuple[str, str], list[dict]] = {p: [] for p in paths}
+    for _ in range(args.repeat):
+        for mode, backend in paths:
+            runs[(mode, backend)].append(_run(args.threads, path, args.words, mode, backend))
+    results["load_average_after"] = os.getloadavg()
+    rows = {f"{mode}/{backend}": _median(r) for (mode, backend), r in runs.items()}
+    results.update(rows)
+    old = rows["old/torch"]
+    print(f"{args.file}: {results['words']} words, {args.threads} torch threads, median of {args.repeat}; "
+          f"load average (1, 5, 15 min) before {results['load_average_before']}, after "
+          f"{results['load_average_after']}")
+    print("| path | chunks scored | tokens scored | process wall s | load + score s | vs old path (wall) | "
+          "peak RSS MB | P(negative) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (mode, backend), key in zip(paths, rows):
+        r = rows[key]
+        name = "RiskAnalyzer.score(whole text)" if mode == "old" else "FilingAnalyzer (prose only)"
+        print(f"| {name}, {NAMES[backend]} | {r['chunks']} | {r['tokens']} | {r['wall_s']:.1f} | {r['load_s']:.1f} + "
+              f"{r['score_s']:.1f} | {old['wall_s'] / r['wall_s']:.2f}x | {r['peak_rss_mb']:.0f} | "
+              f"{r['p_negative']:.3f} |")
     if args.out:
-        from textrisk._io import atomic_write_json
+        from textrisk.atomic import atomic_write_json
 
         atomic_write_json(args.out, results)
     return 0

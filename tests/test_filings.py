@@ -139,6 +139,51 @@ def test_compare_of_identical_filings_is_unchanged(filings):
     json.dumps(comparison.to_dict())
 
 
+RISKS = [
+    "Our lenders may accelerate the repayment of our debt if we breach the covenants of our credit agreement.",
+    "Demand for commercial aircraft depends on airline profits, fuel prices and passenger traffic.",
+    "A cyber attack on our networks could disrupt operations and expose confidential customer information.",
+    "Changes in tax law in the countries where we operate could raise our effective tax rate.",
+    "We depend on a small number of suppliers for titanium forgings and engine components.",
+    "Litigation over product liability claims could require us to pay large damages.",
+    "Fluctuations in foreign exchange rates affect the reported value of overseas revenues.",
+    "Regulators could impose new environmental rules that increase compliance costs.",
+]
+ADDED = ["The bank entered into a cease and desist order with the FDIC requiring higher capital ratios.",
+         "Auditors expressed substantial doubt about its ability to continue as a going concern."]
+
+
+def test_risk_analyzer_compare_finds_exactly_the_added_and_removed_passages(tiny_model_dir):
+    from textrisk.filings.compare import MIN_WORD_OVERLAP, word_overlap
+
+    every = RISKS + ADDED  # no two share enough words to count as a changed version of each other
+    assert max(word_overlap(a, b) for a in every for b in every if a != b) < MIN_WORD_OVERLAP
+    removed = [RISKS[2], RISKS[5]]
+    kept = [p for p in RISKS if p not in removed]
+    old = "Item 1A. Risk Factors\n\n" + "\n\n".join(RISKS) + "\n"
+    new = "Item 1A. Risk Factors\n\n" + "\n\n".join(kept[:3] + [ADDED[0]] + kept[3:] + [ADDED[1]]) + "\n"
+    analyzer = RiskAnalyzer.from_pretrained(tiny_model_dir)
+    comparison = analyzer.compare(old, new, "10-K", "10-K")
+    assert sorted((c.start, c.end) for c in comparison.removed) == sorted(
+        (old.index(p), old.index(p) + len(p)) for p in removed)
+    assert sorted((c.start, c.end) for c in comparison.new) == sorted(
+        (new.index(p), new.index(p) + len(p)) for p in ADDED)
+    assert all(c.section == "1A" for c in comparison.new + comparison.removed)
+    assert comparison.changed == [] and comparison.counts == {"unchanged": 6, "changed": 0, "new": 2, "removed": 2}
+    assert 0 < comparison.similarity < 1 and [d.key for d in comparison.sections] == ["1A"]
+    same = FilingAnalyzer(analyzer).compare(old, new, "10-K", "10-K")  # one implementation behind both names
+    assert same.to_dict() == comparison.to_dict()
+    third = new.replace(RISKS[0], RISKS[2])
+    series = FilingAnalyzer(analyzer).compare_series([old, new, third], ["10-K"] * 3)
+    pairwise = [comparison, analyzer.compare(new, third, "10-K", "10-K")]
+    for got, want in zip(series, pairwise):  # each passage scored once over the series: the same comparisons
+        assert got.counts == want.counts and [c.text for c in got.new] == [c.text for c in want.new]
+        assert got.similarity == pytest.approx(want.similarity, abs=1e-5)
+    assert series[1].counts["new"] == series[1].counts["removed"] == 1
+    with pytest.raises(InputError, match="at least two"):
+        FilingAnalyzer(analyzer).compare_series([old])
+
+
 def test_documents_from_files(tmp_path):
     (tmp_path / "ACME_10-K_2020-01-01_full.txt").write_text(FILING)
     (tmp_path / "b.htm").write_text("<p>Profit fell sharply.</p>")

@@ -65,8 +65,9 @@ def test_compare_finds_exactly_the_added_and_removed_passages():
     old = "\n\n".join(base)
     new = "\n\n".join([p for p in base if p not in removed][:5] + [added[0]]
                       + [p for p in base if p not in removed][5:] + [added[1]])
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained())
-    comparison = filings.compare(old, new, "10-K", "10-K")
+    analyzer = RiskAnalyzer.from_pretrained()
+    comparison = analyzer.compare(old, new, "10-K", "10-K")  # the same as FilingAnalyzer(analyzer).compare
+    filings = FilingAnalyzer(analyzer)
     layout_old, layout_new = filings.layout(old, "10-K"), filings.layout(new, "10-K")
 
     def inside(passages, paragraphs, text):
@@ -124,9 +125,11 @@ def test_cli_compare_writes_json(tmp_path, capsys, tiny_model_dir):
     old, new = "1002682_8-K_2009-11-10_0000939057-09-000303.txt", "1002682_8-K_2009-12-28_0000939057-09-000381.txt"
     out = tmp_path / "change.json"
     code = cli.main(["compare", str(FILINGS / old), str(FILINGS / new), "--model", str(tiny_model_dir), "--out",
-                     str(out), "--no-progress"])
+                     str(out), "--no-progress", "--backend", "bf16"])
     assert code == 0
     assert "similarity" in capsys.readouterr().out
     result = json.loads(out.read_text())
     assert {"similarity", "cosine_tf", "counts", "new", "removed", "changed", "sections"} <= set(result)
     assert cli.main(["compare", str(tmp_path / "missing.txt"), str(FILINGS / new)]) == 2
+    assert cli.main(["compare", str(FILINGS / old), str(FILINGS / new), "--model", str(tiny_model_dir),
+                     "--backend", "gpu"]) == 2  # a ConfigError naming the backends, not a traceback

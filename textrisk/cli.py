@@ -80,7 +80,8 @@ def _run_options(args: argparse.Namespace, analyzer) -> dict[str, Any]:
 
     return {"model": model_identity(analyzer.model), "chunk_tokens": analyzer.chunk_tokens,
             "max_evidence": analyzer.max_evidence, "threshold": analyzer.threshold, "thresholds": analyzer.thresholds(),
-            "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field}
+            "signals": analyzer.signal_labels, "text_field": args.text_field, "id_field": args.id_field,
+            "backend": args.backend}
 
 
 def _score_all(analyzer, scorer, documents: list, partial, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
                                                 batch_size=args.batch_size, num_threads=args.threads,
                                                 max_evidence=args.evidence, threshold=args.threshold,
-                                                signal_labels=args.labels)
+                                                signal_labels=args.labels, backend=args.backend)
         if _from_files(args):  # each file is a filing: sections, prose only, negative evidence; flushed per file
             from .filings import FilingAnalyzer
 
@@ -247,6 +248,7 @@ def _probability(value: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune, ...)."""
     from . import __version__
+    from .backends import BACKENDS
 
     parser = _Parser(prog="textrisk", description="Financial text risk scoring.")
     parser.add_argument("--version", action="version", version=f"textrisk {__version__}")
@@ -269,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="chunk size for long documents (default 64; see README on its effect)")
     score.add_argument("--evidence", type=_int_at_least(0), default=5, help="evidence chunks per long document")
     score.add_argument("--threads", type=_int_at_least(1), help="torch CPU threads")
+    score.add_argument("--backend", choices=BACKENDS, default="torch",
+                       help="scoring backend (default torch; onnx = ONNX Runtime int8, extra [onnx]; see README Speed)")
     score.add_argument("--threshold", type=_probability, help="flag risk signals at or over this probability "
                                                               "(default: the model's tuned per-label thresholds)")
     score.add_argument("--labels", nargs="+", metavar="LABEL", help="report only these risk signals")

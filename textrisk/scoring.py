@@ -299,3 +299,16 @@ class RiskAnalyzer:
         card = Path(source) / "README.md" if source else None
         return card.read_text(encoding="utf-8") if card and card.is_file() else None
 
+    def compare(self, old_text: str, new_text: str, old_form: str | None = None, new_form: str | None = None,
+                progress: bool | None = None, max_negative_evidence: int = 5) -> Any:
+        """Year-over-year change from ``old_text`` to ``new_text``: a :class:`textrisk.filings.Comparison`.
+
+        Passages (prose only, inside sections) are aligned by this model's pooled embeddings; the result lists
+        new, removed and changed passages with their scores, per-section deltas and the document similarity.
+        The same as ``FilingAnalyzer(self).compare(...)``; see :mod:`textrisk.filings.compare`.
+        """
+        from .filings.analyzer import FilingAnalyzer  # filings builds on this module: imported on use only
+
+        return FilingAnalyzer(self, max_negative_evidence).compare(old_text, new_text, old_form, new_form,
+                                                                   progress=progress)
+

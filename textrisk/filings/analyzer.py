@@ -7,6 +7,7 @@
     report = filings.score_filing(open("10k.txt").read(), form="10-K")
     report.section("1A").negative_share, report.negative_evidence[0].text
     change = filings.compare(old_text, new_text)
+    changes = filings.compare_series([text_2016, text_2017, text_2018])  # consecutive pairs, passages scored once
 
 It builds on :class:`~textrisk.scoring.RiskAnalyzer` (its model, calibration, batch size, chunk size, threads,
 signal labels and thresholds) and returns :class:`~textrisk.filings.report.FilingReport` objects, which are
@@ -16,13 +17,18 @@ signal labels and thresholds) and returns :class:`~textrisk.filings.report.Filin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import InputError
 from ..scoring import RiskAnalyzer
 from .inference import run_passages
 from .passages import Layout, layout_filing
 from .report import FilingReport, build_report
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 __all__ = ["FilingAnalyzer"]
 
@@ -100,15 +106,35 @@ class FilingAnalyzer:
         return build_report(self.analyzer, text, layout, out, self.max_negative_evidence)
 
     def compare(self, old_text: str, new_text: str, old_form: str | None = None, new_form: str | None = None,
-                progress: bool | None = None):
+                progress: bool | None = None) -> Comparison:
         """Year-over-year change from ``old_text`` to ``new_text`` (see :mod:`textrisk.filings.compare`)."""
+        return self.compare_series([old_text, new_text], [old_form, new_form], progress)[0]
+
+    def compare_series(self, texts: Sequence[str], forms: Sequence[str | None] | None = None,
+                       progress: bool | None = None) -> list[Comparison]:
+        """``compare(texts[i], texts[i + 1])`` for each consecutive pair (one filer's years, oldest first).
+
+        All passages of all the texts go through the model in one pass, each distinct passage once, so a
+        passage that recurs year after year is scored once rather than once per pair it is in.
+        """
         from .compare import compare_layouts
 
-        _check([old_text, new_text])
-        old, new = self.layout(old_text, old_form), self.layout(new_text, new_form)
-        texts = [p.text for p in old.passages] + [p.text for p in new.passages]
-        out = run_passages(self.analyzer, texts, embeddings=True, progress=progress)
-        return compare_layouts(self.analyzer, (old_text, old), (new_text, new), out, self.max_negative_evidence)
+        _check(texts)
+        if len(texts) < 2:
+            raise InputError(f"compare_series needs at least two texts, got {len(texts)}")
+        forms = list(forms) if forms is not None else [None] * len(texts)
+        if len(forms) != len(texts):
+            raise InputError(f"forms has {len(forms)} entries for {len(texts)} texts")
+        layouts = [self.layout(text, form) for text, form in zip(texts, forms)]
+        out = run_passages(self.analyzer, [p.text for layout in layouts for p in layout.passages], embeddings=True,
+                           progress=progress)
+        bounds = np.cumsum([0] + [len(layout.passages) for layout in layouts])
+        comparisons = []
+        for i in range(len(texts) - 1):
+            pair = out.rows(slice(bounds[i], bounds[i + 2]))
+            comparisons.append(compare_layouts(self.analyzer, (texts[i], layouts[i]), (texts[i + 1], layouts[i + 1]),
+                                               pair, self.max_negative_evidence))
+        return comparisons
 
 
 def _check(texts: Sequence[str]) -> None:

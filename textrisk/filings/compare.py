@@ -36,7 +36,7 @@ from .passages import Layout, Passage
 from .report import FilingReport, build_report
 
 __all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts",
-           "tf_cosine"]
+           "tf_cosine", "word_overlap"]
 
 #: best-match cosine at or above which a passage counts as unchanged
 SAME = 0.97
@@ -137,7 +137,8 @@ def _norm(p: Passage) -> str:
     return " ".join(p.text.split())
 
 
-def _overlap(a: str, b: str) -> float:
+def word_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of the lower-cased word sets of ``a`` and ``b`` (1.0 when both have no words)."""
     wa, wb = set(_WORDS.findall(a.lower())), set(_WORDS.findall(b.lower()))
     return len(wa & wb) / len(wa | wb) if wa | wb else 1.0
 
@@ -145,7 +146,7 @@ def _overlap(a: str, b: str) -> float:
 def _status(similarity: float, a: Passage, b: Passage) -> str:
     if similarity >= SAME:
         return "unchanged"
-    if similarity >= CHANGED and _overlap(a.text, b.text) >= MIN_WORD_OVERLAP:
+    if similarity >= CHANGED and word_overlap(a.text, b.text) >= MIN_WORD_OVERLAP:
         return "changed"
     return "new"
 
@@ -155,8 +156,7 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
     """Build a :class:`Comparison` from both layouts and the outputs of their passages (old first)."""
     (old_text, old_layout), (new_text, new_layout) = old, new
     n_old = len(old_layout.passages)
-    split = [PassageOutputs(out.probs[s], None if out.risk is None else out.risk[s], out.embeddings[s])
-             for s in (slice(0, n_old), slice(n_old, None))]
+    split = [out.rows(slice(0, n_old)), out.rows(slice(n_old, None))]
     old_report = build_report(analyzer, old_text, old_layout, split[0], max_negative_evidence)
     new_report = build_report(analyzer, new_text, new_layout, split[1], max_negative_evidence)
     labels = analyzer.labels

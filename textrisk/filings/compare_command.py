@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--form", help="form of both files (default: from the file names, else their covers)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--backend", default="torch", help="scoring backend: torch (default), bf16, onnx (int8, "
+                                                           "extra [onnx]) or onnx-fp32")
     parser.add_argument("--show", type=int, default=3, help="passages shown per kind of change (default 3)")
     parser.add_argument("--no-progress", action="store_true")
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{path} is empty")
         texts.append(text)
     analyzer = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, batch_size=args.batch_size,
-                                                           num_threads=args.threads))
+                                                           num_threads=args.threads, backend=args.backend))
     comparison = analyzer.compare(texts[0], texts[1], old_form=args.form or form_from_name(args.old),
                                   new_form=args.form or form_from_name(args.new),
                                   progress=False if args.no_progress else None)
