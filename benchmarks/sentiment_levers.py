@@ -29,6 +29,7 @@ def _model(full: bool) -> TextRiskModel:
 
 
 def main() -> None:
+    """Time every lever setting round-robin and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--threads", type=int, default=2)

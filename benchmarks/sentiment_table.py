@@ -155,6 +155,7 @@ def markdown(rows: list[dict], baseline: dict) -> str:
 
 
 def main() -> None:
+    """Build the rows, write the JSON and the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="*", type=Path, help="training run folders (default: runs/*)")
     parser.add_argument("--ensemble", action="append", default=[], help="NAME=RUN,RUN: mean of calibrated probs")
