@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from textrisk import RiskAnalyzer
 from textrisk.config import TrainConfig
 from textrisk.distillation import TEACHER_CACHE
-from textrisk.errors import ConfigError
+from textrisk.errors import ConfigError, DataError
 from textrisk.length_batching import length_grouped_order
 from textrisk.recipe_loss import RecipeLoss, class_weights
 from textrisk.training import train
@@ -123,3 +123,28 @@ def test_distillation_caches_teacher_labels_and_keeps_dev_rows_unseen(tiny_bert,
     other_split = _config(tiny_bert, tmp_path / "leaky", calibration_fraction=0.2, distill_teachers=[str(teacher)])
     with pytest.raises(ConfigError, match="trained on .* held-out dev rows"):
         train(other_split, progress=False)
+
+
+def test_sample_unlabelled_is_seeded_bounded_and_excludes(tmp_path):
+    from textrisk.unlabelled import sample_unlabelled
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("\n".join(f"Sales of product line {i} rose this quarter" for i in range(20)) + "\nshort\n")
+    second.write_text("\n".join(f"The bank cut its outlook for region {i} again" for i in range(5)))
+    excluded = "Sales of product line 3 rose this quarter"
+    texts = sample_unlabelled([str(first), str(second)], 9, seed=1, exclude=[excluded])
+    assert len(texts) == 9 and len(set(texts)) == 9 and excluded not in texts and "short" not in texts
+    assert sum(t.startswith("Sales") for t in texts) == 5  # 9 split 5 + 4 over the two sources
+    assert texts == sample_unlabelled([str(first), str(second)], 9, seed=1, exclude=[excluded])
+    assert texts != sample_unlabelled([str(first), str(second)], 9, seed=2, exclude=[excluded])
+    with pytest.raises(DataError, match="neither a file nor one of"):
+        sample_unlabelled([str(tmp_path / "missing.txt")], 3, seed=1)
+
+
+@needs_data
+def test_sentivent_sentences_are_usable_texts():
+    from textrisk.unlabelled import load_unlabelled
+
+    texts = load_unlabelled("sentivent", DATA_DIR)
+    assert 5000 < len(texts) <= 6883 and len(set(texts)) == len(texts)
+    assert all(4 <= len(t.split()) <= 80 for t in texts)
