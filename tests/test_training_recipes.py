@@ -15,15 +15,12 @@ from textrisk.length_batching import length_grouped_order
 from textrisk.recipe_loss import RecipeLoss, class_weights
 from textrisk.training import train
 
-from .conftest import DATA_DIR, needs_data
+from .conftest import DATA_DIR, needs_data, small_train_config
 
 
 def _config(base, out, **changes) -> TrainConfig:
-    settings = dict(output_dir=str(out), base_model=str(base), train_data=["fpb"], data_dir=str(DATA_DIR),
-                    max_train_samples=64, max_length=32, lora_r=4, lora_alpha=8, epochs=1.0, batch_size=16,
-                    learning_rate=5e-3, save_every_steps=2, seed=7)
-    settings.update(changes)
-    return TrainConfig(**settings)
+    return small_train_config(base, out, **{"max_train_samples": 64, "max_length": 32, "epochs": 1.0,
+                                            "save_every_steps": 2, **changes})
 
 
 @pytest.mark.parametrize("changes, message", [
