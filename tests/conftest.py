@@ -158,3 +158,14 @@ def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("risk_model")
     model.save_pretrained(folder)
     return folder
+
+
+def small_train_config(base, out, **changes):
+    """A :class:`textrisk.config.TrainConfig` for a seconds-long run of ``base`` on 96 FPB rows (``changes`` win)."""
+    from textrisk.config import TrainConfig
+
+    settings = dict(output_dir=str(out), base_model=str(base), train_data=["fpb"], data_dir=str(DATA_DIR),
+                    max_train_samples=96, max_length=48, lora_r=4, lora_alpha=8, epochs=2.0, batch_size=16,
+                    learning_rate=5e-3, save_every_steps=3, seed=7)
+    settings.update(changes)
+    return TrainConfig(**settings)

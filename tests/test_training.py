@@ -9,15 +9,11 @@ from textrisk.config import TrainConfig
 from textrisk.errors import ConfigError, DataError
 from textrisk.training import train
 
-from .conftest import DATA_DIR, needs_data
+from .conftest import needs_data, small_train_config
 
 
 def _config(base, out, **changes) -> TrainConfig:
-    settings = dict(output_dir=str(out), base_model=str(base), train_data=["fpb"], data_dir=str(DATA_DIR),
-                    max_train_samples=96, max_length=48, lora_r=4, lora_alpha=8, epochs=2.0, batch_size=16,
-                    learning_rate=5e-3, save_every_steps=3, seed=7)
-    settings.update(changes)
-    return TrainConfig(**settings)
+    return small_train_config(base, out, **changes)
 
 
 @needs_data

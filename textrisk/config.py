@@ -94,9 +94,60 @@ class TrainConfig(RunConfig):
         default=None, metadata=check("Train only these heads (e.g. [risk]); the backbone, the adapter and the "
                                      "other heads stay frozen, so adding risk signals cannot change sentiment.",
                                      choices=("sentiment", "risk"), nonempty=True))
+    # ------------------------------------------------------------------ recipe options (sentiment quality)
+    full_finetune: bool = field(
+        default=False, metadata=check("Train every backbone weight (no LoRA; needs lora_r: 0) and save full "
+                                      "weights; with lora_r: 0 and false, only the heads train."))
+    label_smoothing: float = field(
+        default=0.0, metadata=check("Label smoothing of the sentiment cross-entropy.", ge=0, lt=0.5))
+    rdrop_alpha: float = field(
+        default=0.0, metadata=check("R-Drop: weight of the symmetric KL between the sentiment predictions of "
+                                    "two dropout passes of each batch (0: off; doubles the forward cost).", ge=0))
+    class_weighting: str = field(
+        default="none", metadata=check("Sentiment class weights in the cross-entropy: 'none', 'balanced' "
+                                       "(rows / (classes * class rows)) or 'sqrt' (its square root).",
+                                       choices=("none", "balanced", "sqrt")))
+    source_weights: list[float] | None = field(
+        default=None, metadata=check("Loss weight of each train_data source's rows, in train_data order (the "
+                                     "FPB/TFNS mixing weight); default: all 1.", nonempty=True))
+    bf16: bool = field(default=False, metadata=check("Train under bfloat16 autocast (CPU or GPU); weights, "
+                                                     "optimiser and the saved model stay float32."))
+    length_grouped: bool = field(
+        default=False, metadata=check("Batch rows of similar token length (seeded: each epoch's shuffled "
+                                      "order is cut into windows of 50 batches, sorted by length inside a "
+                                      "window, and the batches shuffled), so batches carry little padding."))
+    distill_teachers: list[str] = field(
+        default_factory=list, metadata=check("Knowledge distillation: saved textrisk model folders; the mean of "
+                                             "their temperature-scaled probabilities is the teacher."))
+    distill_texts: list[str] = field(
+        default_factory=list, metadata=check("Unlabelled texts the student learns from the teacher only: "
+                                             "'stocknet' (tweets), 'sec_filings' (filing sentences), "
+                                             "'sentivent' (news sentences) or .txt files (one text a line)."))
+    distill_max_texts: int = field(
+        default=4000, metadata=check("At most this many distill_texts (a seeded sample, split evenly over the "
+                                     "sources).", ge=1))
+    distill_alpha: float = field(
+        default=0.5, metadata=check("Student loss = alpha * T^2 * KL(teacher || student at T) + (1 - alpha) * "
+                                    "cross-entropy on labelled rows.", ge=0, le=1))
+    distill_temperature: float = field(
+        default=2.0, metadata=check("Softmax temperature T of teacher and student in the distillation term.",
+                                    gt=0))
 
     def __post_init__(self) -> None:
         check_run_fields(self)
+        if self.full_finetune and self.lora_r != 0:
+            raise ConfigError(f"full_finetune trains every backbone weight, so lora_r must be 0 (got {self.lora_r})")
+        if self.source_weights is not None and len(self.source_weights) != len(self.train_data):
+            raise ConfigError(f"source_weights has {len(self.source_weights)} weights for {len(self.train_data)} "
+                              f"train_data sources {self.train_data!r}")
+        if self.source_weights is not None and any(w <= 0 or w != w for w in self.source_weights):
+            raise ConfigError(f"source_weights must be > 0, got {self.source_weights!r}")
+        if self.distill_texts and not self.distill_teachers:
+            raise ConfigError("distill_texts needs distill_teachers (unlabelled texts learn from a teacher only)")
+        if (self.distill_teachers or self.rdrop_alpha or self.label_smoothing or self.class_weighting != "none"
+                or self.source_weights) and self.trainable_heads == ["risk"]:
+            raise ConfigError("sentiment recipe options (distill_*, rdrop_alpha, label_smoothing, class_weighting, "
+                              "source_weights) have no effect when only the risk head trains")
         if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
             raise ConfigError(f"labels must be >= 2 distinct names, got {self.labels!r}")
         if len(set(self.risk_labels)) != len(self.risk_labels):

@@ -7,6 +7,8 @@ continues with the same batches, optimiser state and dropout RNG as an uninterru
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import math
@@ -25,17 +27,23 @@ from .atomic import atomic_write_json, atomic_write_text
 from .calibration import fit_temperature
 from .config import TrainConfig
 from .data import load_benchmark, load_risk_file, load_training_source
+from .distillation import teacher_probabilities
 from .errors import ConfigError
+from .length_batching import length_grouped_order
 from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
+from .recipe_loss import RecipeLoss, class_weights
+from .unlabelled import sample_unlabelled
 
 __all__ = [
     "TrainResult",
     "calibrate_and_evaluate",
     "check_training_data",
+    "distill_texts",
     "optimise",
     "prepare_output",
+    "recipe_of",
     "risk_pos_weight",
     "save_checkpoint",
     "train",
@@ -70,8 +78,10 @@ def training_data(config: TrainConfig):
     from datasets import concatenate_datasets
 
     parts, counts = [], {}
-    for source in config.train_data:
+    for number, source in enumerate(config.train_data):
         part = load_training_source(source, config.labels, config.data_dir, config.text_column, config.label_column)
+        if getattr(config, "source_weights", None):  # a row's source sets its loss weight (the mixing ratio)
+            part = part.add_column("source", [number] * len(part))
         parts.append(part)
         counts[source] = len(part)
     data = concatenate_datasets(parts).shuffle(seed=config.seed)
@@ -263,8 +273,11 @@ def prepare_output(config: Any) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     if saved_config.is_file() and _latest_checkpoint(output) is not None:
         previous = json.loads(saved_config.read_text(encoding="utf-8"))
+        defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+        # a key the saved config lacks (written before that option existed) had the option's default
         changed = sorted(k for k, v in config.to_dict().items()
-                         if previous.get(k) != v and k not in ("num_threads", "eval_data", "save_every_steps"))
+                         if previous.get(k, defaults.get(k)) != v
+                         and k not in ("num_threads", "eval_data", "save_every_steps"))
         if changed:
             raise ConfigError(f"{output} holds checkpoints of a run with different {changed}; "
                               f"use another output_dir or delete {output / _CHECKPOINTS}")
@@ -285,7 +298,8 @@ def check_training_data(output: Path, *columns: Any) -> None:
 def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
               loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
               desc: str, backward: Callable[[torch.Tensor], None] | None = None,
-            accelerator: Any = None) -> tuple[int, list[float], int | None]:
+            accelerator: Any = None, arrange: Callable[[np.ndarray, int], np.ndarray] | None = None,
+            ) -> tuple[int, list[float], int | None]:
     """The loop both trainers (head and prompt mode) share: AdamW + linear warm-up/decay over ``config.epochs``
     passes of ``rows`` rows, with gradient clipping at 1.0 and a :func:`save_checkpoint` every
     ``config.save_every_steps`` steps.
@@ -294,7 +308,8 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
     ``default_rng(seed + e).permutation(rows)``; resumes from the latest checkpoint in ``output``.
     With an ``accelerate.Accelerator`` over several processes, see :func:`shard_batch` (each process takes its
     share of every batch, the model is DDP-wrapped by the caller) and only the main process writes checkpoints.
-    Returns ``(steps, losses, step resumed from or None)``.
+    ``arrange(order, epoch)``, if given, reorders each epoch's permutation (deterministically, so resume is exact),
+    e.g. :func:`length_grouped_order`. Returns ``(steps, losses, step resumed from or None)``.
     """
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -319,6 +334,8 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
         epoch, position = divmod(step, steps_per_epoch)
         if position == 0 or order is None:
             order = np.random.default_rng(config.seed + epoch).permutation(rows)
+            if arrange is not None:
+                order = arrange(order, epoch)
         batch = order[position * config.batch_size:(position + 1) * config.batch_size]
         loss = loss_of(batch) if accelerator is None else shard_batch(batch, loss_of, accelerator)
         (backward or torch.Tensor.backward)(loss)
@@ -390,6 +407,39 @@ def calibrate_and_evaluate(model: Any, dev_texts: list[str], dev_labels: list[in
     return temperature, dev_metrics, eval_metrics
 
 
+def recipe_of(config: TrainConfig, targets: list[int]) -> RecipeLoss | None:
+    """The sentiment loss the config's recipe options ask for; ``None``: the model's plain cross-entropy."""
+    if not (config.label_smoothing or config.rdrop_alpha or config.class_weighting != "none"
+            or config.source_weights or config.distill_teachers):
+        return None
+    return RecipeLoss(label_smoothing=config.label_smoothing,
+                      class_weight=class_weights(targets, len(config.labels), config.class_weighting),
+                      rdrop_alpha=config.rdrop_alpha,
+                      distill_alpha=config.distill_alpha if config.distill_teachers else 0.0,
+                      temperature=config.distill_temperature)
+
+
+def distill_texts(config: TrainConfig, dev_texts: list[str], train_texts: list[str]) -> list[str]:
+    """The run's unlabelled distillation texts (:func:`textrisk.unlabelled.sample_unlabelled`): none of them a
+    training, held-out dev or benchmark test text. Checks first that no teacher trained on this run's dev rows
+    (a teacher that saw them would make the student's dev score, used for selection, a leak)."""
+    for teacher in config.distill_teachers:
+        saved = Path(teacher) / "train_config.json"
+        if saved.is_file():
+            previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
+            seen = set(training_data(previous)[0]["text"])
+            leaked = [text for text in dev_texts if text in seen]
+            if leaked:
+                raise ConfigError(f"distill_teachers: {teacher!r} trained on {len(leaked)} of this run's held-out "
+                                  "dev rows; use teachers trained with the same data, seed and calibration_fraction")
+    if not config.distill_texts:
+        return []
+    exclude = set(dev_texts) | set(train_texts)
+    for name in config.eval_data:
+        exclude.update(load_benchmark(name, "test", config.data_dir, config.labels)["text"])
+    return sample_unlabelled(config.distill_texts, config.distill_max_texts, config.seed, exclude, config.data_dir)
+
+
 def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     """Fine-tune ``config.base_model`` with LoRA and a sentiment head; save the model to ``config.output_dir``.
 
@@ -408,6 +458,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     set_seed(config.seed)
     train_rows, dev_rows, counts = training_data(config)
     model = _new_model(config)
+    if config.lora_r == 0 and not config.full_finetune and config.init_from is None:
+        model.backbone.requires_grad_(False)  # lora_r 0 without full_finetune: the heads alone train
     heads = set(config.trainable_heads or model.heads.keys())
     if "sentiment" not in heads:  # rows that only carry targets for frozen heads would teach nothing
         train_rows = train_rows.filter(lambda row: row["risk"][0] >= 0)
@@ -418,6 +470,23 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                              batched=True, remove_columns=["text"])
     input_ids, targets = encoded["input_ids"], encoded["label"]
     risk_targets = encoded["risk"] if config.risk_labels else None
+    recipe = recipe_of(config, targets)
+    row_weights = teacher = None
+    if config.source_weights:
+        row_weights = torch.tensor(config.source_weights, dtype=torch.float32)[torch.tensor(encoded["source"])]
+    if config.distill_teachers:
+        texts = list(train_rows["text"])
+        extra = distill_texts(config, dev_rows["text"], texts)
+        input_ids = list(input_ids) + (
+            tokenizer(extra, truncation=True, max_length=config.max_length)["input_ids"] if extra else [])
+        targets = list(targets) + [-100] * len(extra)
+        if risk_targets:
+            risk_targets = list(risk_targets) + [[-1] * len(config.risk_labels)] * len(extra)
+        if row_weights is not None:
+            row_weights = torch.cat([row_weights, torch.ones(len(extra))])
+        teacher = torch.from_numpy(teacher_probabilities(config.distill_teachers, texts + extra, config.labels,
+                                                         config.distill_temperature, output, progress))
+        counts["distill_texts"] = len(extra)
     pos_weight = None
     if risk_targets and config.risk_balance:  # rare labels would otherwise barely move the loss
         pos_weight = risk_pos_weight(np.asarray(risk_targets))
@@ -435,20 +504,40 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     if body_params:
         groups.append({"params": body_params, "lr": config.learning_rate})
 
+    autocast = (lambda: torch.autocast(accelerator.device.type, dtype=torch.bfloat16)) if config.bf16 else (
+        contextlib.nullcontext)
+
     def loss_of(index: np.ndarray) -> torch.Tensor:
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
-        out = forward(batch["input_ids"].to(accelerator.device), batch["attention_mask"].to(accelerator.device),
-                    labels=labels.to(accelerator.device) if "sentiment" in heads else None,
-                    risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
-                    risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
-        return out["loss"]
+
+        def run(with_labels: bool) -> dict[str, torch.Tensor]:
+            with autocast():
+                return forward(batch["input_ids"].to(accelerator.device),
+                               batch["attention_mask"].to(accelerator.device),
+                               labels=labels.to(accelerator.device) if with_labels and "sentiment" in heads else None,
+                               risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
+                               risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
+
+        if recipe is None or "sentiment" not in heads:
+            return run(True)["loss"]
+        out = run(False)  # its "loss" (if any) is the risk head's
+        second = run(False)["logits"].float() if config.rdrop_alpha else None
+        device = out["logits"].device
+        loss = recipe(out["logits"].float(), labels.to(device),
+                      None if row_weights is None else row_weights[index].to(device),
+                      None if teacher is None else teacher[index].to(device), second)
+        return loss + out["loss"] if "loss" in out else loss
 
     check_training_data(output, input_ids, targets, risk_targets)
+    lengths = [len(ids) for ids in input_ids]
+    arrange = (lambda order, epoch: length_grouped_order(order, lengths, config.batch_size, config.seed + epoch)
+               ) if config.length_grouped else None
     step, losses, resumed = optimise(model, groups, len(input_ids), loss_of, config, output, progress,
                                       "fine-tuning", backward=accelerator.backward,
-                                      accelerator=accelerator if accelerator.num_processes > 1 else None)
+                                      accelerator=accelerator if accelerator.num_processes > 1 else None,
+                                      arrange=arrange)
     if not accelerator.is_main_process:  # calibration, evaluation and the saved model: the main process's job
         accelerator.wait_for_everyone()
         return _main_process_result(output, resumed)
