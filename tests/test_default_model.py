@@ -64,3 +64,25 @@ def test_whole_filing_scores_with_evidence(analyzer):
     report = analyzer.score([text], progress=False)[0]
     assert report.num_chunks > 50 and report.evidence
     assert all(text[e.start:e.end] == e.text for e in report.evidence)
+
+
+def test_default_model_scores_risk_signals_for_every_text(analyzer):
+    from textrisk.taxonomy import RISK_LABELS
+
+    assert analyzer.has_risk_head and analyzer.model.config.risk_ensemble  # the stacker with the rules ships
+    texts = ["The board cut the quarterly dividend in half to preserve cash.",
+             "The annual general meeting will be held in Helsinki on 12 March."]
+    reports = analyzer.score(texts)
+    for report in reports:
+        assert list(report.risk_signals) == list(RISK_LABELS) and isinstance(report.risk_score, float)
+    assert "dividend" in reports[0].flags
+    assert reports[1].flags == []
+
+
+def test_model_card_lists_risk_metrics_and_every_licence():
+    card = (DEFAULT_MODEL_DIR / "README.md").read_text()
+    for needle in ("## Risk signals", "SENTiVENT", "research / non-commercial use only", "| gold_test (535) |",
+                   "| random_gold (640) |", "| sentivent_test (727) |", "| ensemble |", "ECE"):
+        assert needle in card, needle
+    results = json.loads((DEFAULT_MODEL_DIR / "training_results.json").read_text())
+    assert set(results["risk_head"]["sources"]) == {"silver", "sentivent", "gold_dev"}

@@ -21,7 +21,7 @@ probabilities: the stacker over both, at the model's thresholds).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,10 @@ class RiskSet:
     targets: np.ndarray
     known: np.ndarray
     labels: list[str]
+    groups: list[str] = field(default_factory=list)  # optional: rows of one group (an article) stay in one fold
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
     def macro_labels(self) -> list[str]:
         """The labels with at least one annotated positive (what macro F1 averages over)."""

@@ -10,34 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from finetune.risk_data.sentivent import INFORMED_LABELS
 from textrisk.atomic import atomic_write_bytes
+from textrisk.risk_evaluation import RiskSet
 from textrisk.taxonomy import RISK_LABELS
-
-
-@dataclass
-class RiskSet:
-    """One data set: ``targets`` / ``known`` are ``(rows, 12)`` in :data:`RISK_LABELS` order."""
-
-    name: str
-    texts: list[str]
-    targets: np.ndarray
-    known: np.ndarray
-    sources: list[str]
-    groups: list[str]  # article id (SENTiVENT) or row id: rows of one group stay in one fold
-
-    def __len__(self) -> int:
-        return len(self.texts)
 
 
 def read_set(path: str | Path, name: str | None = None) -> RiskSet:
     """Read a risk JSONL file (gold, random gold, silver or mapped SENTiVENT rows)."""
-    texts, targets, known, sources, groups = [], [], [], [], []
+    texts, targets, known, groups = [], [], [], []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if not line.strip():
@@ -51,10 +36,9 @@ def read_set(path: str | Path, name: str | None = None) -> RiskSet:
                 known.append([label in INFORMED_LABELS and label not in unknown for label in RISK_LABELS])
             else:
                 known.append([True] * len(RISK_LABELS))
-            sources.append(row.get("source", "?"))
             groups.append(row.get("article") or row.get("id") or str(len(groups)))
     return RiskSet(name or Path(path).stem, texts, np.array(targets, dtype=bool), np.array(known, dtype=bool),
-                   sources, groups)
+                   list(RISK_LABELS), groups)
 
 
 def cache_path(runs: Path, name: str, layers: tuple[int, ...] = ()) -> Path:

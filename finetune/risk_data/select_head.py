@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE
-from finetune.risk_data.features import RiskSet, cache_path, embed, read_set
+from finetune.risk_data.features import cache_path, embed, read_set
 from textrisk.atomic import atomic_write_json
+from textrisk.risk_evaluation import RiskSet
 from textrisk.taxonomy import RISK_LABELS
 
 FOLDS = 5
