@@ -107,7 +107,8 @@ def _ensemble_row(name: str, members: list[Path], models: dict[str, TextRiskMode
     tfns = load_benchmark("tfns", "test", data_dir, labels)
     sets = {"dev": (list(dev["text"]), list(dev["label"])), "fpb": (fpb_texts, gold.tolist()),
             "tfns": (list(tfns["text"]), list(tfns["label"]))}
-    probs = {key: np.mean([_probabilities(models[m.name], texts) for m in members], axis=0)
+    keys = ["default" if m.resolve() == DEFAULT_MODEL.resolve() else m.name for m in members]
+    probs = {key: np.mean([_probabilities(models[k], texts) for k in keys], axis=0)
              for key, (texts, _) in sets.items()}
     scores = {key: _metrics(probs[key], sets[key][1], labels) for key in sets}
     predicted = probs["fpb"].argmax(axis=1)

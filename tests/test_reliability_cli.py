@@ -38,6 +38,7 @@ def loaded_once(monkeypatch):
         key = str(name_or_path)
         if key not in _MODELS:
             _MODELS[key] = real(cls, name_or_path).model
+        assert kwargs.pop("backend", "torch") == "torch"  # a loader option (the constructor takes a backend object)
         return cls(_MODELS[key], **kwargs)
 
     monkeypatch.setattr(RiskAnalyzer, "from_pretrained", classmethod(cached))
