@@ -64,8 +64,11 @@ def _expected_id(row, line):
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(ROW, max_size=5), suffix=st.sampled_from([".jsonl", ".csv"]))
 def test_cli_round_trip_keeps_every_row_in_order(analyzer, rows, suffix):
+    def load(*args, backend="torch", **kwargs):  # backend is a loader option; the constructor takes an object
+        return RiskAnalyzer(analyzer.model, **kwargs)
+
     with tempfile.TemporaryDirectory() as folder, \
-            mock.patch.object(RiskAnalyzer, "from_pretrained", lambda *a, **k: RiskAnalyzer(analyzer.model, **k)), \
+            mock.patch.object(RiskAnalyzer, "from_pretrained", load), \
             contextlib.redirect_stderr(io.StringIO()) as err:
         source, out = Path(folder) / "in.jsonl", Path(folder) / f"out{suffix}"
         source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")  # \\uXXXX escapes
