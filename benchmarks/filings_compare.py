@@ -50,14 +50,25 @@ def _record(old: dict, new: dict, comparison, identity: str, seconds: float) -> 
 
 def markdown(rows: list[dict]) -> str:
     """The table of ``rows`` as markdown."""
+    signals = any(r.get("signal_share_delta") for r in rows)
     lines = ["| ticker | years | similarity | cosine_tf | unchanged | changed | new | removed | negative share "
-             "old -> new (delta) |", "|---|---|---|---|---|---|---|---|---|"]
+             "old -> new (delta) |" + (" largest signal-share moves in Item 1A |" if signals else ""),
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if signals else "")]
     for r in rows:
-        lines.append(f"| {r['ticker']} | {r['old_date'][:4]}-{r['new_date'][:4]} | {r['similarity']:.3f} | "
-                     f"{r['cosine_tf']:.3f} | {r['unchanged']} | {r['changed']} | {r['new']} | {r['removed']} | "
-                     f"{r['negative_share_old']:.3f} -> {r['negative_share_new']:.3f} "
-                     f"({r['negative_share_delta']:+.3f}) |")
+        line = (f"| {r['ticker']} | {r['old_date'][:4]}-{r['new_date'][:4]} | {r['similarity']:.3f} | "
+                f"{r['cosine_tf']:.3f} | {r['unchanged']} | {r['changed']} | {r['new']} | {r['removed']} | "
+                f"{r['negative_share_old']:.3f} -> {r['negative_share_new']:.3f} "
+                f"({r['negative_share_delta']:+.3f}) |")
+        if signals:
+            line += f" {signal_moves(r.get('signal_share_delta'))} |"
+        lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def signal_moves(delta: dict[str, float] | None, top: int = 2) -> str:
+    """The ``top`` largest changes in signal share, e.g. ``legal_regulatory +0.043, credit -0.031``."""
+    moved = sorted(((k, v) for k, v in (delta or {}).items() if abs(v) >= 0.0005), key=lambda kv: -abs(kv[1]))
+    return ", ".join(f"{k} {v:+.3f}" for k, v in moved[:top])
 
 
 def summary(rows: list[dict]) -> dict:

@@ -213,5 +213,21 @@ def test_risk_head_models_get_signals_per_section(risk_model_dir):
     assert max(risk_1a.risk_signals.values()) <= max(report.risk_signals.values()) + 1e-9
     for items in risk_1a.signal_evidence.values():
         assert all(e.section == "1A" and FILING[e.start:e.end] == e.text for e in items)
+    assert set(report.signal_share) == set(RISK_LABELS)  # the document's token share over each threshold
+    tokens = sum(s.prose_tokens for s in report.sections)
+    for label in RISK_LABELS:  # the sections' shares, weighted by their prose tokens
+        assert report.signal_share[label] == pytest.approx(sum(
+            s.signal_share[label] * s.prose_tokens for s in report.sections if s.signal_share) / tokens)
     delta = filings.compare(FILING, FILING).sections[0]
     assert delta.signal_share_delta and all(v == 0 for v in delta.signal_share_delta.values())
+    changed = FILING + "\n" + ADDED[1] + "\n"
+    comparison = filings.compare(FILING, changed)
+    thresholds = filings.analyzer.thresholds()
+    items = comparison.new + comparison.removed + comparison.changed
+    assert ADDED[1][:-1] in [c.text for c in comparison.new]  # 16-token passages: the full stop is one more
+    for item in items:  # each passage carries its signals and the flags over the thresholds
+        assert set(item.signals) == set(RISK_LABELS)
+        assert item.flags == [k for k, v in item.signals.items() if v >= thresholds[k]]
+    assert comparison.to_dict()["new"][0]["flags"] == comparison.new[0].flags
+    first = comparison.new[0]
+    assert ",".join(first.flags) in comparison.table() if first.flags else "p_neg" in comparison.table()

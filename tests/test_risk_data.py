@@ -198,6 +198,8 @@ CLEAR = [
     ("The CEO resigned with immediate effect.", "management_change"),
     ("The board proposes a dividend of EUR 0.40 per share.", "dividend"),
     ("The utility slashed its quarterly dividend.", "dividend"),
+    ("The company's CFR was lowered to B3.", "credit"),
+    ("Policymakers signalled a shift in monetary policy.", "macro"),
 ]
 
 NEUTRAL = [
@@ -206,6 +208,9 @@ NEUTRAL = [
     "Tekla is an international software company.",
     "The contract covers the delivery of 26 machines.",
     "$ aapl $ msft stocks to watch this week URL",
+    # SEC boilerplate: every 8-K cover since 2004 cites the Code of Federal Regulations (not a "CFR" rating)
+    "[ ] Pre-commencement communications pursuant to Rule 14d-2(b) under the Exchange Act (17 CFR 240.14d-2(b))",
+    "Virtual goods in our games have no monetary value outside of our games.",
 ]
 
 
@@ -221,6 +226,18 @@ def test_rules_abstain_on_neutral_text(text):
     matrix = lf_votes([text])
     assert (matrix.votes == ABSTAIN).all()
     assert label_texts([text]) == [[]]
+
+
+@pytest.mark.parametrize(("text", "fires"), [
+    ("The retailer's B3 CFR reflects its high leverage.", True),      # corporate family rating
+    ("The CFR of the issuer is Caa1.", True),
+    ("(17 CFR 240.14d-2(b))", False),                                # Code of Federal Regulations
+    ("as defined in 12 CFR Part 225", False),
+    ("under CFR section 229.405", False),
+])
+def test_cfr_means_the_rating_not_the_code_of_federal_regulations(text, fires):
+    column = lf_votes([text]).names.index("credit_rating_action")
+    assert (lf_votes([text]).votes[0, column] == POS) == fires
 
 
 def test_negative_lfs_veto_bot_spam():

@@ -188,7 +188,9 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
         unless=r"by default|as default|\bthe default\b|default (?:setting|option|browser|search|for)|html"),
     _lf("credit_rating_action", "credit",
         r"\b(?:moody'?s|fitch|s ?& ?p|standard (?:&|and) poor'?s|dbrs|am best)\b.{0,80}\b(?:rat\w*|downgrad\w*"
-        r"|upgrad\w*|outlooks?|affirm\w*|assign\w*|junk|watch)\b|credit ratings?|(?<!\()\bcfr\b(?!\))"
+        r"|upgrad\w*|outlooks?|affirm\w*|assign\w*|junk|watch)\b|credit ratings?"
+        # CFR = Moody's corporate family rating; not "(CFR)" nor the Code of Federal Regulations ("17 cfr 240.14d-2")
+        r"|(?<!\()(?<!\b\d )(?<!\b\d\d )\bcfr\b(?!\))(?! ?(?:\d|part\b|§|section\b))"
         r"|junk[- ](?:status|territory"
         r"|rating|rated|bonds?)|investment[- ]grade"),
     _lf("credit_bad_loans", "credit",
@@ -303,7 +305,8 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
     # macro
     _lf("macro_central_bank", "macro",
         r"\bfed\b|\bfed's\b|federal reserve|\becb\b|central bank\w*|bank of (?:england|japan|canada)|\bboe\b"
-        r"|\bboj\b|\bfomc\b|interest rates?|rate (?:hikes?|cuts?)|basis points|\brepos?\b|monetary"
+        r"|\bboj\b|\bfomc\b|interest rates?|rate (?:hikes?|cuts?)|basis points|\brepos?\b"
+        r"|monetary (?:polic\w*|easing|tightening|stimulus|authorit\w*|union|conditions)"
         r"|quantitative easing|\bimf\b"),
     _lf("macro_economy", "macro",
         r"\beconom(?:y|ic|ies)\b|recession|\bgdp\b|inflation|deflation|unemployment|jobs (?:report|data|growth)"

@@ -13,7 +13,8 @@ Every new passage is matched to its most similar old passage (identical text alw
 An old passage that is neither unchanged nor changed towards its best match among the new passages is
 **removed**. The thresholds were set by reading NVIDIA's Item 1A 2017 -> 2018 matches: at centred cosine 0.90-0.95
 two thirds of the pairs share most of their words, below 0.85 few do. Each item carries
-its sentiment distribution (old and new for a changed one). Per section (by item key, in both filings) the report
+its sentiment distribution (old and new for a changed one) and, with a risk head, its signal probabilities and
+flags. Per section (by item key, in both filings) the report
 gives the change in negative share and in P(negative), and with a risk head the change in each signal's share.
 
 Document similarity, in the spirit of "Lazy Prices" (Cohen, Malloy & Nguyen, Journal of Finance 2020, where
@@ -62,6 +63,9 @@ class PassageChange:
     old_start: int | None = None
     old_end: int | None = None
     old_scores: dict[str, float] | None = None
+    signals: dict[str, float] | None = None  # risk-signal probabilities (a model with a risk head), else None
+    flags: list[str] = field(default_factory=list)  # signals at or over their thresholds
+    old_flags: list[str] | None = None  # changed: the old passage's flags
 
 
 @dataclass
@@ -105,10 +109,16 @@ class Comparison:
             for s in self.sections:
                 lines.append(f"{s.key:8} {s.negative_share_old:13.3f} {s.negative_share_new:7.3f} "
                              f"{s.negative_share_delta:+7.3f} {s.similarity:6.3f}  {s.title[:40]}")
+                moved = sorted(((k, v) for k, v in (s.signal_share_delta or {}).items() if abs(v) >= 0.0005),
+                               key=lambda kv: -abs(kv[1]))[:4]
+                if moved:
+                    lines.append("         signal share: " + ", ".join(f"{k} {v:+.3f}" for k, v in moved))
         for name, items in (("new", self.new), ("removed", self.removed), ("changed", self.changed)):
             for item in items[:show]:
-                snippet = " ".join(item.text.split())[: width - 30]
-                lines.append(f"  {name:7} [{item.section or '-'} p_neg {item.scores.get('negative', 0):.2f}] {snippet}")
+                flags = f" {','.join(item.flags)}" if item.flags else ""
+                tag = f"[{item.section or '-'} p_neg {item.scores.get('negative', 0):.2f}{flags}]"
+                snippet = " ".join(item.text.split())[: max(width - 12 - len(tag), 20)]
+                lines.append(f"  {name:7} {tag} {snippet}")
         return "\n".join(lines) + "\n"
 
 
@@ -176,6 +186,14 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
     def scores(probs: np.ndarray) -> dict[str, float]:
         return dict(zip(labels, map(float, probs)))
 
+    signal_labels, thresholds = list(analyzer.signal_labels), analyzer.thresholds() if split[0].risk is not None else {}
+
+    def signals(part: int, row: int) -> tuple[dict[str, float] | None, list[str]]:
+        if split[part].risk is None:
+            return None, []
+        values = dict(zip(signal_labels, map(float, split[part].risk[row])))
+        return values, [k for k, v in values.items() if v >= thresholds[k]]
+
     comparison = Comparison(similarity=0.0, cosine_tf=tf_cosine(" ".join(p.text for p in old_p),
                                                                   " ".join(p.text for p in new_p)),
                             counts={"unchanged": 0, "changed": 0, "new": 0, "removed": 0},
@@ -188,16 +206,21 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
             continue
         comparison.counts[status] += 1
         item = PassageChange(status, p.section, p.text, p.start, p.end, scores(split[1].probs[j]), s)
+        item.signals, item.flags = signals(1, j)
         if status == "changed":
             o = old_p[match_new[j]]
             item.old_text, item.old_start, item.old_end = o.text, o.start, o.end
             item.old_scores = scores(split[0].probs[match_new[j]])
+            if item.signals is not None:
+                item.old_flags = signals(0, match_new[j])[1]
         getattr(comparison, status).append(item)
     for i, p in enumerate(old_p):
         if not new_p or _status(float(best_old[i]), p, new_p[match_old[i]]) == "new":
             comparison.counts["removed"] += 1
-            comparison.removed.append(PassageChange("removed", p.section, p.text, p.start, p.end,
-                                                    scores(split[0].probs[i]), float(best_old[i])))
+            removed = PassageChange("removed", p.section, p.text, p.start, p.end, scores(split[0].probs[i]),
+                                    float(best_old[i]))
+            removed.signals, removed.flags = signals(0, i)
+            comparison.removed.append(removed)
     negative = labels.index("negative") if "negative" in labels else 0
     for items in (comparison.new, comparison.removed, comparison.changed):
         items.sort(key=lambda c: -c.scores.get(labels[negative], 0.0))
