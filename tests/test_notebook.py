@@ -50,5 +50,5 @@ def test_filings_notebook_runs(tmp_path, monkeypatch):
     nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
-    assert "negative share of prose" in outputs and "counts ->" in outputs
+    assert "negative share of prose" in outputs and "counts ->" in outputs and "flags:" in outputs
     assert "Traceback" not in outputs
