@@ -71,6 +71,13 @@ def test_sections_pick_the_body_not_the_table_of_contents():
     assert sections[-1].end == len(FILING)
 
 
+def test_a_stray_markup_character_before_the_heading_is_tolerated():
+    text = ">ITEM 1A. RISK FACTORS\n\nWe may lose money.\n>Item 2. Properties\nWe lease offices.\n"
+    sections = detect_sections(text, "10-K")
+    assert [(s.key, s.start) for s in sections] == [("1A", 0), ("2", text.index(">Item 2"))]
+    assert classify_line(">ITEM 1A. RISK FACTORS") == "heading"
+
+
 def test_cross_references_and_old_8k_items():
     text = ("FORM 8-K\nItem 5) which was held by the group.\nItem 7 of this report describes it.\n"
             "ITEM 3. Bankruptcy or Receivership\nThe company filed for Chapter 11.\n")

@@ -42,7 +42,7 @@ KINDS = ("blank", "marker", "heading", "furniture", "exhibit", "toc", "table", "
 #: kinds left out of scoring and evidence (blank lines are neither prose nor excluded text)
 EXCLUDED_KINDS = ("marker", "heading", "furniture", "exhibit", "toc", "table", "fragment")
 
-_HEADING = re.compile(r"^(?:part\s+[ivx]+\b[.,:\s\u2014\u2013-]*)?"
+_HEADING = re.compile(r"^(?:>\s*)?(?:part\s+[ivx]+\b[.,:\s\u2014\u2013-]*)?"
                       r"(?:item\s+\d{1,2}(?:\.\d{2})?[a-c]?\b[.:)]?|part\s+[ivx]+\b)",
                       re.IGNORECASE)
 _RULE = re.compile(r"^[\s\-=_*~.\u2014\u2013]+$")

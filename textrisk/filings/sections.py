@@ -1,6 +1,7 @@
 """Items of 10-K, 10-Q and 8-K filings: where each starts and ends, tolerant of real formatting.
 
-A heading candidate is a line that starts (after optional spaces and an optional "PART II -") with "Item N"
+A heading candidate is a line that starts (after optional spaces, a stray ">" left by an HTML conversion, and an
+optional "PART II -") with "Item N"
 where N is an item of the filing's form ("1A", "7A", "9A" for a 10-K; "1.03", "4.02" or the pre-2004 single
 digits for an 8-K), followed by ".", ":", a dash, a space or the line end, and not by a lowercase word (which
 marks a cross-reference such as "Item 7 of this report"). Tables of contents repeat every heading, so each item
@@ -68,11 +69,12 @@ _8K = {
 ITEMS = {"10-K": _10K, "10-Q": _10Q, "8-K": _8K}
 
 _CANDIDATE = re.compile(
-    r"^[ \t]*(?:part[ \t]+(?P<part>[ivx]{1,3})\b[ \t.,:\u2014\u2013-]*)?item[ \t]*(?P<num>\d{1,2}(?:\.\d{2})?[a-c]?)"
+    r"^[ \t]*(?:>[ \t]*)?(?:part[ \t]+(?P<part>[ivx]{1,3})\b[ \t.,:\u2014\u2013-]*)?"
+    r"item[ \t]*(?P<num>\d{1,2}(?:\.\d{2})?[a-c]?)"
     r"(?![\d)])[ \t]*(?P<punct>[.:\u2014\u2013-])?[ \t]*(?P<rest>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_PART = re.compile(r"^[ \t]*part[ \t]+(?P<part>[ivx]{1,3})\b[^\n]{0,80}$", re.IGNORECASE | re.MULTILINE)
+_PART = re.compile(r"^[ \t]*(?:>[ \t]*)?part[ \t]+(?P<part>[ivx]{1,3})\b[^\n]{0,80}$", re.IGNORECASE | re.MULTILINE)
 _MARKER = re.compile(r"^\[\[(?P<name>EX-[^\]\s]*)[^\]]*\]\][ \t]*$", re.MULTILINE)
 _FORM = re.compile(r"\bform[ \t\n]+(10-?K|10-?Q|8-?K)(?:405|SB|-?KSB)?\b", re.IGNORECASE)
 
