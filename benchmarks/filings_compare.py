@@ -43,9 +43,15 @@ def _record(old: dict, new: dict, comparison, identity: str, seconds: float) -> 
         "passages_old": comparison.old.num_chunks, "passages_new": comparison.new_report.num_chunks,
         "negative_share_old": comparison.old.negative_share, "negative_share_new": comparison.new_report.negative_share,
         "negative_share_delta": comparison.new_report.negative_share - comparison.old.negative_share,
-        "signal_share_delta": one_a.signal_share_delta if one_a else None,
+        "signal_share_delta": one_a.signal_share_delta if one_a else _document_signal_delta(comparison),
         "most_negative_new": comparison.new[0].text[:300] if comparison.new else None,
     }
+
+
+def _document_signal_delta(comparison) -> dict[str, float] | None:
+    # an excerpt without its "Item 1A" heading: the whole document is the section
+    old, new = comparison.old.signal_share, comparison.new_report.signal_share
+    return {k: new[k] - old.get(k, 0.0) for k in new} if old and new else None
 
 
 def markdown(rows: list[dict]) -> str:
