@@ -186,7 +186,8 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
     def scores(probs: np.ndarray) -> dict[str, float]:
         return dict(zip(labels, map(float, probs)))
 
-    signal_labels, thresholds = list(analyzer.signal_labels), analyzer.thresholds() if split[0].risk is not None else {}
+    signal_labels = list(analyzer.signal_labels)
+    thresholds = analyzer.thresholds() if split[0].risk is not None else {}
 
     def signals(part: int, row: int) -> tuple[dict[str, float] | None, list[str]]:
         if split[part].risk is None:

@@ -138,8 +138,8 @@ def build_report(analyzer: RiskAnalyzer, text: str, layout: Layout, out: Passage
         excluded_share=float(sum(layout.excluded_chars.values()) / non_blank) if non_blank else 0.0,
     )
     if out.risk is not None:
-        report.risk_signals, report.signal_share, signal_evidence = _signals(analyzer, passages, out.risk,
-                                                                                  weights)
+        signals = _signals(analyzer, passages, out.risk, weights)
+        report.risk_signals, report.signal_share, signal_evidence = signals
         thresholds = analyzer.thresholds()
         report.flags = [k for k, p in report.risk_signals.items() if p >= thresholds[k]]
         report.risk_score = report.sentiment_scores.get("negative", 0.0) * (
