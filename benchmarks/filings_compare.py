@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from textrisk.filings.compare import signal_moves, signal_share_delta
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -51,7 +53,7 @@ def _record(old: dict, new: dict, comparison, identity: str, seconds: float) -> 
 def _document_signal_delta(comparison) -> dict[str, float] | None:
     # an excerpt without its "Item 1A" heading: the whole document is the section
     old, new = comparison.old.signal_share, comparison.new_report.signal_share
-    return {k: new[k] - old.get(k, 0.0) for k in new} if old and new else None
+    return signal_share_delta(old, new) if old and new else None
 
 
 def markdown(rows: list[dict]) -> str:
@@ -69,12 +71,6 @@ def markdown(rows: list[dict]) -> str:
             line += f" {signal_moves(r.get('signal_share_delta'))} |"
         lines.append(line)
     return "\n".join(lines) + "\n"
-
-
-def signal_moves(delta: dict[str, float] | None, top: int = 2) -> str:
-    """The ``top`` largest changes in signal share, e.g. ``legal_regulatory +0.043, credit -0.031``."""
-    moved = sorted(((k, v) for k, v in (delta or {}).items() if abs(v) >= 0.0005), key=lambda kv: -abs(kv[1]))
-    return ", ".join(f"{k} {v:+.3f}" for k, v in moved[:top])
 
 
 def summary(rows: list[dict]) -> dict:

@@ -236,8 +236,8 @@ def test_rules_abstain_on_neutral_text(text):
     ("under CFR section 229.405", False),
 ])
 def test_cfr_means_the_rating_not_the_code_of_federal_regulations(text, fires):
-    column = lf_votes([text]).names.index("credit_rating_action")
-    assert (lf_votes([text]).votes[0, column] == POS) == fires
+    matrix = lf_votes([text])
+    assert (matrix.votes[0, matrix.names.index("credit_rating_action")] == POS) == fires
 
 
 def test_negative_lfs_veto_bot_spam():

@@ -37,7 +37,7 @@ from .passages import Layout, Passage
 from .report import FilingReport, build_report
 
 __all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts",
-           "tf_cosine", "word_overlap"]
+           "signal_moves", "signal_share_delta", "tf_cosine", "word_overlap"]
 
 #: best-match cosine at or above which a passage counts as unchanged
 SAME = 0.97
@@ -109,10 +109,9 @@ class Comparison:
             for s in self.sections:
                 lines.append(f"{s.key:8} {s.negative_share_old:13.3f} {s.negative_share_new:7.3f} "
                              f"{s.negative_share_delta:+7.3f} {s.similarity:6.3f}  {s.title[:40]}")
-                moved = sorted(((k, v) for k, v in (s.signal_share_delta or {}).items() if abs(v) >= 0.0005),
-                               key=lambda kv: -abs(kv[1]))[:4]
+                moved = signal_moves(s.signal_share_delta, top=4)
                 if moved:
-                    lines.append("         signal share: " + ", ".join(f"{k} {v:+.3f}" for k, v in moved))
+                    lines.append("         signal share: " + moved)
         for name, items in (("new", self.new), ("removed", self.removed), ("changed", self.changed)):
             for item in items[:show]:
                 flags = f" {','.join(item.flags)}" if item.flags else ""
@@ -120,6 +119,17 @@ class Comparison:
                 snippet = " ".join(item.text.split())[: max(width - 12 - len(tag), 20)]
                 lines.append(f"  {name:7} {tag} {snippet}")
         return "\n".join(lines) + "\n"
+
+
+def signal_share_delta(old: dict[str, float], new: dict[str, float]) -> dict[str, float]:
+    """New minus old share of each signal in ``new`` (a signal missing from ``old`` counts as 0)."""
+    return {k: new[k] - old.get(k, 0.0) for k in new}
+
+
+def signal_moves(delta: dict[str, float] | None, top: int = 2) -> str:
+    """The ``top`` largest changes in signal share, e.g. ``legal_regulatory +0.043, credit -0.031``."""
+    moved = sorted(((k, v) for k, v in (delta or {}).items() if abs(v) >= 0.0005), key=lambda kv: -abs(kv[1]))
+    return ", ".join(f"{k} {v:+.3f}" for k, v in moved[:top])
 
 
 def tf_cosine(old: str, new: str) -> float:
@@ -250,7 +260,6 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
             p_negative_delta=section.sentiment_scores.get(labels[negative], 0.0)
             - before.sentiment_scores.get(labels[negative], 0.0), similarity=similarity)
         if section.signal_share is not None and before.signal_share is not None:
-            delta.signal_share_delta = {k: section.signal_share[k] - before.signal_share.get(k, 0.0)
-                                        for k in section.signal_share}
+            delta.signal_share_delta = signal_share_delta(before.signal_share, section.signal_share)
         comparison.sections.append(delta)
     return comparison
