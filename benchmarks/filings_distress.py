@@ -55,15 +55,6 @@ def _auc(y: np.ndarray, score: np.ndarray, rounds: int, seed: int) -> tuple[floa
     return float(point), float(low), float(high)
 
 
-def _signal_share(report) -> dict[str, float] | None:
-    """Each signal's share of the prose tokens (token-weighted over sections); None without a risk head or sections."""
-    parts = [s for s in report.sections if s.signal_share is not None and s.prose_tokens]
-    if report.risk_signals is None or not parts:
-        return None
-    total = sum(s.prose_tokens for s in parts)
-    return {k: sum(s.signal_share[k] * s.prose_tokens for s in parts) / total for k in report.risk_signals}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints a markdown table and writes JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -139,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             else report.sentiment_scores["negative"],
             "p_negative": report.sentiment_scores["negative"], "negative_share": report.negative_share,
             "excluded_share": report.excluded_share,
-            "signal_share": _signal_share(report),
+            "signal_share": report.signal_share or None,  # None without a risk head
             "previous": earlier[-1]["file"] if earlier else None,
             "similarity": tf_cosine(prose_text(earlier[-1]), prose_text(row)) if earlier else None,
         }
