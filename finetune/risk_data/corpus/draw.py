@@ -1,0 +1,242 @@
+"""Draw the judgement corpus sample and the random filings test from the pools (no labels are made here).
+
+Two outputs, both committed before any passage is labelled:
+
+- ``filings_test_sample.jsonl``: ``FILINGS_TEST_SIZE`` passages drawn uniformly at random from the ``test``
+  filers' passages (``pools.filer_split``): filings that never enter the corpus.
+- ``sample.jsonl``: the corpus passages, drawn from the ``train`` and ``dev`` parts of every pool:
+
+  * a **random** part per pool, uniform (filings: stratified by section group so that risk factors, MD&A, legal
+    proceedings, notes, business descriptions and 8-K items all appear), which keeps the real distribution of
+    routine and boilerplate text in the corpus;
+  * an **active** part per pool that chooses *which* passages to read so that rare labels get enough positives:
+    for every label, half of its quota from passages the labelling functions (``textrisk.risk_rules``) fire on
+    for that label, half from the passages nearest (cosine of MiniLM mean-pooled embeddings) to the label's
+    definition and examples in ``textrisk.taxonomy`` that the rules do *not* fire on, so that the corpus is not
+    limited to the rules' vocabulary; plus, for filings, passages nearest to descriptions of severe adverse
+    events (``SEVERE_EVENTS``). Which query chose a passage is stored in ``drawn`` and hidden from annotators.
+
+Nothing here assigns or suggests a label: annotators read every passage (see ``render.py``) and decide its
+fields by ``GUIDE_FIELDS.md``. Rows are shuffled (seeded) and cut into batches of ``BATCH_SIZE``.
+
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part filings-test   # first, then:
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from finetune.risk_data.corpus.pools import HERE, load_pools
+
+SEED = 20261205
+RUNS = Path("runs/corpus")
+FILINGS_TEST_SIZE = 450
+BATCH_SIZE = 50
+#: (random, active) passages per pool.
+QUOTAS = {"sec": (1400, 2000), "fpb50": (300, 500), "tfns-train": (450, 750), "sentivent": (300, 600),
+          "stocknet": (800, 900)}
+#: Random filing passages per section group (sums to the random filings quota).
+SECTION_QUOTAS = {"risk_factors": 330, "mdna": 330, "business": 180, "notes": 230, "legal": 120,
+                  "annual_report": 60, "8k_item": 40, "other": 110}
+#: Relative share of each label in a pool's active quota (rare labels get more).
+LABEL_WEIGHT = {"credit": 1.4, "liquidity": 1.6, "earnings_guidance": 1.0, "legal_regulatory": 1.0,
+                "fraud_accounting": 1.6, "operational": 1.2, "market_volatility": 0.9, "macro": 0.7,
+                "restructuring": 1.0, "m_and_a": 0.8, "management_change": 1.2, "dividend": 1.1}
+#: Descriptions of severe adverse events in filings (a query, not a label).
+SEVERE_EVENTS = (
+    "The Bank entered into a cease and desist order with the FDIC requiring it to raise capital.",
+    "There is substantial doubt about the Company's ability to continue as a going concern.",
+    "We were not in compliance with the financial covenants of our credit agreement and are in default.",
+    "The Company filed a voluntary petition for relief under Chapter 11 of the Bankruptcy Code.",
+    "We restated our previously issued financial statements to correct errors.",
+    "Management identified a material weakness in internal control over financial reporting.",
+    "Non-performing loans and the provision for loan losses increased significantly during the year.",
+    "The Company received a subpoena from the Securities and Exchange Commission.",
+    "Nasdaq notified the Company that it no longer meets the listing requirements.",
+    "We recorded a goodwill impairment charge and a net loss for the year.",
+    "The regulators required the Bank to stop accepting brokered deposits.",
+    "The Company's net capital fell below the minimum required by the SEC net capital rule.",
+)
+SEVERE_QUOTA = 360
+
+
+def _prototypes() -> dict[str, list[str]]:
+    from textrisk.taxonomy import RISK_LABEL_INFO
+
+    out = {}
+    for name, info in RISK_LABEL_INFO.items():
+        out[name] = [info.definition, *info.examples, *(f"The company reports {x}." for x in info.includes)]
+    return out
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from textrisk.backbone import resolve_model_path
+
+    path = resolve_model_path("sentence-transformers/all-MiniLM-L6-v2")
+    tok, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+    with torch.inference_mode():
+        enc = tok(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+
+
+def _rule_labels(texts: list[str]) -> list[list[str]]:
+    from textrisk.risk_rules import lf_votes, majority_vote
+
+    return majority_vote(lf_votes(texts))
+
+
+def draw_filings_test(rows: list[dict], seed: int = SEED) -> list[dict]:
+    """``FILINGS_TEST_SIZE`` passages drawn uniformly from the test filers' passages."""
+    test_pool = [r for r in rows if r["source"] == "sec" and r["split"] == "test"]
+    return [dict(r, drawn="random-test") for r in random.Random(seed).sample(test_pool, FILINGS_TEST_SIZE)]
+
+
+def draw_corpus(rows: list[dict], emb: np.ndarray, seed: int = SEED) -> list[dict]:
+    """The corpus sample (each row: id, source, split, context fields, drawn)."""
+    from textrisk.taxonomy import RISK_LABELS
+
+    rng = random.Random(seed + 1)
+    usable = [i for i, r in enumerate(rows) if r["split"] in ("train", "dev")]
+    taken: set[int] = set()
+    sample: list[dict] = []
+
+    def take(i: int, drawn: str) -> None:
+        taken.add(i)
+        sample.append(dict(rows[i], drawn=drawn))
+
+    per_filing: Counter = Counter()
+
+    def filing_ok(i: int, cap: int) -> bool:
+        name = rows[i]["id"].split(":")[1]
+        return rows[i]["source"] != "sec" or per_filing[name] < cap
+
+    def note_filing(i: int) -> None:
+        if rows[i]["source"] == "sec":
+            per_filing[rows[i]["id"].split(":")[1]] += 1
+
+    # Random part.
+    for pool, (n_random, _) in QUOTAS.items():
+        members = [i for i in usable if rows[i]["source"] == pool]
+        if pool == "sec":
+            for group, want in SECTION_QUOTAS.items():
+                candidates = [i for i in members if rows[i]["section_group"] == group]
+                rng.shuffle(candidates)
+                got = 0
+                for i in candidates:
+                    if got == want:
+                        break
+                    if filing_ok(i, 25):
+                        take(i, f"random:{group}")
+                        note_filing(i)
+                        got += 1
+        else:
+            for i in rng.sample(members, n_random):
+                take(i, "random")
+
+    # Active part.
+    protos = _prototypes()
+    proto_emb = {label: _embed(texts) for label, texts in protos.items()}
+    severe_emb = _embed(list(SEVERE_EVENTS))
+    emb32 = emb.astype(np.float32)
+    total_weight = sum(LABEL_WEIGHT.values())
+    for pool, (_, n_active) in QUOTAS.items():
+        members = np.array([i for i in usable if rows[i]["source"] == pool and i not in taken])
+        rules = _rule_labels([rows[i]["text"] for i in members])
+        fired = {label: [members[k] for k, labels in enumerate(rules) if label in labels] for label in RISK_LABELS}
+        sims = {label: (emb32[members] @ proto_emb[label].T).max(axis=1) for label in RISK_LABELS}
+        budget = n_active
+        if pool == "sec":
+            severe = (emb32[members] @ severe_emb.T).max(axis=1)
+            got = 0
+            for k in np.argsort(-severe):
+                i = int(members[k])
+                if got == SEVERE_QUOTA:
+                    break
+                if i not in taken and filing_ok(i, 40):
+                    take(i, "active:severe")
+                    note_filing(i)
+                    got += 1
+            budget -= SEVERE_QUOTA
+        for label in RISK_LABELS:
+            quota = round(budget * LABEL_WEIGHT[label] / total_weight)
+            by_rules = [int(i) for i in fired[label] if int(i) not in taken]
+            rng.shuffle(by_rules)
+            got = 0
+            for i in by_rules:
+                if got == quota // 2:
+                    break
+                if filing_ok(i, 40):
+                    take(i, f"active:rules:{label}")
+                    note_filing(i)
+                    got += 1
+            fired_set = {int(i) for i in fired[label]}
+            nearest = [int(members[k]) for k in np.argsort(-sims[label])[: 6 * quota]]
+            nearest = [i for i in nearest if i not in fired_set and i not in taken]
+            rng.shuffle(nearest)
+            for i in nearest:
+                if got == quota:
+                    break
+                if filing_ok(i, 40):
+                    take(i, f"active:nearest:{label}")
+                    note_filing(i)
+                    got += 1
+    rng.shuffle(sample)
+    return sample
+
+
+def _public(row: dict) -> dict:
+    """What is committed: SENTiVENT text is left out (research use only; ``render.py`` re-finds it)."""
+    keep = {k: v for k, v in row.items() if k not in ("text",)}
+    if row["source"] != "sentivent":
+        keep["text"] = row["text"]
+    return keep
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    """Write rows as JSONL atomically."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(_public(r), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Draw and write both samples, with batch numbers, and print the counts."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--part", choices=("filings-test", "corpus"), required=True)
+    args = parser.parse_args(argv)
+    rows = load_pools(RUNS / "pools.jsonl", args.data_dir)
+    if args.part == "filings-test":
+        filings_test = draw_filings_test(rows)
+        for k, row in enumerate(filings_test):
+            row["batch"] = f"T{k // BATCH_SIZE + 1:03d}"
+        write_jsonl(HERE / "filings_test_sample.jsonl", filings_test)
+        print(f"filings test: {len(filings_test)} passages from {len({r['filer'] for r in filings_test})} filers")
+        print(Counter(r["section_group"] for r in filings_test))
+        return
+    emb = np.load(RUNS / "emb.npy")
+    if len(emb) != len(rows):
+        raise SystemExit("runs/corpus/emb.npy does not match the pools; rebuild it")
+    sample = draw_corpus(rows, emb)
+    for k, row in enumerate(sample):
+        row["batch"] = f"C{k // BATCH_SIZE + 1:03d}"
+    write_jsonl(HERE / "sample.jsonl", sample)
+    print(f"corpus sample: {len(sample)} passages")
+    print(Counter(r["source"] for r in sample))
+    print(Counter(r["drawn"].split(":")[0] + ":" + r["source"] for r in sample))
+
+
+if __name__ == "__main__":
+    main()
