@@ -19,8 +19,12 @@ Two outputs, both committed before any passage is labelled:
 Nothing here assigns or suggests a label: annotators read every passage (see ``render.py``) and decide its
 fields by ``GUIDE_FIELDS.md``. Rows are shuffled (seeded) and cut into batches of ``BATCH_SIZE``.
 
-    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part filings-test   # first, then:
-    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part filings-test    # first, then
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-random   # batches C001-C065, then
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-active   # appended as C066-...
+
+The random part was drawn (and its labelling started) while the pool embeddings the active part needs were being
+computed; the active part excludes every passage of the random part.
 """
 
 from __future__ import annotations
@@ -103,97 +107,101 @@ def draw_filings_test(rows: list[dict], seed: int = SEED) -> list[dict]:
     return [dict(r, drawn="random-test") for r in random.Random(seed).sample(test_pool, FILINGS_TEST_SIZE)]
 
 
-def draw_corpus(rows: list[dict], emb: np.ndarray, seed: int = SEED) -> list[dict]:
-    """The corpus sample (each row: id, source, split, context fields, drawn)."""
-    from textrisk.taxonomy import RISK_LABELS
+def _filing_name(row: dict) -> str:
+    return row["id"].split(":")[1]
 
+
+def draw_random_part(rows: list[dict], seed: int = SEED) -> list[dict]:
+    """The random part of the corpus: uniform per pool; filings stratified by section group, at most 25 passages
+    of one filing."""
     rng = random.Random(seed + 1)
     usable = [i for i, r in enumerate(rows) if r["split"] in ("train", "dev")]
-    taken: set[int] = set()
     sample: list[dict] = []
-
-    def take(i: int, drawn: str) -> None:
-        taken.add(i)
-        sample.append(dict(rows[i], drawn=drawn))
-
     per_filing: Counter = Counter()
-
-    def filing_ok(i: int, cap: int) -> bool:
-        name = rows[i]["id"].split(":")[1]
-        return rows[i]["source"] != "sec" or per_filing[name] < cap
-
-    def note_filing(i: int) -> None:
-        if rows[i]["source"] == "sec":
-            per_filing[rows[i]["id"].split(":")[1]] += 1
-
-    # Random part.
     for pool, (n_random, _) in QUOTAS.items():
         members = [i for i in usable if rows[i]["source"] == pool]
-        if pool == "sec":
-            for group, want in SECTION_QUOTAS.items():
-                candidates = [i for i in members if rows[i]["section_group"] == group]
-                rng.shuffle(candidates)
-                got = 0
-                for i in candidates:
-                    if got == want:
-                        break
-                    if filing_ok(i, 25):
-                        take(i, f"random:{group}")
-                        note_filing(i)
-                        got += 1
-        else:
-            for i in rng.sample(members, n_random):
-                take(i, "random")
+        if pool != "sec":
+            sample += [dict(rows[i], drawn="random") for i in rng.sample(members, n_random)]
+            continue
+        for group, want in SECTION_QUOTAS.items():
+            candidates = [i for i in members if rows[i]["section_group"] == group]
+            rng.shuffle(candidates)
+            got = 0
+            for i in candidates:
+                if got == want:
+                    break
+                if per_filing[_filing_name(rows[i])] < 25:
+                    sample.append(dict(rows[i], drawn=f"random:{group}"))
+                    per_filing[_filing_name(rows[i])] += 1
+                    got += 1
+    rng.shuffle(sample)
+    return sample
 
-    # Active part.
+
+def draw_active_part(rows: list[dict], emb: np.ndarray, already: list[dict], seed: int = SEED) -> list[dict]:
+    """The active part of the corpus (see the module docstring), excluding the rows ``already`` drawn; at most 40
+    passages of one filing in the whole sample."""
+    from textrisk.taxonomy import RISK_LABELS
+
+    rng = random.Random(seed + 2)
+    drawn_ids = {r["id"] for r in already}
+    taken = {i for i, r in enumerate(rows) if r["id"] in drawn_ids}
+    usable = [i for i, r in enumerate(rows) if r["split"] in ("train", "dev") and i not in taken]
+    per_filing = Counter(_filing_name(r) for r in already if r["source"] == "sec")
+    sample: list[dict] = []
+
+    def take(i: int, drawn: str) -> bool:
+        if i in taken or (rows[i]["source"] == "sec" and per_filing[_filing_name(rows[i])] >= 40):
+            return False
+        taken.add(i)
+        sample.append(dict(rows[i], drawn=drawn))
+        if rows[i]["source"] == "sec":
+            per_filing[_filing_name(rows[i])] += 1
+        return True
+
     protos = _prototypes()
     proto_emb = {label: _embed(texts) for label, texts in protos.items()}
     severe_emb = _embed(list(SEVERE_EVENTS))
-    emb32 = emb.astype(np.float32)
     total_weight = sum(LABEL_WEIGHT.values())
     for pool, (_, n_active) in QUOTAS.items():
-        members = np.array([i for i in usable if rows[i]["source"] == pool and i not in taken])
+        members = np.array([i for i in usable if rows[i]["source"] == pool])
+        vectors = emb[members].astype(np.float32)
         rules = _rule_labels([rows[i]["text"] for i in members])
-        fired = {label: [members[k] for k, labels in enumerate(rules) if label in labels] for label in RISK_LABELS}
-        sims = {label: (emb32[members] @ proto_emb[label].T).max(axis=1) for label in RISK_LABELS}
         budget = n_active
         if pool == "sec":
-            severe = (emb32[members] @ severe_emb.T).max(axis=1)
+            severe = (vectors @ severe_emb.T).max(axis=1)
             got = 0
             for k in np.argsort(-severe):
-                i = int(members[k])
                 if got == SEVERE_QUOTA:
                     break
-                if i not in taken and filing_ok(i, 40):
-                    take(i, "active:severe")
-                    note_filing(i)
-                    got += 1
+                got += take(int(members[k]), "active:severe")
             budget -= SEVERE_QUOTA
         for label in RISK_LABELS:
             quota = round(budget * LABEL_WEIGHT[label] / total_weight)
-            by_rules = [int(i) for i in fired[label] if int(i) not in taken]
-            rng.shuffle(by_rules)
+            fired = [int(members[k]) for k, labels in enumerate(rules) if label in labels]
+            rng.shuffle(fired)
             got = 0
-            for i in by_rules:
+            for i in fired:
                 if got == quota // 2:
                     break
-                if filing_ok(i, 40):
-                    take(i, f"active:rules:{label}")
-                    note_filing(i)
-                    got += 1
-            fired_set = {int(i) for i in fired[label]}
-            nearest = [int(members[k]) for k in np.argsort(-sims[label])[: 6 * quota]]
-            nearest = [i for i in nearest if i not in fired_set and i not in taken]
+                got += take(i, f"active:rules:{label}")
+            fired_set = set(fired)
+            sims = (vectors @ proto_emb[label].T).max(axis=1)
+            nearest = [int(members[k]) for k in np.argsort(-sims)[: 6 * quota]]
+            nearest = [i for i in nearest if i not in fired_set]
             rng.shuffle(nearest)
             for i in nearest:
                 if got == quota:
                     break
-                if filing_ok(i, 40):
-                    take(i, f"active:nearest:{label}")
-                    note_filing(i)
-                    got += 1
+                got += take(i, f"active:nearest:{label}")
     rng.shuffle(sample)
     return sample
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Rows of a committed sample file."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def _public(row: dict) -> dict:
@@ -215,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     """Draw and write both samples, with batch numbers, and print the counts."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--part", choices=("filings-test", "corpus"), required=True)
+    parser.add_argument("--part", choices=("filings-test", "corpus-random", "corpus-active"), required=True)
     args = parser.parse_args(argv)
     rows = load_pools(RUNS / "pools.jsonl", args.data_dir)
     if args.part == "filings-test":
@@ -226,12 +234,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f"filings test: {len(filings_test)} passages from {len({r['filer'] for r in filings_test})} filers")
         print(Counter(r["section_group"] for r in filings_test))
         return
-    emb = np.load(RUNS / "emb.npy")
-    if len(emb) != len(rows):
-        raise SystemExit("runs/corpus/emb.npy does not match the pools; rebuild it")
-    sample = draw_corpus(rows, emb)
+    if args.part == "corpus-random":
+        sample = draw_random_part(rows)
+        first = 1
+    else:
+        already = read_jsonl(HERE / "sample.jsonl")
+        emb = np.load(RUNS / "emb.npy")
+        if len(emb) != len(rows):
+            raise SystemExit("runs/corpus/emb.npy does not match the pools; rebuild it")
+        sample = draw_active_part(rows, emb, already)
+        first = int(already[-1]["batch"][1:]) + 1
     for k, row in enumerate(sample):
-        row["batch"] = f"C{k // BATCH_SIZE + 1:03d}"
+        row["batch"] = f"C{k // BATCH_SIZE + first:03d}"
+    if args.part == "corpus-active":
+        sample = [*already, *sample]
     write_jsonl(HERE / "sample.jsonl", sample)
     print(f"corpus sample: {len(sample)} passages")
     print(Counter(r["source"] for r in sample))
