@@ -19,7 +19,7 @@ from finetune.risk_data.sources import find_text, require_data_dir
 
 OUT = Path("runs/annotation")
 SAMPLES = {"C": HERE / "sample.jsonl", "T": HERE / "filings_test_sample.jsonl",
-           "P": HERE / "second_pass_sample.jsonl", "X": HERE / "contrast_sample.jsonl"}
+           "P": HERE / "second_pass_sample.jsonl"}
 _SECTION_NAMES = {"risk_factors": "Risk Factors", "mdna": "MD&A", "legal": "Legal Proceedings",
                   "notes": "Financial statements / notes", "business": "Business", "annual_report": "Annual report",
                   "press_release": "Press release exhibit", "8k_item": "8-K item", "other": "other part"}
