@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from finetune.risk_data.corpus.check import RISK_LABELS, Annotation, read_label_file
+from finetune.risk_data.corpus.draw import read_jsonl
 from finetune.risk_data.corpus.pools import HERE
 
 PASS2 = HERE / "labels_pass2"
@@ -82,14 +83,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if args.disagreements:
+        from finetune.risk_data.corpus.render import context
+        from finetune.risk_data.sources import find_text, require_data_dir
+
+        data_dir = require_data_dir(None)
+        rows = {r["id"]: r for path in (HERE / "sample.jsonl", HERE / "filings_test_sample.jsonl")
+                for r in read_jsonl(path)}
         lines = []
         for a, b in disagreements(first, second):
-            lines += [f"## {a.id}", f"pass 1: {','.join(a.topics) or '-'} | {a.kind} | {a.severity} | {a.sentiment}"
+            lines += [f"## {a.id}", f"context: {context(rows[a.id])}", "", find_text(a.id, data_dir), "",
+                      f"pass 1: {','.join(a.topics) or '-'} | {a.kind} | {a.severity} | {a.sentiment}"
                       f" | {a.note}", f"pass 2: {','.join(b.topics) or '-'} | {b.kind} | {b.severity} | "
                       f"{b.sentiment} | {b.note}", ""]
         Path(args.disagreements).parent.mkdir(parents=True, exist_ok=True)
         Path(args.disagreements).write_text("\n".join(lines), encoding="utf-8")
-        print(f"{len(lines) // 4} disagreements written to {args.disagreements}")
+        print(f"{len(lines) // 8} disagreements written to {args.disagreements}")
 
 
 if __name__ == "__main__":
