@@ -21,7 +21,8 @@ fields by ``GUIDE_FIELDS.md``. Rows are shuffled (seeded) and cut into batches o
 
     HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part filings-test    # first, then
     HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-random   # batches C001-C065, then
-    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-active   # appended as C066-...
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-active   # appended as C066-C160
+    HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.draw --part corpus-active2  # round 2 (rare labels)
 
 The random part was drawn (and its labelling started) while the pool embeddings the active part needs were being
 computed; the active part excludes every passage of the random part.
@@ -53,6 +54,10 @@ SECTION_QUOTAS = {"risk_factors": 330, "mdna": 330, "business": 180, "notes": 23
 LABEL_WEIGHT = {"credit": 1.4, "liquidity": 1.6, "earnings_guidance": 1.0, "legal_regulatory": 1.0,
                 "fraud_accounting": 1.6, "operational": 1.2, "market_volatility": 0.9, "macro": 0.7,
                 "restructuring": 1.0, "m_and_a": 0.8, "management_change": 1.2, "dividend": 1.1}
+#: Round 2 of the active part: the labels with fewer than 150 signal positives after round 1, queried in the pools
+#: where events (not boilerplate) are reported.
+ROUND2_LABELS = ("liquidity", "fraud_accounting", "market_volatility", "credit", "dividend")
+ROUND2_QUOTAS = {"tfns-train": 250, "stocknet": 150, "sentivent": 120, "fpb50": 60, "sec": 120}
 #: Descriptions of severe adverse events in filings (a query, not a label).
 SEVERE_EVENTS = (
     "The Bank entered into a cease and desist order with the FDIC requiring it to raise capital.",
@@ -138,12 +143,17 @@ def draw_random_part(rows: list[dict], seed: int = SEED) -> list[dict]:
     return sample
 
 
-def draw_active_part(rows: list[dict], emb: np.ndarray, already: list[dict], seed: int = SEED) -> list[dict]:
+def draw_active_part(rows: list[dict], emb: np.ndarray, already: list[dict], seed: int = SEED,
+                     quotas: dict[str, int] | None = None, labels: tuple[str, ...] | None = None,
+                     severe_quota: int = SEVERE_QUOTA) -> list[dict]:
     """The active part of the corpus (see the module docstring), excluding the rows ``already`` drawn; at most 40
-    passages of one filing in the whole sample."""
+    passages of one filing in the whole sample. ``quotas`` (active passages per pool) and ``labels`` (the labels
+    queried) default to the first round's."""
     from textrisk.taxonomy import RISK_LABELS
 
-    rng = random.Random(seed + 2)
+    labels = tuple(labels or RISK_LABELS)
+    quotas = quotas or {pool: active for pool, (_, active) in QUOTAS.items()}
+    rng = random.Random(seed + 2 + (labels != tuple(RISK_LABELS)))
     drawn_ids = {r["id"] for r in already}
     taken = {i for i, r in enumerate(rows) if r["id"] in drawn_ids}
     usable = [i for i, r in enumerate(rows) if r["split"] in ("train", "dev") and i not in taken]
@@ -162,21 +172,21 @@ def draw_active_part(rows: list[dict], emb: np.ndarray, already: list[dict], see
     protos = _prototypes()
     proto_emb = {label: _embed(texts) for label, texts in protos.items()}
     severe_emb = _embed(list(SEVERE_EVENTS))
-    total_weight = sum(LABEL_WEIGHT.values())
-    for pool, (_, n_active) in QUOTAS.items():
+    total_weight = sum(LABEL_WEIGHT[label] for label in labels)
+    for pool, n_active in quotas.items():
         members = np.array([i for i in usable if rows[i]["source"] == pool])
         vectors = emb[members].astype(np.float32)
         rules = _rule_labels([rows[i]["text"] for i in members])
         budget = n_active
-        if pool == "sec":
+        if pool == "sec" and severe_quota:
             severe = (vectors @ severe_emb.T).max(axis=1)
             got = 0
             for k in np.argsort(-severe):
-                if got == SEVERE_QUOTA:
+                if got == severe_quota:
                     break
                 got += take(int(members[k]), "active:severe")
-            budget -= SEVERE_QUOTA
-        for label in RISK_LABELS:
+            budget -= severe_quota
+        for label in labels:
             quota = round(budget * LABEL_WEIGHT[label] / total_weight)
             fired = [int(members[k]) for k, labels in enumerate(rules) if label in labels]
             rng.shuffle(fired)
@@ -223,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     """Draw and write both samples, with batch numbers, and print the counts."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--part", choices=("filings-test", "corpus-random", "corpus-active"), required=True)
+    parser.add_argument("--part", required=True,
+                        choices=("filings-test", "corpus-random", "corpus-active", "corpus-active2"))
     args = parser.parse_args(argv)
     rows = load_pools(RUNS / "pools.jsonl", args.data_dir)
     if args.part == "filings-test":
@@ -242,11 +253,15 @@ def main(argv: list[str] | None = None) -> None:
         emb = np.load(RUNS / "emb.npy")
         if len(emb) != len(rows):
             raise SystemExit("runs/corpus/emb.npy does not match the pools; rebuild it")
-        sample = draw_active_part(rows, emb, already)
+        if args.part == "corpus-active":
+            sample = draw_active_part(rows, emb, already)
+        else:
+            sample = draw_active_part(rows, emb, already, quotas=ROUND2_QUOTAS, labels=ROUND2_LABELS,
+                                      severe_quota=40)
         first = int(already[-1]["batch"][1:]) + 1
     for k, row in enumerate(sample):
         row["batch"] = f"C{k // BATCH_SIZE + first:03d}"
-    if args.part == "corpus-active":
+    if args.part != "corpus-random":
         sample = [*already, *sample]
     write_jsonl(HERE / "sample.jsonl", sample)
     print(f"corpus sample: {len(sample)} passages")
