@@ -1,9 +1,10 @@
 """Build the judgement corpus files from the samples and the hand-made label files.
 
 Inputs (all committed): ``sample.jsonl`` / ``filings_test_sample.jsonl`` (what was drawn), ``labels/<batch>.tsv``
-(first pass), ``adjudicated.tsv`` (the final fields of passages whose first and second pass disagreed, decided by
-an adjudicator who read both and the guide; it overrides the first pass). Every text is re-found from the shared
-data by id and must match the sample's text.
+(first pass), ``consistency_*.tsv`` (passages of recurring kinds re-read by a reviewer against the final guide;
+only the changed ones are listed), and ``adjudicated.tsv`` (the final fields of passages whose first and second
+pass disagreed, decided by an adjudicator who read both and the guide). They apply in that order, the later
+overriding the earlier. Every text is re-found from the shared data by id and must match the sample's text.
 
 Outputs (``finetune/risk_data/corpus/``):
 
@@ -50,6 +51,14 @@ def read_adjudicated(path: Path = ADJUDICATED) -> dict[str, Annotation]:
                               if line.strip())}
 
 
+def overrides() -> dict[str, Annotation]:
+    """The consistency reviews' and the adjudication's fields by id, the adjudication last."""
+    out: dict[str, Annotation] = {}
+    for path in [*sorted(HERE.glob("consistency_*.tsv")), ADJUDICATED]:
+        out.update(read_adjudicated(path))
+    return out
+
+
 def first_pass(batches: set[str]) -> dict[str, Annotation]:
     """First-pass annotations of the given batches, by id (every batch must be labelled)."""
     out: dict[str, Annotation] = {}
@@ -76,7 +85,7 @@ def build(data_dir: Path, sample_path: Path, with_sentivent_text: bool = False) 
     """Rows per split for one sample file."""
     samples = read_samples(sample_path)
     labels = first_pass({s["batch"] for s in samples})
-    labels.update({k: v for k, v in read_adjudicated().items() if k in labels})
+    labels.update({k: v for k, v in overrides().items() if k in labels})
     out: dict[str, list[dict]] = {}
     for s in samples:
         text = find_text(s["id"], data_dir)
