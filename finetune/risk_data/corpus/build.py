@@ -12,7 +12,7 @@ Outputs (``finetune/risk_data/corpus/``):
   seeded draw, SENTiVENT by article);
 - ``filings_test.jsonl``: the random filings test (frozen).
 
-Each row: ``id``, ``source``, ``text`` (``null`` for SENTiVENT rows, whose text may not be redistributed: pass
+Each row: ``id``, ``source``, ``licence`` (of the text), ``text`` (``null`` for SENTiVENT rows, whose text may not be redistributed: pass
 ``--with-sentivent-text --out-dir runs/corpus`` to write complete copies outside git), ``topics``, ``labels`` (the
 derived signals: topics of an event or outlook passage), ``kind``, ``severity``, ``adverse``, ``sentiment``, and
 for filings ``section``. ``labels`` makes the files readable by ``textrisk evaluate --risk-data`` and the risk
@@ -33,6 +33,14 @@ from finetune.risk_data.corpus.pools import HERE
 from finetune.risk_data.sources import find_text, require_data_dir
 
 LABELS = HERE / "labels"
+#: Licence of each source's text (the labels are the project's, MIT).
+LICENCES = {
+    "sec": "public EDGAR record (US government filing; no copyright restriction on the text)",
+    "fpb50": "CC BY-NC-SA 3.0 (Financial PhraseBank: non-commercial, share-alike)",
+    "tfns-train": "MIT (Twitter Financial News Sentiment); tweet text under Twitter's terms",
+    "stocknet": "MIT (StockNet dataset); tweet text under Twitter's terms",
+    "sentivent": "research use only (SENTiVENT, no licence file): text not redistributed, rebuilt from the id",
+}
 ADJUDICATED = HERE / "adjudicated.tsv"
 
 
@@ -73,7 +81,8 @@ def first_pass(batches: set[str]) -> dict[str, Annotation]:
 
 def row_of(sample: dict, a: Annotation, text: str | None) -> dict:
     """The corpus row of one passage."""
-    row = {"id": sample["id"], "source": sample["source"], "text": text, "topics": list(a.topics),
+    row = {"id": sample["id"], "source": sample["source"], "licence": LICENCES[sample["source"]], "text": text,
+           "topics": list(a.topics),
            "labels": list(a.signals), "kind": a.kind, "severity": a.severity, "adverse": a.adverse,
            "sentiment": a.sentiment}
     if sample["source"] == "sec":
