@@ -12,11 +12,11 @@ Outputs (``finetune/risk_data/corpus/``):
   seeded draw, SENTiVENT by article);
 - ``filings_test.jsonl``: the random filings test (frozen).
 
-Each row: ``id``, ``source``, ``licence`` (of the text), ``text`` (``null`` for SENTiVENT rows, whose text may not be redistributed: pass
-``--with-sentivent-text --out-dir runs/corpus`` to write complete copies outside git), ``topics``, ``labels`` (the
-derived signals: topics of an event or outlook passage), ``kind``, ``severity``, ``adverse``, ``sentiment``, and
-for filings ``section``. ``labels`` makes the files readable by ``textrisk evaluate --risk-data`` and the risk
-trainer as they stand.
+Each row: ``id``, ``source``, ``licence`` (of the text), ``text`` (``null`` for SENTiVENT rows, whose text may
+not be redistributed: pass ``--with-sentivent-text --out-dir runs/corpus`` to write complete copies outside git),
+``topics``, ``labels`` (the derived signals: topics of an event or outlook passage), ``kind``, ``severity``,
+``adverse``, ``sentiment``, and for filings ``section``. ``labels`` makes the files readable by
+``textrisk evaluate --risk-data`` and the risk trainer as they stand.
 
     HF_HUB_OFFLINE=1 python -m finetune.risk_data.corpus.build
 """
