@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from textrisk.data import load_benchmark
+from textrisk.data.datasets import load_benchmark
 from textrisk.length_batching import length_grouped_order
 from textrisk.modeling import TextRiskModel
 

@@ -66,7 +66,7 @@ def main() -> None:
     from sklearn.metrics import f1_score
 
     from textrisk import RiskAnalyzer
-    from textrisk.data import find_data_dir, load_benchmark
+    from textrisk.data.datasets import find_data_dir, load_benchmark
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")

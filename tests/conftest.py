@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path  # noqa: E402
-from textrisk.data import find_data_dir  # noqa: E402
+from textrisk.data.datasets import find_data_dir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = find_data_dir()
@@ -145,8 +145,8 @@ def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
     """A saved textrisk model over ``tiny_bert`` with a 12-label risk head, random weights, two custom thresholds."""
     import torch
 
+    from textrisk.labels.taxonomy import RISK_LABELS
     from textrisk.modeling import TextRiskModel
-    from textrisk.taxonomy import RISK_LABELS
 
     torch.manual_seed(5)
     model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)

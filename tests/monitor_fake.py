@@ -9,8 +9,8 @@ import sys
 import time
 from types import SimpleNamespace
 
+from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.scoring import RiskReport
-from textrisk.taxonomy import RISK_LABELS
 
 _PAIR = re.compile(r"([a-z_]+)=([0-9.]+)")
 

@@ -95,7 +95,7 @@ def test_risk_yes_no_fast_equals_slow_reference(tiny_lm, tmp_path):
     assert fast.shape == slow.shape == (2, 12, 2)
     np.testing.assert_allclose(fast, slow, atol=1e-5, rtol=0)
     signals = model.predict_risk(texts, batch_size=2)
-    from textrisk.taxonomy import RISK_LABELS
+    from textrisk.labels.taxonomy import RISK_LABELS
 
     assert model.risk_labels == list(RISK_LABELS) and signals.shape == (2, len(RISK_LABELS))
     expected = 1 / (1 + np.exp(slow[:, :, 1] - slow[:, :, 0]))  # softmax over (yes, no)

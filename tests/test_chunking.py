@@ -1,7 +1,7 @@
 import pytest
 
 from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path
-from textrisk.chunking import chunk_document, split_sentences
+from textrisk.data.chunking import chunk_document, split_sentences
 
 
 @pytest.fixture(scope="module")

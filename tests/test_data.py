@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from textrisk.data import load_benchmark, load_labeled_file, read_documents
+from textrisk.data.datasets import load_benchmark, load_labeled_file
+from textrisk.data.documents import read_documents
 from textrisk.errors import DataError
-from textrisk.taxonomy import SENTIMENT_LABELS, normalize_label
+from textrisk.labels.taxonomy import SENTIMENT_LABELS, normalize_label
 
 from .conftest import DATA_DIR, needs_data
 
@@ -100,7 +101,7 @@ def test_plain_text_lines(tmp_path):
 
 
 def test_data_dir_lookup_order(tmp_path, monkeypatch):
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
 
     def data_folder(path):
         (path / "financial_phrasebank").mkdir(parents=True)

@@ -67,7 +67,7 @@ def test_whole_filing_scores_with_evidence(analyzer):
 
 
 def test_default_model_scores_risk_signals_for_every_text(analyzer):
-    from textrisk.taxonomy import RISK_LABELS
+    from textrisk.labels.taxonomy import RISK_LABELS
 
     assert analyzer.has_risk_head and analyzer.model.config.risk_ensemble  # the stacker with the rules ships
     texts = ["The board cut the quarterly dividend in half to preserve cash.",

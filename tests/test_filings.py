@@ -209,7 +209,7 @@ def test_documents_from_files(tmp_path):
 
 
 def test_risk_head_models_get_signals_per_section(risk_model_dir):
-    from textrisk.taxonomy import RISK_LABELS
+    from textrisk.labels.taxonomy import RISK_LABELS
 
     filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(risk_model_dir, chunk_tokens=16, threshold=0.05))
     report = filings.score_filing(FILING)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from textrisk.data import find_data_dir
+from textrisk.data.datasets import find_data_dir
 from textrisk.errors import ConfigError, DataError
 from textrisk.forecast import VARIANTS, ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.metrics import kupiec_test, movement_scores, var_backtest

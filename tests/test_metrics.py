@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from textrisk.calibration import fit_temperature, softmax
 from textrisk.metrics import classification_report, evaluate_logits, load_metric
+from textrisk.utils.calibration import fit_temperature, softmax
 
 RNG = np.random.default_rng(0)
 REFS = RNG.integers(0, 3, 200).tolist()

@@ -4,7 +4,7 @@ import json
 import sqlite3
 
 from textrisk.cli import main
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.taxonomy import RISK_LABELS
 
 from .conftest import SENTENCES
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from textrisk import cli
-from textrisk.data import read_documents
+from textrisk.data.documents import read_documents
 from textrisk.errors import ConfigError, DataError, InputError
 from textrisk.evaluation import metric_warnings
 from textrisk.forecast.features import validate_prices

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from textrisk import cli
-from textrisk.atomic import exclusive_lock
 from textrisk.scoring import RiskAnalyzer
+from textrisk.utils.atomic import exclusive_lock
 
 
 def _run(argv, capsys):

@@ -20,20 +20,11 @@ from finetune.risk_data.build_gold import (
     text_hash,
 )
 from finetune.risk_data.sources import dedup_key, find_text, normalize_text, source_of
-from textrisk.data import find_data_dir
+from textrisk.data.datasets import find_data_dir
 from textrisk.errors import DataError, ModelLoadError
-from textrisk.risk_rules import (
-    ABSTAIN,
-    NEG,
-    POS,
-    LabelingFunction,
-    LabelModel,
-    VoteMatrix,
-    label_texts,
-    lf_votes,
-    majority_vote,
-)
-from textrisk.taxonomy import RISK_LABEL_INFO, RISK_LABELS, RiskLabel, validate_risk_labels
+from textrisk.labels.label_model import LabelModel, label_texts
+from textrisk.labels.rules import ABSTAIN, NEG, POS, LabelingFunction, VoteMatrix, lf_votes, majority_vote
+from textrisk.labels.taxonomy import RISK_LABEL_INFO, RISK_LABELS, RiskLabel, validate_risk_labels
 
 EXPECTED = ("credit", "liquidity", "earnings_guidance", "legal_regulatory", "fraud_accounting", "operational",
             "market_volatility", "macro", "restructuring", "m_and_a", "management_change", "dividend")

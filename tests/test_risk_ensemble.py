@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from textrisk import RiskAnalyzer
-from textrisk.contract import sigmoid
 from textrisk.errors import ConfigError, DataError, ModelLoadError
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes
+from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.metrics import binary_ece, multilabel_report
 from textrisk.modeling import TextRiskModel
 from textrisk.risk_ensemble import RiskEnsemble
-from textrisk.risk_rules import LabelModel, lf_votes
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.utils.calibration import sigmoid
 
 from .conftest import DATA_DIR, SENTENCES, needs_data
 
@@ -107,7 +108,7 @@ def test_long_documents_report_each_signal_share_of_tokens(risk_model_dir):
 
 
 def test_partial_labels_load_as_a_known_mask(tmp_path):
-    from textrisk.data import load_risk_file
+    from textrisk.data.datasets import load_risk_file
 
     path = tmp_path / "partial.jsonl"
     path.write_text(json.dumps({"text": "a", "labels": ["credit"], "unknown": ["macro"]}) + "\n"
@@ -161,8 +162,8 @@ def test_risk_evaluation_reports_model_and_rules_and_refuses_unknown_sets(risk_m
 
 @needs_data
 def test_sentivent_test_is_built_from_the_shared_data():
+    from textrisk.data.sentivent import INFORMED_LABELS
     from textrisk.risk_evaluation import load_risk_set
-    from textrisk.sentivent import INFORMED_LABELS
 
     if not (DATA_DIR / "sentivent").is_dir():
         pytest.skip("sentivent/ not in the shared data")

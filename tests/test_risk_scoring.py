@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from textrisk import ModelLoadError, RiskAnalyzer
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.taxonomy import RISK_LABELS
 
 from .conftest import SENTENCES
 

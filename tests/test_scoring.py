@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from textrisk import InputError, RiskAnalyzer
-from textrisk.calibration import softmax
+from textrisk.utils.calibration import softmax
 
 from .conftest import SENTENCES
 

@@ -123,7 +123,7 @@ def test_distillation_caches_teacher_labels_and_keeps_dev_rows_unseen(tiny_bert,
 
 
 def test_sample_unlabelled_is_seeded_bounded_and_excludes(tmp_path):
-    from textrisk.unlabelled import sample_unlabelled
+    from textrisk.data.unlabelled import sample_unlabelled
 
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
     first.write_text("\n".join(f"Sales of product line {i} rose this quarter" for i in range(20)) + "\nshort\n")
@@ -140,7 +140,7 @@ def test_sample_unlabelled_is_seeded_bounded_and_excludes(tmp_path):
 
 @needs_data
 def test_sentivent_sentences_are_usable_texts():
-    from textrisk.unlabelled import load_unlabelled
+    from textrisk.data.unlabelled import load_unlabelled
 
     texts = load_unlabelled("sentivent", DATA_DIR)
     assert 5000 < len(texts) <= 6883 and len(set(texts)) == len(texts)

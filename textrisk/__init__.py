@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-
 from .errors import ConfigError, DataError, InputError, ModelLoadError, TextRiskError  # noqa: E402
-from .lazy import lazy_exports  # noqa: E402
+from .utils.lazy import lazy_exports  # noqa: E402
+from .version import __version__  # noqa: E402
 
 if TYPE_CHECKING:
     from .modeling import ModelConfig, TextRiskModel

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text, prepare_output_file
 from .errors import DataError
+from .utils.atomic import atomic_write_text, prepare_output_file
 
 __all__ = ["OUTPUT_SUFFIXES", "check_output_path", "dumps_json", "format_table", "make_record", "write_records"]
 
@@ -52,7 +52,7 @@ def check_output_path(output: Path, inputs: list[Path]) -> None:
 
 
 def make_record(doc: Any, report: Any = None, error: str | None = None) -> dict[str, Any]:
-    """The output record of ``doc`` (a :class:`textrisk.data.Document`) and its report, or its error."""
+    """The output record of ``doc`` (a :class:`textrisk.data.documents.Document`) and its report, or its error."""
     record: dict[str, Any] = {"id": doc.id, "line": doc.line, "error": error}
     if report is not None:
         record.update(report.to_dict())

@@ -40,8 +40,8 @@ def _quiet_libraries() -> None:
 
 def _documents(args: argparse.Namespace) -> list:
     """The rows to score: ``--files`` / ``--input-dir`` (each file one document, see :mod:`textrisk.filings`),
-    ``--input`` (see :func:`textrisk.data.read_documents`) or the TEXT arguments."""
-    from .data import Document, read_documents
+    ``--input`` (see :func:`textrisk.data.documents.read_documents`) or the TEXT arguments."""
+    from .data.documents import Document, read_documents
 
     if sum(map(bool, (args.texts, args.input, _from_files(args)))) != 1:
         raise ConfigError("give TEXT arguments, --input FILE, or --files / --input-dir (one of them)")
@@ -111,10 +111,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from . import distributed
 
         return distributed.run(args)
-    from .atomic import exclusive_lock
     from .batch_output import check_output_path, format_table, write_records
     from .resume import PartialRun
     from .scoring import RiskAnalyzer
+    from .utils.atomic import exclusive_lock
 
     output = Path(args.output) if args.output else None
     if output is None and (args.resume or args.force):
@@ -247,8 +247,8 @@ def _probability(value: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``textrisk`` argument parser (sub-commands: score, evaluate, finetune, ...)."""
-    from . import __version__
     from .backends import BACKENDS
+    from .version import __version__
 
     parser = _Parser(prog="textrisk", description="Financial text risk scoring.")
     parser.add_argument("--version", action="version", version=f"textrisk {__version__}")

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from .backbone import DEFAULT_BASE_MODEL
 from .errors import ConfigError
-from .taxonomy import SENTIMENT_LABELS
-from .validation import check, validate_fields
+from .labels.taxonomy import SENTIMENT_LABELS
+from .utils.validation import check, validate_fields
 
 __all__ = ["RunConfig", "TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml", "read_yaml"]
 
@@ -209,7 +209,7 @@ def config_from_dict(cls: type[_Config], data: dict[str, Any], source: str = "co
 
 def check_run_fields(config: Any) -> None:
     """Checks every training config shares: field types and ranges (from each field's metadata, see
-    :mod:`textrisk.validation`) and a usable output folder; errors name the field."""
+    :mod:`textrisk.utils.validation`) and a usable output folder; errors name the field."""
     validate_fields(config)
     if not str(config.output_dir).strip():
         raise ConfigError("output_dir must name a folder (an empty value would train into the current folder)")

@@ -25,13 +25,7 @@ import numpy as np
 
 from .errors import ModelLoadError
 
-__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model", "outputs_from_forward", "sigmoid"]
-
-
-def sigmoid(logits: Any) -> np.ndarray:
-    """Element-wise logistic function in float64 (the one sigmoid of the package)."""
-    with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z << 0, giving exactly 0.0
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model", "outputs_from_forward"]
 
 
 @dataclass
@@ -111,6 +105,8 @@ def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool,
 
         probabilities = RiskEnsemble.from_dict(ensemble).probabilities(texts, out["risk_logits"])
     elif risk:
+        from .utils.calibration import sigmoid
+
         probabilities = sigmoid(out["risk_logits"])
     return ModelOutputs(logits=out["logits"], risk=probabilities, embeddings=out.get("embeddings"))
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write_bytes
 from .errors import ConfigError
+from .utils.atomic import atomic_write_bytes
 
 __all__ = ["TEACHER_CACHE", "teacher_probabilities"]
 

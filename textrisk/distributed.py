@@ -163,7 +163,7 @@ def _expand(patterns: list[str]) -> list[str]:
 
 
 def _read_shard(item: dict[str, Any], text_field: str, id_field: str) -> list[dict[str, Any]]:
-    """Rows of one input file: id, text, source, position, error (as :func:`textrisk.data.read_documents`)."""
+    """Rows of one input file: id, text, source, position, error (as :func:`textrisk.data.documents.read_documents`)."""
     path = item["path"]
     if path.lower().endswith(_PARQUET):
         import pyarrow.parquet as pq
@@ -184,7 +184,7 @@ def _read_shard(item: dict[str, Any], text_field: str, id_field: str) -> list[di
             rows.append({"id": str(doc_id) if doc_id not in (None, "") else f"row {position + 1}", "text": text,
                          "source": path, "position": position, "error": error})
         return rows
-    from .data import read_documents
+    from .data.documents import read_documents
 
     return [{"id": doc.id, "text": doc.text, "source": path, "position": position, "error": doc.error}
             for position, doc in enumerate(read_documents(path, text_field=text_field, id_field=id_field))]

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
 from .contract import ScoringModel, as_scoring_model
-from .data import BENCHMARKS, load_benchmark, load_labeled_file
+from .data.datasets import BENCHMARKS, load_benchmark, load_labeled_file
 from .metrics import evaluate_logits
+from .utils.atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
 
 __all__ = ["MIN_ROWS", "evaluate_model", "metric_warnings", "plot_confusion_matrices"]
 

@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from .atomic import atomic_write_json, replace_file
 from .backbone import resolve_model_path
 from .errors import ModelLoadError
+from .utils.atomic import atomic_write_json, replace_file
 
 __all__ = [
     "CONFIG_NAME",
@@ -88,7 +88,7 @@ def read_model_config(folder: str | os.PathLike) -> tuple[str, dict[str, Any]]:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelLoadError(f"{str(path)!r}: format_version must be a positive integer, got {version!r}")
     if version > FORMAT_VERSION:
-        from . import __version__
+        from .version import __version__
 
         raise ModelLoadError(f"{str(path)!r} has format_version {version}, newer than this textrisk "
                              f"({__version__}) reads (<= {FORMAT_VERSION}); upgrade textrisk to load it")
@@ -198,7 +198,7 @@ class PretrainedModel:
         one; ``textrisk_config.json`` is written last. ``model_card`` replaces the README.md (default: keep an
         existing card, else render this kind's template). ``options`` go to the kind (e.g. ``merged=True``).
         """
-        from . import __version__
+        from .version import __version__
 
         target = Path(save_directory)
         target.mkdir(parents=True, exist_ok=True)

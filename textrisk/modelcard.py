@@ -27,7 +27,7 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
     },
     "sentivent": {
         "name": "SENTiVENT company-event sentences (Jacobs & Hoste), train part of the article split, event types "
-                "mapped to risk labels (textrisk.sentivent)",
+                "mapped to risk labels (textrisk.data.sentivent)",
         "license": "other",
         "license_text": "research use only (no licence file; published by its authors for research)",
     },

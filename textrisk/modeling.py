@@ -35,9 +35,9 @@ from .backbone import (
 from .contract import ModelOutputs, ScoringMixin, outputs_from_forward
 from .errors import ConfigError, ModelLoadError
 from .hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors, weights_fingerprint
+from .labels.taxonomy import SENTIMENT_LABELS, validate_label_set
 from .modelcard import render_card
-from .taxonomy import SENTIMENT_LABELS, validate_label_set
-from .validation import check, validate_fields
+from .utils.validation import check, validate_fields
 
 __all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "base_fingerprint", "check_base_fingerprint",
            "check_window", "risk_head"]

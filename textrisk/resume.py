@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text
 from .batch_output import dumps_json
 from .errors import DataError
+from .utils.atomic import atomic_write_text
 
 __all__ = ["PartialRun", "model_identity", "row_digest"]
 

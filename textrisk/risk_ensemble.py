@@ -4,7 +4,7 @@ labelling functions' evidence for the label, fitted on dev data and stored with 
 Features of text ``x`` for label ``l``:
 
 - ``z``: the risk head's (calibrated) logit;
-- ``s``: the rules' label-model score (:meth:`textrisk.risk_rules.LabelModel.scores`: summed log-odds of the LFs
+- ``s``: the rules' label-model score (:meth:`textrisk.labels.label_model.LabelModel.scores`: summed log-odds of the LFs
   of ``l`` that fire on ``x``; 0 when none fires);
 - ``f``: 1 when some LF of ``l`` votes for ``l`` on ``x``.
 
@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .contract import sigmoid
 from .errors import ConfigError
-from .risk_rules import LABELING_FUNCTIONS, POS, LabelModel, lf_votes
+from .labels.label_model import LabelModel
+from .labels.rules import LABELING_FUNCTIONS, POS, lf_votes
+from .utils.calibration import sigmoid
 
 __all__ = ["FEATURES", "RiskEnsemble"]
 

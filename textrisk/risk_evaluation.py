@@ -5,7 +5,7 @@ Named test sets (or any labelled risk file, CSV or JSONL, with ``text`` / ``labe
 - ``gold_test``: 535 hand-labelled rows retrieved with the rules' vocabulary (``finetune/risk_data/gold_test.jsonl``);
 - ``random_gold``: 640 sentences drawn uniformly from FPB, TFNS, StockNet and SEC filings, labelled blind
   (``finetune/risk_data/random_gold_test.jsonl``): most carry no label, so it measures false flags;
-- ``sentivent_test``: the 30 adjudicated SENTiVENT articles, mapped by :mod:`textrisk.sentivent` (built from the
+- ``sentivent_test``: the 30 adjudicated SENTiVENT articles, mapped by :mod:`textrisk.data.sentivent` (built from the
   shared data); scored only on the labels the mapping informs and, per row, not on the labels it leaves unknown;
 - ``gold_dev`` / ``sentivent_dev``: the dev sets (what thresholds and the stacker were fitted on: not a test).
 
@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from .contract import ScoringModel, as_scoring_model, sigmoid
+from .contract import ScoringModel, as_scoring_model
 from .errors import DataError, ModelLoadError
+from .labels.label_model import label_matrix_of_rules
 from .metrics import multilabel_report
-from .risk_rules import label_matrix_of_rules
+from .utils.calibration import sigmoid
 
 __all__ = ["RISK_TEST_FILES", "SENTIVENT_SETS", "RiskSet", "evaluate_risk_sets", "load_risk_set", "risk_table"]
 
@@ -68,13 +69,13 @@ def load_risk_set(name: str, labels: list[str], data_dir: str | os.PathLike | No
     Raises:
         DataError: an unknown name that is not a file, a missing checkout file, or a malformed row.
     """
-    from .data import find_data_dir, load_risk_file
+    from .data.datasets import find_data_dir, load_risk_file
 
     if name in SENTIVENT_SETS:
         import json
         import tempfile
 
-        from .sentivent import split_rows
+        from .data.sentivent import split_rows
 
         folder = find_data_dir(data_dir)
         if folder is None:

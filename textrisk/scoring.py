@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 
 from .backbone import resolve_model_path
-from .calibration import softmax
-from .chunking import Chunk, chunk_document
 from .contract import ScoringModel, as_scoring_model
+from .data.chunking import Chunk, chunk_document
+from .data.inputs import check_texts, validate_texts
 from .errors import ConfigError, InputError, ModelLoadError
 from .hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
-from .inputs import check_texts, validate_texts
-from .runtime import torch_threads
+from .utils.calibration import softmax
+from .utils.runtime import torch_threads
 
 __all__ = ["DEFAULT_MODEL_DIR", "Evidence", "RiskAnalyzer", "RiskReport"]
 
@@ -197,7 +197,7 @@ class RiskAnalyzer:
         return chunk_document(text, tokenizer, self.chunk_tokens)
 
     def check(self, texts: Sequence[Any]) -> list[str | None]:
-        """Why each text cannot be scored (None: it can), by the rules of :mod:`textrisk.inputs`."""
+        """Why each text cannot be scored (None: it can), by the rules of :mod:`textrisk.data.inputs`."""
         return [problem for problem, _ in check_texts(texts, self.model.tokenizer)]
 
     def score(self, texts: Sequence[str], progress: bool | None = None, signals: bool | None = None
@@ -209,7 +209,7 @@ class RiskAnalyzer:
 
         Raises:
             InputError: ``texts`` is not a list of texts, or a text cannot be scored by the rules of
-                :mod:`textrisk.inputs` (empty, lone surrogate, no readable tokens...); the message names
+                :mod:`textrisk.data.inputs` (empty, lone surrogate, no readable tokens...); the message names
                 every bad index (up to five).
             ModelLoadError: ``signals=True`` and the model has no risk head.
         """

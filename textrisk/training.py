@@ -22,11 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__
-from .atomic import atomic_write_json, atomic_write_text
-from .calibration import fit_temperature
 from .config import TrainConfig
-from .data import load_benchmark, load_risk_file, load_training_source
+from .data.datasets import load_benchmark, load_risk_file, load_training_source
+from .data.unlabelled import sample_unlabelled
 from .distillation import teacher_probabilities
 from .errors import ConfigError
 from .length_batching import length_grouped_order
@@ -34,7 +32,9 @@ from .metrics import evaluate_logits, multilabel_report, tune_thresholds
 from .modelcard import ModelCardData, render_model_card
 from .modeling import TextRiskModel
 from .recipe_loss import RecipeLoss, class_weights
-from .unlabelled import sample_unlabelled
+from .utils.atomic import atomic_write_json, atomic_write_text
+from .utils.calibration import fit_temperature
+from .version import __version__
 
 __all__ = [
     "TrainResult",
@@ -420,7 +420,7 @@ def recipe_of(config: TrainConfig, targets: list[int]) -> RecipeLoss | None:
 
 
 def distill_texts(config: TrainConfig, dev_texts: list[str], train_texts: list[str]) -> list[str]:
-    """The run's unlabelled distillation texts (:func:`textrisk.unlabelled.sample_unlabelled`): none of them a
+    """The run's unlabelled distillation texts (:func:`textrisk.data.unlabelled.sample_unlabelled`): none of them a
     training, held-out dev or benchmark test text. Checks first that no teacher trained on this run's dev rows
     (a teacher that saw them would make the student's dev score, used for selection, a leak)."""
     for teacher in config.distill_teachers:

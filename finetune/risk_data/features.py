@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.sentivent import INFORMED_LABELS
-from textrisk.atomic import atomic_write_bytes
+from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.risk_evaluation import RiskSet
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_bytes
 
 
 def read_set(path: str | Path, name: str | None = None) -> RiskSet:

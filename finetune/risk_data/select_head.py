@@ -25,9 +25,9 @@ import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE
 from finetune.risk_data.features import cache_path, embed, read_set
-from textrisk.atomic import atomic_write_json
+from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.risk_evaluation import RiskSet
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_json
 
 FOLDS = 5
 
@@ -44,8 +44,8 @@ def fit_head(features: np.ndarray, targets: np.ndarray, known: np.ndarray, weigh
     import torch
 
     from textrisk.modeling import risk_head
-    from textrisk.runtime import torch_threads
     from textrisk.training import risk_pos_weight
+    from textrisk.utils.runtime import torch_threads
 
     torch.manual_seed(seed)
     x = torch.tensor(features, dtype=torch.float32)

@@ -37,12 +37,13 @@ import torch
 from finetune.risk_data.build_gold import DEV_FILE
 from finetune.risk_data.features import cache_path, embed, read_set
 from finetune.risk_data.select_head import FOLDS, dev_scores, fold_of
-from textrisk.atomic import atomic_write_json
-from textrisk.contract import sigmoid
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes
+from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.metrics import binary_ece, multilabel_report, tune_threshold
 from textrisk.risk_ensemble import RiskEnsemble
-from textrisk.risk_rules import LabelModel, lf_votes
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_json
+from textrisk.utils.calibration import sigmoid
 
 #: Training sources of the shipped head and their row weights (chosen on dev by ``select_head``).
 RECIPE = {"silver_weight": 0.3, "sentivent_weight": 1.0, "gold_weight": 1.0, "l2": 0.0, "hidden": 512,

@@ -28,9 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two files, print the table, write JSON if asked; returns the exit status."""
-    from ..atomic import atomic_write_json
     from ..errors import InputError
     from ..scoring import RiskAnalyzer
+    from ..utils.atomic import atomic_write_json
     from .analyzer import FilingAnalyzer
     from .documents import form_from_name, read_filing
 

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from ..data import Document
+from ..data.documents import Document
 from ..errors import InputError
 
 __all__ = ["SUFFIXES", "documents_from_args", "documents_from_files", "files_in_dir", "form_from_name", "read_filing"]

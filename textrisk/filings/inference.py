@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..calibration import softmax
-from ..runtime import torch_threads
 from ..scoring import RiskAnalyzer
+from ..utils.calibration import softmax
+from ..utils.runtime import torch_threads
 
 __all__ = ["PassageOutputs", "run_passages"]
 

@@ -13,7 +13,7 @@
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_exports
+from ..utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .dataset import ForecastDataset, build_dataset

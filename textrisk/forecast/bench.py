@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_write_json, atomic_write_text
 from ..hub import DEFAULT_MODEL_DIR
+from ..utils.atomic import atomic_write_json, atomic_write_text
 from .baselines import BASELINES, baseline_forecast
 from .bench_tables import markdown_tables
 from .constants import OOS_END, OOS_START, PRICE_FEATURES, VAR_LEVELS

@@ -115,7 +115,7 @@ def read_texts_jsonl(path: str | os.PathLike) -> list[tuple[str, str, str]]:
         InputError: unreadable file, or a missing / non-string field.
         DataError: a line that is not valid JSON or not a JSON object.
     """
-    from ..data import read_jsonl_rows
+    from ..data.datasets import read_jsonl_rows
     from ..errors import InputError
 
     rows = []
@@ -182,7 +182,7 @@ def _load(args: argparse.Namespace):
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ..atomic import atomic_write_text
+    from ..utils.atomic import atomic_write_text
 
     model, ds = _load(args)
     pred = model.predict(ds, args.start, args.end)
@@ -196,8 +196,8 @@ def _predict(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..atomic import atomic_write_json
     from ..errors import InputError
+    from ..utils.atomic import atomic_write_json
     from .backtest import buy_and_hold, run_overlay
     from .baselines import baseline_forecast
     from .plots import plot_equity

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..atomic import atomic_write_json
-from ..contract import sigmoid
 from ..errors import DataError, ModelLoadError
 from ..hub import CONFIG_NAME, PretrainedModel, load_safetensors
 from ..modelcard import render_card
+from ..utils.atomic import atomic_write_json
+from ..utils.calibration import sigmoid
 from .constants import VAR_LEVELS
 from .dataset import ForecastDataset
 from .metrics import movement_scores, var_backtest

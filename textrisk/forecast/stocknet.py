@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import find_data_dir, read_jsonl_rows
+from ..data.datasets import find_data_dir, read_jsonl_rows
 from ..errors import DataError
 
 __all__ = ["find_stocknet", "load_stocknet"]
@@ -17,7 +17,8 @@ _TWEET_TIME = "%a %b %d %H:%M:%S %z %Y"  # e.g. "Wed Jan 01 03:59:03 +0000 2014"
 
 
 def find_stocknet(path: str | os.PathLike | None = None) -> Path:
-    """The StockNet folder: ``path``, else ``<shared data>/stocknet`` (see :func:`textrisk.data.find_data_dir`).
+    """The StockNet folder: ``path``, else ``<shared data>/stocknet`` (see
+    :func:`textrisk.data.datasets.find_data_dir`).
 
     Raises:
         DataError: not found, or the folder lacks ``price/raw``.

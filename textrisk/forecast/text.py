@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write_bytes, atomic_write_json
 from ..contract import ScoringModel, as_scoring_model
+from ..data.inputs import check_texts
+from ..data.inputs import validate_texts as validate_for_model
 from ..errors import DataError, ModelLoadError
-from ..inputs import check_texts
-from ..inputs import validate_texts as validate_for_model
+from ..utils.atomic import atomic_write_bytes, atomic_write_json
 from .constants import FEATURE_VERSION
 
 __all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
@@ -87,7 +87,7 @@ class TextFeaturizer:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Features of ``texts`` computed by the model (no cache): shape ``(len(texts), len(feature_names))``."""
-        from ..calibration import softmax
+        from ..utils.calibration import softmax
 
         with_risk = bool(self.model.risk_labels)
         out = self.model.predict_outputs(list(texts), risk=with_risk, embeddings=True, batch_size=self.batch_size,

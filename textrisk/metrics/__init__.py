@@ -53,7 +53,7 @@ def classification_report(references: list[int], predictions: list[int], labels:
 
 def evaluate_logits(logits: np.ndarray, references: list[int], labels: list[str], temperature: float) -> dict:
     """Classification metrics of calibrated predictions, plus ECE before and after temperature scaling."""
-    from ..calibration import softmax
+    from ..utils.calibration import softmax
 
     ece = load_metric("calibration_error")
     calibrated = softmax(logits, temperature)

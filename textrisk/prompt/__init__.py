@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_exports
+from ..utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .config import PromptConfig

@@ -144,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ..atomic import atomic_write_json
-    from ..data import load_benchmark
+    from ..data.datasets import load_benchmark
+    from ..utils.atomic import atomic_write_json
     from .model import PromptModel
     from .smollm2 import smollm2_base
     from .training import PromptTrainConfig, train_prompt_model

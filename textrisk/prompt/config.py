@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from ..validation import check, validate_fields
+from ..utils.validation import check, validate_fields
 
 __all__ = ["WEIGHTS", "PromptConfig"]
 

@@ -44,6 +44,7 @@ from ..backbone import (
 from ..contract import ModelOutputs, ScoringMixin
 from ..errors import ModelLoadError
 from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
+from ..labels.taxonomy import RISK_LABEL_INFO, RISK_LABELS
 from ..modelcard import render_card
 from ..modeling import (
     ADAPTER_CONFIG_NAME,
@@ -92,27 +93,18 @@ def load_causal_lm(name_or_path: str | os.PathLike, trust_remote_code: bool = Fa
 def _risk_variants(template: PromptTemplate) -> list[dict[str, str]]:
     """Placeholder values per risk label: the taxonomy's labels and definitions, else the template's own."""
     try:
-        from .. import taxonomy
-
-        info = taxonomy.RISK_LABEL_INFO
-        labels = list(taxonomy.RISK_LABELS)
-        definitions = {label: info[label].definition for label in labels}
-    except (ImportError, AttributeError, KeyError):  # taxonomy without risk labels: fall back to the template
+        definitions = {label: RISK_LABEL_INFO[label].definition for label in RISK_LABELS}
+    except KeyError:  # a taxonomy label without a definition: fall back to the template's
         definitions = dict(template.definitions)
     if not definitions:
-        raise TemplateError(f"{template.source}: field 'definitions': textrisk.taxonomy has no risk labels and the "
-                            "template defines none")
+        raise TemplateError(f"{template.source}: field 'definitions': textrisk.labels.taxonomy has no risk labels "
+                            "and the template defines none")
     return [{"label": label.replace("_", " "), "definition": definition.rstrip(".")}
             for label, definition in definitions.items()]
 
 
 def _risk_label_names(template: PromptTemplate) -> list[str]:
-    try:
-        from .. import taxonomy
-
-        return list(taxonomy.RISK_LABELS)
-    except (ImportError, AttributeError):
-        return [label for label, _ in template.definitions]
+    return list(RISK_LABELS) or [label for label, _ in template.definitions]
 
 
 def _load_templates(templates: dict[str, str | os.PathLike | PromptTemplate] | None) -> dict[str, PromptTemplate]:

@@ -120,7 +120,7 @@ class PromptTemplate:
     few_shot_format: str = field(default="Text: {text}\nAnswer:{answer}\n\n",
                                  metadata={"help": "How one example is rendered into {few_shot}."})
     definitions: tuple[tuple[str, str], ...] = field(
-        default=(), metadata={"help": "risk_signals: label definitions used when textrisk.taxonomy has none."})
+        default=(), metadata={"help": "risk_signals: label definitions used when textrisk.labels.taxonomy has none."})
     raw: str = field(default="", repr=False, metadata={"help": "The file's text, saved with a model."})
 
     def __post_init__(self) -> None:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .. import __version__
-from ..atomic import atomic_write_json
 from ..config import RunConfig, config_from_yaml
 from ..errors import ConfigError
 from ..modelcard import ModelCardData, render_model_card
-from ..validation import check
+from ..utils.atomic import atomic_write_json
+from ..utils.validation import check
+from ..version import __version__
 from .model import PromptModel
 from .smollm2 import smollm2_base
 from .templates import PromptTemplate, TemplateError, template_path
@@ -65,7 +65,7 @@ class PromptTrainConfig(RunConfig):
 def _prompt_training_data(config: PromptTrainConfig, labels: Sequence[str]):
     from datasets import concatenate_datasets
 
-    from ..data import load_training_source
+    from ..data.datasets import load_training_source
 
     parts, counts = [], {}
     for source in config.train_data:

@@ -18,9 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
 from ..errors import InputError, ModelLoadError, TextRiskError
 from ..scoring import RiskAnalyzer
+from ..version import __version__
 from .batcher import MicroBatcher
 from .config import ServeConfig
 from .schemas import ErrorResponse, ScoreRequest, ScoreResponse

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "validate_texts"]
 

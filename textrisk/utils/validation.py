@@ -20,7 +20,7 @@ import typing
 from dataclasses import Field
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["check", "field_help", "validate_fields"]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError
 from .chunking import split_sentences
-from .data import find_data_dir, read_jsonl_rows, read_text
-from .errors import DataError
+from .datasets import find_data_dir, read_jsonl_rows, read_text
 
 __all__ = ["UNLABELLED_SOURCES", "load_unlabelled", "sample_unlabelled"]
 

@@ -1,11 +1,13 @@
-"""Temperature scaling (Guo et al., 2017): one scalar T so that softmax(logits / T) is calibrated."""
+"""Probabilities from scores: ``softmax`` with temperature scaling (Guo et al., 2017: one scalar T so that
+softmax(logits / T) is calibrated, fitted by :func:`fit_temperature`) and the one ``sigmoid`` of the package."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import Any
 
-__all__ = ["fit_temperature", "softmax"]
+import numpy as np
+
+__all__ = ["fit_temperature", "sigmoid", "softmax"]
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, max_iter: int = 200) -> float:
@@ -13,6 +15,8 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, max_iter: int = 200)
 
     Optimised over log T so T stays positive; clamped to [0.05, 20] to survive degenerate inputs.
     """
+    import torch
+
     logits_t = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long)
     if logits_t.ndim != 2 or len(logits_t) != len(labels_t) or len(labels_t) == 0:
@@ -36,3 +40,9 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     scaled -= scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(logits: Any) -> np.ndarray:
+    """Element-wise logistic function in float64 (the one sigmoid of the package)."""
+    with np.errstate(over="ignore"):  # exp(-z) overflows to inf for z << 0, giving exactly 0.0
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "exclusive_lock", "prepare_output_file",
            "replace_file"]

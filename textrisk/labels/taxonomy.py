@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = [
     "RISK_LABELS",

@@ -11,27 +11,25 @@ import io
 import json
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
-from .taxonomy import RISK_LABELS, SENTIMENT_LABELS, normalize_label, validate_risk_labels
+from ..errors import DataError
+from ..labels.taxonomy import RISK_LABELS, SENTIMENT_LABELS, normalize_label, validate_risk_labels
 
 __all__ = [
     "BENCHMARKS",
     "FPB_SPLIT_SEED",
     "FPB_TEST_SIZE",
-    "Document",
     "find_data_dir",
     "load_benchmark",
     "load_labeled_file",
     "load_risk_file",
     "load_training_source",
     "parse_json_object",
-    "read_documents",
     "read_jsonl_rows",
     "read_text",
+    "table_rows",
 ]
 
 #: The standard Financial PhraseBank protocol (as in FinGPT's benchmark): 50%-agreement sentences,
@@ -41,7 +39,7 @@ FPB_SPLIT_SEED = 42
 #: Held-out evaluation parts of the shared benchmarks: name -> (loader, split).
 BENCHMARKS = ("fpb", "tfns")
 
-_ROOT = Path(__file__).resolve().parents[1]
+_ROOT = Path(__file__).resolve().parents[2]
 #: ``../shared/data`` relative to the source checkout textrisk is imported from (editable install); None for an
 #: installed wheel, whose package folder has no checkout around it.
 _CHECKOUT_DATA = _ROOT.parent / "shared" / "data" if (_ROOT / "pyproject.toml").is_file() else None
@@ -146,7 +144,8 @@ def read_jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, 
             yield number, parse_json_object(line, f"{path} line {number}")
 
 
-def _table_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any]]]:
+def table_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line_number, row)`` of a labelled or input table: ``.csv`` or ``.jsonl`` (``.ndjson``, ``.json``)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv_rows(path, encoding)
@@ -170,7 +169,7 @@ def load_labeled_file(
     if not path.is_file():
         raise DataError(f"training file not found: {str(path)!r}")
     texts, ids = [], []
-    for number, row in _table_rows(path):
+    for number, row in table_rows(path):
         where = f"{path} line {number}"
         for column in (text_column, label_column):
             if column not in row:
@@ -205,7 +204,7 @@ def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LA
     if not path.is_file():
         raise DataError(f"risk data file not found: {str(path)!r}")
     texts, targets, known = [], [], []
-    for number, row in _table_rows(path):
+    for number, row in table_rows(path):
         where = f"{path} line {number}"
         for column in (text_column, labels_column):
             if column not in row:
@@ -266,56 +265,3 @@ def load_training_source(source: str, labels: Sequence[str] = SENTIMENT_LABELS,
     if source in _LOADERS:
         return load_benchmark(source, "train", data_dir, labels)
     return load_labeled_file(source, labels, text_column, label_column)
-
-
-@dataclass
-class Document:
-    """One input row for scoring: its id (given, or ``line N``), its text, or why it cannot be scored.
-
-    ``line`` is the input line the row ends on; ``extra`` holds the row's other fields (``None`` for plain text).
-    """
-
-    id: str
-    text: str | None
-    error: str | None = None
-    extra: dict[str, Any] | None = None
-    line: int | None = None
-
-
-def _document_id(value: Any, number: int) -> str:
-    if value is None or value == "":
-        return f"line {number}"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def read_documents(path: str | os.PathLike, text_field: str = "text", id_field: str = "id",
-                   encoding: str = "utf-8") -> list[Document]:
-    """Read documents to score from plain text (one per non-blank line), JSONL or CSV.
-
-    Rows whose text is missing, empty or not a string become ``Document(error=...)`` so outputs stay aligned
-    with inputs (texts a model cannot read are found later, by :mod:`textrisk.inputs`); structural problems
-    (missing column, malformed JSON or CSV, undecodable bytes) raise :class:`DataError` with the line number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"input file not found: {str(path)!r}")
-    if path.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
-        return [Document(id=f"line {n}", text=line, line=n)
-                for n, line in enumerate(read_text(path, encoding).split("\n"), start=1) if line.strip()]
-    documents = []
-    for number, row in _table_rows(path, encoding):
-        if text_field not in row:
-            raise DataError(f"{path} line {number}: no {text_field!r} field (found {sorted(row)}); "
-                            f"choose one with --text-field")
-        text = row[text_field]
-        error = None
-        if text is None:
-            error = f"{text_field!r} is null or missing"
-        elif not isinstance(text, str):
-            error, text = f"{text_field!r} is {type(text).__name__}, not a string", None
-        elif not text.strip():
-            error, text = f"{text_field!r} is empty", None
-        extra = {k: v for k, v in row.items() if k != text_field}
-        documents.append(Document(id=_document_id(row.get(id_field), number), text=text, error=error, extra=extra,
-                                  line=number))
-    return documents

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import DataError
-from .taxonomy import RISK_LABELS
+from ..errors import DataError
+from ..labels.taxonomy import RISK_LABELS
 
 __all__ = ["INFORMED_LABELS", "MAPPING", "SPLITS", "SPLIT_FILE", "SentiventRow", "map_subtypes", "read_sentivent",
            "read_split", "rows_by_split", "sentence_records", "split_articles", "split_rows"]
