@@ -40,8 +40,8 @@ def main(checkout: Path) -> int:
     """Run the checks; raises AssertionError naming the first one that fails."""
     import textrisk
     from textrisk import RiskAnalyzer
-    from textrisk.prompt import PromptModel
-    from textrisk.prompt.templates import PROMPTS_DIR
+    from textrisk.models.prompt import PromptModel
+    from textrisk.models.prompt.templates import PROMPTS_DIR
 
     installed = Path(textrisk.__file__).resolve().parent
     assert checkout.resolve() not in installed.parents, f"textrisk is imported from the checkout ({installed})"

@@ -29,7 +29,7 @@ import torch
 def _anchor_speed(texts: list[str], batch_size: int) -> float:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 
-    from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path
+    from textrisk.models.backbone import DEFAULT_BASE_MODEL, resolve_model_path
 
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(num_labels=3)).eval()  # bert-base sizes by default

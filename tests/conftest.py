@@ -10,8 +10,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path  # noqa: E402
 from textrisk.data.datasets import find_data_dir  # noqa: E402
+from textrisk.models.backbone import DEFAULT_BASE_MODEL, resolve_model_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = find_data_dir()
@@ -99,7 +99,7 @@ def crash_at_step(monkeypatch):
 
     Returns a function that undoes the patch, so the test can resume the interrupted run.
     """
-    from textrisk import training
+    from textrisk.training import loop as training
 
     real_save = training.save_checkpoint
 
@@ -126,7 +126,7 @@ def tiny_model_dir(tiny_bert, tmp_path_factory) -> Path:
     """A saved textrisk model over ``tiny_bert`` with non-trivial random LoRA/head weights and T = 1.5."""
     import torch
 
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     torch.manual_seed(3)
     model = TextRiskModel.from_base(str(tiny_bert), lora_r=4)
@@ -146,7 +146,7 @@ def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
     import torch
 
     from textrisk.labels.taxonomy import RISK_LABELS
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     torch.manual_seed(5)
     model = TextRiskModel.from_base(str(tiny_bert), lora_r=4, risk_labels=RISK_LABELS)
@@ -161,8 +161,9 @@ def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
 
 
 def small_train_config(base, out, **changes):
-    """A :class:`textrisk.config.TrainConfig` for a seconds-long run of ``base`` on 96 FPB rows (``changes`` win)."""
-    from textrisk.config import TrainConfig
+    """A :class:`textrisk.training.config.TrainConfig` for a seconds-long run of ``base`` on 96 FPB rows
+    (``changes`` win)."""
+    from textrisk.training.config import TrainConfig
 
     settings = dict(output_dir=str(out), base_model=str(base), train_data=["fpb"], data_dir=str(DATA_DIR),
                     max_train_samples=96, max_length=48, lora_r=4, lora_alpha=8, epochs=2.0, batch_size=16,

@@ -10,7 +10,7 @@ import time
 from types import SimpleNamespace
 
 from textrisk.labels.taxonomy import RISK_LABELS
-from textrisk.scoring import RiskReport
+from textrisk.scoring.report import RiskReport
 
 _PAIR = re.compile(r"([a-z_]+)=([0-9.]+)")
 

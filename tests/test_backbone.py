@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from textrisk.backbone import DEFAULT_BASE_MODEL, default_lora_targets, load_backbone, resolve_model_path
 from textrisk.errors import ModelLoadError
-from textrisk.modeling import TextRiskModel
+from textrisk.models.backbone import DEFAULT_BASE_MODEL, default_lora_targets, load_backbone, resolve_model_path
+from textrisk.models.head.model import TextRiskModel
 
 from .conftest import SENTENCES
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from textrisk import ConfigError, RiskAnalyzer
-from textrisk.backends import make_backend
+from textrisk.models.backends import make_backend
 
 from .conftest import SENTENCES
 
 onnxruntime = pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
 
-from textrisk.backends import onnx as onnx_backend  # noqa: E402
+from textrisk.models.backends import onnx as onnx_backend  # noqa: E402
 
 
 def _outputs(backend, keys=("logits", "risk_logits", "embeddings")):

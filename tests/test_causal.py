@@ -7,18 +7,14 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.causal.generate import generate_answers, parse_generated
 from textrisk import RiskAnalyzer
-from textrisk.backbone import load_backbone, split_gguf
 from textrisk.errors import ConfigError, ModelLoadError
-from textrisk.hub import CONFIG_NAME
-from textrisk.prompt import (
-    PromptModel,
-    PromptTrainConfig,
-    parse_generated,
-    smollm2_path,
-    train_prompt_model,
-)
-from textrisk.prompt.templates import PROMPTS_DIR, load_template, parse_template
+from textrisk.models.backbone import load_backbone, split_gguf
+from textrisk.models.hub import CONFIG_NAME
+from textrisk.models.prompt import PromptModel, smollm2_path
+from textrisk.models.prompt.templates import PROMPTS_DIR, load_template, parse_template
+from textrisk.training.prompt import PromptTrainConfig, train_prompt_model
 
 from .conftest import DATA_DIR, SENTENCES, needs_data
 
@@ -293,7 +289,7 @@ def test_parse_generated(text, expected):
 
 def test_generation_baseline_runs(tiny_lm, tmp_path):
     model = _perturbed(tiny_lm, tmp_path)
-    outputs = model.generate(SENTENCES[:3], max_new_tokens=3, batch_size=2)
+    outputs = generate_answers(model, SENTENCES[:3], max_new_tokens=3, batch_size=2)
     assert len(outputs) == 3 and all(isinstance(o, str) for o in outputs)
 
 
@@ -351,7 +347,7 @@ def test_smollm2_scores_two_sentences():
     Zero-shot SmolLM2-135M is strongly biased towards one answer, so only validity and fast == slow are
     asserted, not the labels themselves.
     """
-    from textrisk.prompt import smollm2_base
+    from textrisk.models.prompt import smollm2_base
 
     model = PromptModel.from_base(smollm2_base(), lora_r=0)
     assert model.hf_model.config.model_type == "llama"
@@ -371,7 +367,7 @@ def test_template_file_parses_with_parse_template():
 
 @needs_data
 def test_causal_bench_end_to_end_on_a_tiny_lm(tiny_lm, tmp_path):
-    from textrisk.prompt.bench import main
+    from benchmarks.causal.bench import main
 
     out = tmp_path / "causal.json"
     assert main(["--out", str(out), "--base-model", str(tiny_lm), "--train-samples", "40", "--eval-samples", "12",

@@ -1,7 +1,7 @@
 import pytest
 
-from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path
 from textrisk.data.chunking import chunk_document, split_sentences
+from textrisk.models.backbone import DEFAULT_BASE_MODEL, resolve_model_path
 
 
 @pytest.fixture(scope="module")

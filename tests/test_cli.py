@@ -4,7 +4,7 @@ import json
 import pytest
 
 from textrisk import cli
-from textrisk.scoring import RiskAnalyzer
+from textrisk.scoring.analyzer import RiskAnalyzer
 
 from .conftest import DATA_DIR, needs_data
 
@@ -161,7 +161,7 @@ def test_help_and_version_do_not_import_torch():
 
     code = ("import sys\nfrom textrisk import cli\nparser = cli.build_parser()\n"
             "heavy = [m for m in ('torch', 'pandas', 'transformers',\n"
-            "'textrisk.forecast.forecaster', 'textrisk.scoring') if m in sys.modules]\n"
+            "'textrisk.forecast.forecaster', 'textrisk.scoring.analyzer') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
             "try:\n    cli.main(['--version'])\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
             "assert 'torch' not in sys.modules\n")

@@ -2,16 +2,16 @@ from pathlib import Path
 
 import pytest
 
-from textrisk.config import TrainConfig
 from textrisk.errors import ConfigError
+from textrisk.training.config import TrainConfig
 
 from .conftest import REPO
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "finetune" / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_committed_configs_are_valid(path: Path):
-    from textrisk.config import read_yaml
-    from textrisk.prompt import PromptTrainConfig
+    from textrisk.training.config import read_yaml
+    from textrisk.training.prompt import PromptTrainConfig
 
     prompt_mode = read_yaml(path).get("mode") == "prompt"
     config = (PromptTrainConfig if prompt_mode else TrainConfig).from_yaml(path)
@@ -32,7 +32,7 @@ def test_train_config_refuses_other_modes(tmp_path, text, message):
 
 
 def test_prompt_train_config_refuses_head_mode(tmp_path):
-    from textrisk.prompt import PromptTrainConfig
+    from textrisk.training.prompt import PromptTrainConfig
 
     path = tmp_path / "c.yaml"
     path.write_text("mode: head\noutput_dir: x\n")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from textrisk import RiskAnalyzer
-from textrisk.hub import DEFAULT_MODEL_DIR
+from textrisk.models.hub import DEFAULT_MODEL_DIR
 
 from .conftest import DATA_DIR, needs_data
 
@@ -51,7 +51,7 @@ def test_clear_cases(analyzer, text, expected):
 @needs_data
 def test_quality_floor_on_fpb_test_subset(analyzer):
     """A guard against shipping a broken model; the full numbers are in the README (textrisk evaluate)."""
-    from textrisk.evaluation import evaluate_model
+    from textrisk.evaluation.sentiment import evaluate_model
 
     report = evaluate_model(analyzer.model, ["fpb"], data_dir=DATA_DIR, limit=300, progress=False)
     assert report["datasets"]["fpb"]["weighted_f1"] > 0.8

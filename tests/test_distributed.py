@@ -10,7 +10,7 @@ ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 pq = pytest.importorskip("pyarrow.parquet", reason="the [ray] extra is not installed")
 
 from textrisk import RiskAnalyzer, cli  # noqa: E402
-from textrisk.distributed import score_dataset  # noqa: E402
+from textrisk.batch.ray import score_dataset  # noqa: E402
 
 from .conftest import SENTENCES  # noqa: E402
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from textrisk import RiskAnalyzer
-from textrisk.config import TrainConfig
-from textrisk.training import shard_batch, train
+from textrisk.training.config import TrainConfig
+from textrisk.training.head import train
+from textrisk.training.loop import shard_batch
 
 from .conftest import DATA_DIR, REPO, SENTENCES, needs_data
 

@@ -11,17 +11,17 @@ import pandas as pd
 import pytest
 import torch
 
-from textrisk.contract import ModelOutputs, ScoringMixin
 from textrisk.errors import DataError
 from textrisk.forecast import ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.calendar import assign_sessions, session_closes
 from textrisk.forecast.constants import PRICE_FEATURES
 from textrisk.forecast.features import price_features, validate_prices
 from textrisk.forecast.text import TextFeaturizer, validate_texts
+from textrisk.models.contract import ModelOutputs, ScoringMixin
 
 
 class FakeModel(ScoringMixin, torch.nn.Module):
-    """A scoring model (textrisk.contract) with deterministic hash embeddings and a linear sentiment head."""
+    """A scoring model (textrisk.models.contract) with deterministic hash embeddings and a linear sentiment head."""
 
     model_kind, tokenizer, source_dir = "fake", None, None
     labels, risk_labels, risk_thresholds, temperature, window = ["negative", "neutral", "positive"], [], {}, 1.0, 128

@@ -136,7 +136,7 @@ def test_var_backtest_counts_breaches():
 @pytest.mark.filterwarnings("ignore:no fine-tuned default model")
 @pytest.mark.skipif(not (STOCKNET / "price" / "raw").is_dir(), reason=f"StockNet data not found at {STOCKNET}")
 def test_benchmark_cli_on_a_few_stocknet_tickers(tmp_path):
-    from textrisk.forecast.bench import main
+    from benchmarks.forecast.bench import main
 
     out = tmp_path / "bench.json"
     status = main(["--data", str(STOCKNET), "--out", str(out), "--seeds", "2", "--epochs", "2",

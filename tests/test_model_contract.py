@@ -1,6 +1,6 @@
 """One contract suite over every saved model kind (head mode on BERT and GPT-2, prompt mode, forecaster).
 
-Each kind is built tiny, saved and reloaded through the shared base (:mod:`textrisk.hub`); the same checks run
+Each kind is built tiny, saved and reloaded through the shared base (:mod:`textrisk.models.hub`); the same checks run
 for all: identical outputs after a round trip, dispatch by ``model_kind``, every damaged or missing file refused
 naming the file, a newer ``format_version`` refused, format-1 folders migrated, the wrong kind refused,
 ``push_to_hub`` uploading a complete folder. Scoring kinds also go through ``RiskAnalyzer`` and evaluation.
@@ -21,9 +21,9 @@ import pytest
 import torch
 
 from textrisk import RiskAnalyzer
-from textrisk.contract import ScoringModel
 from textrisk.errors import ModelLoadError
-from textrisk.hub import CONFIG_NAME, FORMAT_VERSION, load_model, read_model_config
+from textrisk.models.contract import ScoringModel
+from textrisk.models.hub import CONFIG_NAME, FORMAT_VERSION, load_model, read_model_config
 
 try:  # helpers live in sibling test modules (tests/ is not always imported as a package)
     from conftest import SENTENCES
@@ -44,7 +44,7 @@ def _perturbed(model):
 
 
 def _head(backbone: Path, risk: bool = False):
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     model = TextRiskModel.from_base(str(backbone), lora_r=4, risk_labels=["credit", "liquidity"] if risk else ())
     model.config.temperature = 1.5
@@ -52,7 +52,7 @@ def _head(backbone: Path, risk: bool = False):
 
 
 def _prompt(tiny_lm: Path):
-    from textrisk.prompt import PromptModel
+    from textrisk.models.prompt import PromptModel
 
     model = PromptModel.from_base(str(tiny_lm), lora_r=4, window=512)
     return _perturbed(model)
@@ -179,7 +179,7 @@ def test_format_1_folder_is_migrated(saved):
 def test_wrong_kind_is_refused_by_name(saved):
     kind_id, model, folder = saved
     from textrisk.forecast import Forecaster
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     wrong = Forecaster if KINDS[kind_id].name != "forecaster" else TextRiskModel
     with pytest.raises(ModelLoadError, match=f"holds a {KINDS[kind_id].name!r} model"):
@@ -216,7 +216,7 @@ def test_push_to_hub_uploads_a_complete_folder(saved, monkeypatch):
 def test_a_backbone_with_other_weights_is_refused(tiny_bert, tmp_path):
     from transformers import AutoModel
 
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     _head(tiny_bert).save_pretrained(tmp_path / "m")
     torch.manual_seed(99)  # same architecture and sizes, different (random) weights
@@ -230,8 +230,8 @@ def test_a_backbone_with_other_weights_is_refused(tiny_bert, tmp_path):
 
 @pytest.mark.parametrize("kind_id", SCORING)
 def test_evaluate_with_and_without_risk_data(kind_id, request, tmp_path):
-    from textrisk.evaluation import evaluate_model
-    from textrisk.risk_evaluation import evaluate_risk_sets
+    from textrisk.evaluation.risk import evaluate_risk_sets
+    from textrisk.evaluation.sentiment import evaluate_model
 
     model = KINDS[kind_id].build(request)
     labelled = tmp_path / "sent.csv"
@@ -252,7 +252,7 @@ def test_evaluate_with_and_without_risk_data(kind_id, request, tmp_path):
 
 
 def test_evaluate_risk_on_a_head_with_risk_signals(tiny_bert, tmp_path):
-    from textrisk.risk_evaluation import evaluate_risk_sets
+    from textrisk.evaluation.risk import evaluate_risk_sets
 
     model = _head(tiny_bert, risk=True)
     risk = tmp_path / "risk.jsonl"
@@ -265,7 +265,7 @@ def test_evaluate_risk_on_a_head_with_risk_signals(tiny_bert, tmp_path):
 
 
 def test_pickled_base_weights_are_refused_by_name(tiny_bert, tmp_path):
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     folder = tmp_path / "pickled"
     shutil.copytree(tiny_bert, folder)
@@ -278,7 +278,7 @@ def test_pickled_base_weights_are_refused_by_name(tiny_bert, tmp_path):
 @pytest.mark.parametrize("kind", ["head", "prompt", "forecaster"])
 def test_model_card_renders_the_whole_template(kind):
     """Each kind's card, rendered from fixed facts, equals the committed expected text (tests/data/cards/)."""
-    from textrisk.modelcard import render_card
+    from textrisk.models.cards import render_card
 
     facts = {
         "head": {"config": {"base_model": "sentence-transformers/all-MiniLM-L6-v2", "labels": ["negative", "positive"],

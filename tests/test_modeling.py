@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from textrisk.errors import ModelLoadError
-from textrisk.modeling import TextRiskModel
+from textrisk.models.head.model import TextRiskModel
 
 from .conftest import SENTENCES
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from textrisk.monitor.drift import DriftConfig, compare, js_distance, ks, psi, script_of
+from textrisk.data.inputs import script_of
+from textrisk.monitor.drift import DriftConfig, compare, js_distance, ks, psi
 from textrisk.monitor.engine import MODEL_ENTITY, Monitor
 from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.source import Record

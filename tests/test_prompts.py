@@ -2,7 +2,7 @@
 
 import pytest
 
-from textrisk.prompt.templates import (
+from textrisk.models.prompt.templates import (
     PROMPTS_DIR,
     TemplateError,
     compile_template,

@@ -11,10 +11,10 @@ import pytest
 from textrisk import cli
 from textrisk.data.documents import read_documents
 from textrisk.errors import ConfigError, DataError, InputError
-from textrisk.evaluation import metric_warnings
+from textrisk.evaluation.sentiment import metric_warnings
 from textrisk.forecast.features import validate_prices
 from textrisk.forecast.text import TextFeaturizer, validate_texts
-from textrisk.scoring import RiskAnalyzer
+from textrisk.scoring.analyzer import RiskAnalyzer
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +227,7 @@ def test_evaluate_prints_degenerate_warnings(tiny_model_dir, tmp_path, capsys):
 
 # ------------------------------------------------------------------ classes 1 and 2 in fine-tuning
 def _train_config(base, out, data, **changes):
-    from textrisk.config import TrainConfig
+    from textrisk.training.config import TrainConfig
 
     return TrainConfig(output_dir=str(out), base_model=str(base), train_data=[str(data)], max_length=32, lora_r=4,
                        lora_alpha=8, epochs=1.0, batch_size=8, save_every_steps=2, seed=1, **changes)
@@ -240,7 +240,7 @@ def _labelled(path, word="rose"):
 
 
 def test_finetuning_refuses_a_folder_it_did_not_create(tiny_bert, tmp_path, monkeypatch):
-    from textrisk.training import train
+    from textrisk.training.head import train
 
     data = _labelled(tmp_path / "train.jsonl")
     (tmp_path / "work").mkdir()
@@ -256,7 +256,7 @@ def test_finetuning_refuses_a_folder_it_did_not_create(tiny_bert, tmp_path, monk
 
 
 def test_finetuning_resume_refuses_changed_training_data(tiny_bert, tmp_path, crash_at_step):
-    from textrisk.training import train
+    from textrisk.training.head import train
 
     data = _labelled(tmp_path / "train.jsonl")
     restore = crash_at_step(2)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from textrisk import cli
-from textrisk.scoring import RiskAnalyzer
+from textrisk.batch import local
+from textrisk.scoring.analyzer import RiskAnalyzer
 from textrisk.utils.atomic import exclusive_lock
 
 
@@ -86,7 +87,7 @@ def test_output_folder_is_created_first(tiny_model_dir, tmp_path, capsys):
 
 def _interrupt(monkeypatch, after_blocks):
     """Make the scoring loop die (like a kill) after ``after_blocks`` blocks were written."""
-    real = cli._score_block
+    real = local.score_block
     calls = []
 
     def dying(*args, **kwargs):
@@ -95,8 +96,8 @@ def _interrupt(monkeypatch, after_blocks):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "_score_block", dying)
-    return lambda: monkeypatch.setattr(cli, "_score_block", real)
+    monkeypatch.setattr(local, "score_block", dying)
+    return lambda: monkeypatch.setattr(local, "score_block", real)
 
 
 def _argv(model, source, out, *more):
@@ -135,7 +136,7 @@ def test_a_locked_output_is_refused(tiny_model_dir, tmp_path, capsys):
 
 
 def test_evaluate_out_is_checked_before_the_evaluation(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     monkeypatch.setattr(TextRiskModel, "predict", lambda *a, **k: pytest.fail("evaluated before --out was checked"))
     data = tmp_path / "labelled.csv"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from textrisk import cli
 from textrisk.errors import InputError
-from textrisk.scoring import RiskAnalyzer
+from textrisk.scoring.analyzer import RiskAnalyzer
 
 _SPECIAL = ["\ud800", "\udfff", "\x00", "\x00" * 3, "\u202e", "\u200f", "\u200b", "\ufeff", "\U0001f680",
             "\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627", " ", "\n", "\r\n", "\u2028", "\t",

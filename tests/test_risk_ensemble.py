@@ -11,8 +11,8 @@ from textrisk.labels.label_model import LabelModel
 from textrisk.labels.rules import lf_votes
 from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.metrics import binary_ece, multilabel_report
-from textrisk.modeling import TextRiskModel
-from textrisk.risk_ensemble import RiskEnsemble
+from textrisk.models.head.ensemble import RiskEnsemble
+from textrisk.models.head.model import TextRiskModel
 from textrisk.utils.calibration import sigmoid
 
 from .conftest import DATA_DIR, SENTENCES, needs_data
@@ -139,7 +139,7 @@ def test_binary_ece_is_zero_for_calibrated_bins_and_large_for_confident_errors()
 
 
 def test_risk_evaluation_reports_model_and_rules_and_refuses_unknown_sets(risk_model_dir, tmp_path):
-    from textrisk.risk_evaluation import evaluate_risk_sets, risk_table
+    from textrisk.evaluation.risk import evaluate_risk_sets, risk_table
 
     path = tmp_path / "risk.jsonl"
     path.write_text("".join(json.dumps({"text": t, "labels": ["dividend"] if t == DIVIDEND else []}) + "\n"
@@ -163,7 +163,7 @@ def test_risk_evaluation_reports_model_and_rules_and_refuses_unknown_sets(risk_m
 @needs_data
 def test_sentivent_test_is_built_from_the_shared_data():
     from textrisk.data.sentivent import INFORMED_LABELS
-    from textrisk.risk_evaluation import load_risk_set
+    from textrisk.evaluation.risk import load_risk_set
 
     if not (DATA_DIR / "sentivent").is_dir():
         pytest.skip("sentivent/ not in the shared data")

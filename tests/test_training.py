@@ -5,9 +5,9 @@ import pytest
 from safetensors.torch import load_file
 
 from textrisk import RiskAnalyzer
-from textrisk.config import TrainConfig
 from textrisk.errors import ConfigError, DataError
-from textrisk.training import train
+from textrisk.training.config import TrainConfig
+from textrisk.training.head import train
 
 from .conftest import needs_data, small_train_config
 
@@ -158,7 +158,7 @@ def test_risk_config_checks(changes, message):
 
 @needs_data
 def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_path):
-    from textrisk.training import training_data
+    from textrisk.training.data import training_data
 
     first = _config(tiny_bert, tmp_path / "first", epochs=0.5)
     train(first, progress=False)

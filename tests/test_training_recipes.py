@@ -8,12 +8,12 @@ import torch
 from safetensors.torch import load_file
 
 from textrisk import RiskAnalyzer
-from textrisk.config import TrainConfig
-from textrisk.distillation import TEACHER_CACHE
 from textrisk.errors import ConfigError, DataError
-from textrisk.length_batching import length_grouped_order
-from textrisk.recipe_loss import RecipeLoss, class_weights
-from textrisk.training import train
+from textrisk.training.config import TrainConfig
+from textrisk.training.distillation import TEACHER_CACHE
+from textrisk.training.head import train
+from textrisk.training.length_batching import length_grouped_order
+from textrisk.training.recipe_loss import RecipeLoss, class_weights
 
 from .conftest import DATA_DIR, needs_data, small_train_config
 

@@ -5,7 +5,6 @@ Every row that cannot be used raises :class:`DataError` naming the file and line
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -16,6 +15,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..labels.taxonomy import RISK_LABELS, SENTIMENT_LABELS, normalize_label, validate_risk_labels
+from .files import read_text
 
 __all__ = [
     "BENCHMARKS",
@@ -28,7 +28,6 @@ __all__ = [
     "load_training_source",
     "parse_json_object",
     "read_jsonl_rows",
-    "read_text",
     "table_rows",
 ]
 
@@ -77,30 +76,6 @@ def _dataset(texts: list[str], labels: list[int]):
     from datasets import Dataset
 
     return Dataset.from_dict({"text": texts, "label": labels})
-
-
-def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
-    """The whole file decoded (a UTF-8 byte-order mark is dropped); universal newlines become ``\\n``.
-
-    Raises:
-        DataError: unknown encoding, or bytes that are not valid ``encoding`` -- naming the file, line, column
-            and byte, and suggesting ``--encoding``.
-    """
-    path = Path(path)
-    try:
-        codec = codecs.lookup(encoding).name
-    except LookupError:
-        raise DataError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig" if codec == "utf-8" else codec)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DataError(f"{path} line {line}: byte 0x{data[exc.start]:02x} at column {column} is not valid "
-                        f"{encoding} ({exc.reason}); give the file's encoding (e.g. --encoding latin-1 or cp1252) "
-                        "or convert it to UTF-8") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _read_csv_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:

@@ -1,7 +1,8 @@
 """Documents to score: one input row (id, text, or why it cannot be scored) and the reader of ``--input`` files.
 
 Plain text (one document per non-blank line), JSONL and CSV; every file is decoded by
-:func:`textrisk.data.datasets.read_text` (strict, naming file, line and column).
+:func:`textrisk.data.files.read_text` (strict, naming file, line and column; binary files refused; HTML
+refused with a pointer to ``--files``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .datasets import read_text, table_rows
+from .datasets import table_rows
+from .files import read_text
 
 __all__ = ["Document", "read_documents"]
 
@@ -49,6 +51,9 @@ def read_documents(path: str | os.PathLike, text_field: str = "text", id_field: 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"input file not found: {str(path)!r}")
+    if path.suffix.lower() in (".htm", ".html"):
+        raise DataError(f"{path} is HTML: score it as one document with --files (its text is extracted), or convert "
+                        "it to text first")
     if path.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
         return [Document(id=f"line {n}", text=line, line=n)
                 for n, line in enumerate(read_text(path, encoding).split("\n"), start=1) if line.strip()]

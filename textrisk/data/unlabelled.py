@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import DataError
 from .chunking import split_sentences
-from .datasets import find_data_dir, read_jsonl_rows, read_text
+from .datasets import find_data_dir, read_jsonl_rows
+from .files import read_text
 
 __all__ = ["UNLABELLED_SOURCES", "load_unlabelled", "sample_unlabelled"]
 

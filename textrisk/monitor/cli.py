@@ -41,7 +41,7 @@ def add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``textrisk monitor``."""
     from ..errors import ConfigError
-    from ..scoring import RiskAnalyzer
+    from ..scoring.analyzer import RiskAnalyzer
     from .alerts_file import AlertsFile
     from .engine import Monitor
     from .rules import default_rules, load_rules

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError, ModelLoadError, TextRiskError
-from ..scoring import RiskAnalyzer
+from ..scoring.analyzer import RiskAnalyzer
 from ..version import __version__
 from .batcher import MicroBatcher
 from .config import ServeConfig
