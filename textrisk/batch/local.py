@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..models.identity import model_identity
 from .output import check_output_path, make_record, write_records
-from .resume import PartialRun, model_identity, row_digest
+from .resume import PartialRun, row_digest
 
 __all__ = ["output_lock", "run_options", "score_all", "score_block", "score_documents"]
 

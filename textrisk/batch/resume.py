@@ -1,12 +1,12 @@
 """The resumable partial file of a batch scoring run (``<output>.partial.jsonl``) and what it is checked against.
 
-Line 1 is a header, ``{"textrisk_partial": 1, "run": {...}}``: the model's identity (its folder and a sha256
-of its files) and every option the scores depend on. Each further line is ``{"pos", "sha256", "record"}``: a
-scored row's position, the sha256 of the input row it was computed from (id, text and other fields) and its
-output record. On resume the header must match the new run exactly (else :class:`DataError` naming what
-changed), a row is kept only if the input row at its position still has the same hash (changed rows are
-re-scored), and unreadable lines -- the torn last line of a killed run -- are dropped and re-done. The file is
-then rewritten atomically with the rows kept, and new rows are appended.
+Line 1 is a header, ``{"textrisk_partial": 1, "run": {...}}``: the model's identity (its content hash,
+:func:`textrisk.models.identity.model_identity`) and every option the scores depend on. Each further line is ``{"pos",
+"sha256", "record"}``: a scored row's position, the sha256 of the input row it was computed from (id, text and other
+fields) and its output record. On resume the header must match the new run exactly (else :class:`DataError` naming
+what changed), a row is kept only if the input row at its position still has the same hash (changed rows are
+re-scored), and unreadable lines -- the torn last line of a killed run -- are dropped and re-done. The file is then
+rewritten atomically with the rows kept, and new rows are appended.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..errors import DataError
 from ..utils.atomic import atomic_write_text
 from .output import dumps_json
 
-__all__ = ["PartialRun", "model_identity", "row_digest"]
+__all__ = ["PartialRun", "row_digest"]
 
 _FORMAT = 1
 
@@ -30,21 +30,6 @@ def row_digest(doc: Any) -> str:
     """sha256 of everything in an input row that its output record depends on."""
     payload = dumps_json({"id": doc.id, "text": doc.text, "error": doc.error, "extra": doc.extra})
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def model_identity(model: Any) -> dict[str, Any]:
-    """The folder a model was loaded from and a sha256 over its files (README excepted) and its config."""
-    digest = hashlib.sha256()
-    config = getattr(model, "config", None)
-    to_dict = getattr(config, "to_dict", None)
-    digest.update(json.dumps(to_dict() if callable(to_dict) else repr(config), sort_keys=True, default=str).encode())
-    source = getattr(model, "source_dir", None)
-    if source is not None:
-        for path in sorted(Path(source).iterdir()):
-            if path.is_file() and path.name != "README.md":
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-    return {"source": None if source is None else str(source), "sha256": digest.hexdigest()}
 
 
 def _say(message: str) -> None:

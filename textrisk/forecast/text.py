@@ -27,6 +27,7 @@ from ..data.inputs import validate_texts as validate_for_model
 from ..errors import DataError, ModelLoadError
 from ..models.contract import ScoringModel, as_scoring_model
 from ..models.hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from ..models.identity import model_identity
 from ..utils.atomic import atomic_write_bytes, atomic_write_json
 from .constants import FEATURE_VERSION
 
@@ -77,7 +78,7 @@ def load_text_model(path: str | os.PathLike | None = None) -> tuple[ScoringModel
 def _model_key(model: ScoringModel) -> str:
     """Feature version + the model's identity (config and every weight): equal keys mean equal features."""
     digest = hashlib.sha256(f"textrisk-forecast-features-v{FEATURE_VERSION}".encode())
-    digest.update(model.identity().encode())
+    digest.update(model_identity(model).encode())
     return digest.hexdigest()[:24]
 
 

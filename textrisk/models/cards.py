@@ -86,7 +86,8 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
                                                               "license_text": "as stated by its owner"})}
                     for source, rows in data.risk_sources.items()]
     context = {
-        "config": data.config, "textrisk_version": data.textrisk_version, "train_sources": sources,
+        "config": data.config, "base_model": data.base_model, "labels": list(data.labels),
+        "textrisk_version": data.textrisk_version, "train_sources": sources,
         "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
         "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
         "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},

@@ -152,15 +152,7 @@ class ScoringMixin:
         return self.predict_outputs(texts, risk=True, batch_size=batch_size, progress=progress).risk
 
     def identity(self) -> str:
-        """sha256 of the config (``self.config``, a dataclass) and every tensor of ``state_dict()``."""
-        import dataclasses
-        import hashlib
-        import json
+        """The model's content hash (:func:`textrisk.models.identity.model_identity`)."""
+        from .identity import model_identity
 
-        import torch
-
-        digest = hashlib.sha256(json.dumps(dataclasses.asdict(self.config), sort_keys=True, default=str).encode())
-        for name, tensor in sorted(self.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-        return digest.hexdigest()
+        return model_identity(self)

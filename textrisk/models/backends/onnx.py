@@ -14,7 +14,7 @@ equal to fp32).
 
 Cache: ``<model folder>/onnx/<key>/`` when that folder is writable, else ``$TEXTRISK_CACHE_DIR`` or
 ``~/.cache/textrisk/onnx/<key>/`` (e.g. for the embedded default model of a read-only install). ``key`` hashes
-the merged weights, the model config, the recipe and the torch/onnxruntime versions, so a changed model or
+the merged model's content hash, the recipe and the torch/onnxruntime versions, so a changed model or
 recipe exports again and a stale entry is never used. Each entry is written to a temporary folder and renamed
 into place, so a reader sees a complete entry or none.
 """
@@ -22,7 +22,6 @@ into place, so a reader sees a complete entry or none.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import hashlib
 import json
 import os
@@ -37,6 +36,7 @@ import torch
 from torch import nn
 
 from ...errors import ModelLoadError
+from ..identity import model_identity
 from .base import Backend
 
 __all__ = ["CACHE_ENV", "QUANTIZATION", "OnnxBackend", "cache_key"]
@@ -83,18 +83,13 @@ def _merged_copy(model: Any) -> Any:
 
 
 def cache_key(model: Any, quantize: bool) -> str:
-    """Hex digest of the model's (merged) weights, config, export recipe and runtime versions."""
+    """Hex digest of the (merged) model's content hash (:func:`textrisk.models.identity.model_identity`), the
+    export recipe and the torch / onnxruntime versions."""
     import onnxruntime
 
-    digest = hashlib.sha256()
     facts = {"format": _FORMAT, "quantize": quantize, "recipe": QUANTIZATION if quantize else None,
-             "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
-             "config": dataclasses.asdict(dataclasses.replace(model.config, adapter=False))}
-    digest.update(json.dumps(facts, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:24]
+             "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "model": model_identity(model)}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 def _writable(folder: Path) -> bool:
