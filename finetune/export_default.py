@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrisk.models.head.model import CONFIG_NAME, TextRiskModel
-from textrisk.models.hub import DEFAULT_MODEL_DIR
+from textrisk.models.head.model import TextRiskModel
+from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
 from textrisk.utils.atomic import atomic_write_bytes
 
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "heads.safetensors", "tokenizer.json",

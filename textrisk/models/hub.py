@@ -14,7 +14,6 @@ for prompt models and forecasters, no ``model_kind``) are migrated when read; a 
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import os
@@ -39,7 +38,6 @@ __all__ = [
     "load_safetensors",
     "model_kind_of",
     "read_model_config",
-    "weights_fingerprint",
 ]
 
 CONFIG_NAME = "textrisk_config.json"
@@ -137,24 +135,6 @@ def load_safetensors(path: Path) -> dict[str, Any]:
         return load_file(path)
     except Exception as exc:  # safetensors raises its own error type for truncated or garbled files
         raise ModelLoadError(f"corrupt weights file {str(path)!r}: {exc}") from exc
-
-
-def weights_fingerprint(named_tensors: Any, max_elements: int = 1 << 20) -> str:
-    """sha256 over a strided sample of the first and last few tensors of a model's weights.
-
-    Identifies the weights themselves, not just their shapes: a backbone folder with the right architecture but
-    other (say, random) weights gets another fingerprint. ``named_tensors`` is ``model.named_parameters()``.
-    """
-    import torch
-
-    tensors = [(name, t) for name, t in named_tensors if t.is_floating_point()]
-    digest = hashlib.sha256()
-    for name, tensor in tensors[:2] + tensors[-2:]:
-        flat = tensor.detach().reshape(-1).to(torch.float32).cpu()
-        step = max(1, flat.numel() // max_elements)
-        digest.update(name.encode())
-        digest.update(flat[::step].contiguous().numpy().tobytes())
-    return digest.hexdigest()[:32]
 
 
 class PretrainedModel:

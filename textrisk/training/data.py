@@ -21,7 +21,8 @@ from .config import TrainConfig
 __all__ = ["distill_texts", "risk_pos_weight", "training_data"]
 
 
-def training_data(config: Any, labels: Sequence[str] | None = None, min_train_rows: int | None = None):
+def training_data(config: Any, labels: Sequence[str] | None = None, min_train_rows: int | None = None
+                  ) -> tuple[Any, Any, dict[str, int]]:
     """The run's ``(train rows, held-out dev rows, {source: rows})``: sources concatenated, shuffled with the seed,
     subsampled, and split (seeded; with ``init_from``, the dev rows are the texts that run held out).
 

@@ -41,7 +41,7 @@ __all__ = ["recipe_of", "train"]
 
 
 def _check_init_from(config: TrainConfig) -> None:
-    from ..models.head.model import ModelConfig
+    from ..models.head.config import ModelConfig
     from ..models.hub import CONFIG_NAME, config_from_saved, read_model_config
 
     kind, saved = read_model_config(Path(config.init_from))

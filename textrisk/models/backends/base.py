@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..contract import ModelOutputs, ScoringMixin, outputs_from_forward
+from ..contract import ModelOutputs, ScoringMixin
+from ..head.ensemble import outputs_from_forward
 
 __all__ = ["Backend"]
 

@@ -26,8 +26,9 @@ from ...errors import ConfigError
 from ...labels.label_model import LabelModel
 from ...labels.rules import LABELING_FUNCTIONS, POS, lf_votes
 from ...utils.calibration import sigmoid
+from ..contract import ModelOutputs
 
-__all__ = ["FEATURES", "RiskEnsemble"]
+__all__ = ["FEATURES", "RiskEnsemble", "outputs_from_forward"]
 
 #: Stacker inputs, in coefficient order (the last coefficient is the intercept).
 FEATURES = ("head_logit", "rules_score", "rules_fired")
@@ -130,3 +131,22 @@ class RiskEnsemble:
         if features != list(FEATURES):
             raise ConfigError(f"risk_ensemble.features {features!r} differ from {list(FEATURES)}")
         return cls(labels, coefficients, thresholds, LabelModel.from_dict(label_model))
+
+
+def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool, embeddings: bool, batch_size: int,
+                         progress: bool | None, ensemble: dict[str, Any] | None = None) -> ModelOutputs:
+    """:class:`ModelOutputs` from a raw ``forward_outputs(texts, keys, batch_size=, progress=)`` that returns a dict
+    of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends).
+
+    ``ensemble`` (a model config's ``risk_ensemble``, see :class:`RiskEnsemble`): the risk probabilities are the
+    stacker's over the head's logits and the labelling functions run on ``texts``; empty or None: the head's
+    sigmoid.
+    """
+    keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
+    out = forward_outputs(texts, keys, batch_size=batch_size, progress=progress)
+    probabilities = None
+    if risk and ensemble:
+        probabilities = RiskEnsemble.from_dict(ensemble).probabilities(texts, out["risk_logits"])
+    elif risk:
+        probabilities = sigmoid(out["risk_logits"])
+    return ModelOutputs(logits=out["logits"], risk=probabilities, embeddings=out.get("embeddings"))

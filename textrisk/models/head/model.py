@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,105 +27,27 @@ from torch import nn
 
 from ...errors import ConfigError, ModelLoadError
 from ...labels.taxonomy import SENTIMENT_LABELS, validate_label_set
-from ...utils.validation import check, validate_fields
 from ..backbone import (
+    ADAPTER_CONFIG_NAME,
+    ADAPTER_WEIGHTS_NAME,
     DEFAULT_BASE_MODEL,
-    config_fingerprint,
+    FULL_WEIGHTS_NAME,
+    base_fingerprint,
+    check_base_fingerprint,
+    check_window,
     default_lora_targets,
     load_backbone,
+    prepare_tokenizer,
 )
 from ..cards import render_card
-from ..contract import ModelOutputs, ScoringMixin, outputs_from_forward
-from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors, weights_fingerprint
+from ..contract import ModelOutputs, ScoringMixin
+from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
+from .config import ModelConfig
+from .ensemble import outputs_from_forward
 
-__all__ = ["CONFIG_NAME", "HEADS_NAME", "ModelConfig", "TextRiskModel", "base_fingerprint", "check_base_fingerprint",
-           "check_window", "risk_head"]
+__all__ = ["HEADS_NAME", "TextRiskModel", "risk_head"]
 
 HEADS_NAME = "heads.safetensors"
-ADAPTER_CONFIG_NAME = "adapter_config.json"
-ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors"
-FULL_WEIGHTS_NAME = "model.safetensors"
-
-
-@dataclass
-class ModelConfig:
-    """What a saved head-mode model needs besides its weights (stored in ``textrisk_config.json``)."""
-
-    base_model: str = field(default=DEFAULT_BASE_MODEL, metadata=check("Local folder or Hub id of the backbone.",
-                                                                       nonempty=True))
-    labels: list[str] = field(default_factory=lambda: list(SENTIMENT_LABELS),
-                              metadata=check("Sentiment head classes, in output order."))
-    pooling: str = field(default="mean", metadata=check("'mean' (encoders) or 'last' (decoder-only models).",
-                                                        choices=("mean", "last")))
-    max_length: int = field(default=128, metadata=check("Tokens per chunk the model reads (at most the backbone's "
-                                                        "position limit).", ge=8))
-    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.", gt=0))
-    adapter: bool = field(default=True, metadata=check("True: LoRA adapter over base_model; False: merged."))
-    base_fingerprint: dict[str, Any] = field(default_factory=dict, metadata=check(
-        "Base model facts checked at load time: architecture sizes and a hash of sampled weights."))
-    risk_labels: list[str] = field(default_factory=list,
-                                   metadata=check("Labels of the multi-label risk head; empty: no risk head."))
-    risk_thresholds: dict[str, float] = field(default_factory=dict, metadata=check(
-        "Per-label flag thresholds in (0, 1) of the model's risk probabilities (default 0.5)."))
-    risk_layers: list[int] = field(default_factory=list, metadata=check(
-        "Backbone layers (0 = embeddings, num_hidden_layers = last) whose pooled states, concatenated, the risk "
-        "head reads; empty: the pooled embedding the sentiment head reads."))
-    risk_hidden: int = field(default=0, metadata=check(
-        "Width of the risk head's hidden layer (a GELU MLP: Linear, GELU, Linear); 0: one linear layer.", ge=0))
-    risk_ensemble: dict[str, Any] = field(default_factory=dict, metadata=check(
-        "Stacker over the risk head and the labelling functions (textrisk.models.head.ensemble.RiskEnsemble.to_dict); "
-        "empty: the risk probabilities are the head's own."))
-
-    def __post_init__(self) -> None:
-        validate_fields(self)
-        self.labels = list(validate_label_set(self.labels, "labels"))
-        if self.risk_labels:
-            self.risk_labels = list(validate_label_set(self.risk_labels, "risk_labels", minimum=1))
-        unknown = sorted(set(self.risk_thresholds) - set(self.risk_labels))
-        if unknown:
-            raise ConfigError(f"risk_thresholds names labels the model lacks: {unknown} "
-                              f"(risk labels: {self.risk_labels})")
-        for label, value in self.risk_thresholds.items():
-            if not 0 < value < 1:
-                raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
-        if any(isinstance(layer, bool) or not isinstance(layer, int) or layer < 0 for layer in self.risk_layers):
-            raise ConfigError(f"risk_layers must be layer numbers >= 0, got {self.risk_layers!r}")
-        if self.risk_ensemble:
-            from .ensemble import RiskEnsemble
-
-            if RiskEnsemble.from_dict(self.risk_ensemble).labels != self.risk_labels:
-                raise ConfigError(f"risk_ensemble is for labels {self.risk_ensemble.get('labels')}, the risk head "
-                                  f"has {self.risk_labels}")
-
-
-def base_fingerprint(base: Any) -> dict[str, Any]:
-    """What an adapter records about the backbone it was built on: config facts and a hash of sampled weights."""
-    return {**config_fingerprint(base.config), "weights": weights_fingerprint(base.named_parameters())}
-
-
-def check_base_fingerprint(saved: dict[str, Any], base: Any, base_name: str, model_name: str,
-                           trained_on: str) -> None:
-    """Refuse a backbone whose config facts or sampled weights differ from the ones an adapter was trained on.
-
-    ``base`` is the loaded backbone (before any adapter); ``saved`` the recorded fingerprint (older models lack
-    the ``weights`` hash, which is then not checked).
-    """
-    found = config_fingerprint(base.config)
-    if "weights" in saved:
-        found["weights"] = weights_fingerprint(base.named_parameters())
-    expected = {k: v for k, v in saved.items() if v is not None}
-    mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
-    if mismatched:
-        details = ", ".join(f"{k}: saved for {a!r}, got {b!r}" for k, (a, b) in mismatched.items())
-        raise ModelLoadError(f"model {model_name!r} was trained on base model {trained_on!r}, which does not "
-                             f"match {base_name!r} ({details})")
-
-
-def check_window(max_length: int, hf_config: Any, where: str) -> None:
-    """Refuse a token window longer than the backbone's position embeddings allow."""
-    limit = getattr(hf_config, "max_position_embeddings", None) or getattr(hf_config, "n_positions", None)
-    if limit is not None and max_length > limit:
-        raise ConfigError(f"{where}: max_length {max_length} exceeds the backbone's {limit} positions")
 
 
 def risk_head(inputs: int, labels: int, hidden: int = 0) -> nn.Module:
@@ -426,8 +347,6 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         tokenizer = loaded.tokenizer
         if (folder / "tokenizer_config.json").is_file():
             from transformers import AutoTokenizer
-
-            from ..backbone import prepare_tokenizer
 
             tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
                                           str(folder))

@@ -38,6 +38,11 @@ from torch import nn
 from ...errors import ModelLoadError
 from ...labels.taxonomy import RISK_LABEL_INFO, RISK_LABELS
 from ..backbone import (
+    ADAPTER_CONFIG_NAME,
+    ADAPTER_WEIGHTS_NAME,
+    FULL_WEIGHTS_NAME,
+    base_fingerprint,
+    check_base_fingerprint,
     default_lora_targets,
     is_decoder_only,
     load_pretrained,
@@ -45,13 +50,6 @@ from ..backbone import (
 )
 from ..cards import render_card
 from ..contract import ModelOutputs, ScoringMixin
-from ..head.model import (
-    ADAPTER_CONFIG_NAME,
-    ADAPTER_WEIGHTS_NAME,
-    FULL_WEIGHTS_NAME,
-    base_fingerprint,
-    check_base_fingerprint,
-)
 from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
 from .config import PromptConfig
 from .scorer import CachedScorer
