@@ -206,9 +206,9 @@ def test_user_errors_are_one_line_with_status_2(tiny_model_dir, tmp_path, capsys
 
 
 def test_benchmark_doors_need_a_source_checkout(tmp_path, monkeypatch, capsys):
-    from textrisk import benches
+    from textrisk import checkout
 
-    monkeypatch.setattr(benches, "__file__", str(tmp_path / "site-packages" / "textrisk" / "benches.py"))
+    monkeypatch.setattr(checkout, "__file__", str(tmp_path / "site-packages" / "textrisk" / "checkout.py"))
     monkeypatch.chdir(tmp_path)  # a wheel install, run outside a checkout
     assert cli.main(["forecast-bench", "--out", "x.json"]) == 2
     err = capsys.readouterr().err.strip()

@@ -116,6 +116,19 @@ def test_no_import_cycle_inside_the_package():
     assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
 
 
+def test_subpackages_import_each_other_one_way():
+    rooms: dict[str, set[str]] = {}
+    for module, targets in _graph().items():
+        room = module.split(".")[1] if "." in module else module
+        rooms.setdefault(room, set()).update(t.split(".")[1] if "." in t else t for t in targets)
+    for room, targets in rooms.items():
+        targets.discard(room)
+        for target in targets:
+            rooms.setdefault(target, set())
+    cycles = _cycles(rooms)
+    assert not cycles, "subpackages importing each other: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
 def test_few_modules_directly_under_the_package():
     loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
     assert len(loose) <= MAX_TOP_MODULES, f"{len(loose)} modules directly under textrisk/: {loose}"

@@ -28,7 +28,7 @@ COMMANDS = (
     ("evaluate", ".evaluation.cli", "add_arguments", "run", "evaluate a model on benchmarks or a labelled file"),
     ("finetune", ".training.cli", "add_arguments", "run", "LoRA fine-tuning from a YAML config (resumes if "
                                                           "interrupted)"),
-    ("causal-bench", ".benches", "add_arguments", "run_causal", "causal LM: zero-shot / LoRA prompt vs head mode "
+    ("causal-bench", ".checkout", "add_arguments", "run_causal", "causal LM: zero-shot / LoRA prompt vs head mode "
                                                                 "(a source checkout's benchmarks/causal/)"),
     ("compare", ".filings.cli", "add_arguments", "run", "year-over-year change between two filings"),
     ("serve", ".serving.cli", "add_arguments", "run", "HTTP scoring server (FastAPI, micro-batched; extra [serve])"),
@@ -36,7 +36,7 @@ COMMANDS = (
     ("dashboard", ".monitor.cli", "add_dashboard_arguments", "run_dashboard", "dashboard of a monitor state DB"),
     ("forecast", ".forecast.cli", "add_arguments", "run", "forecaster on your prices CSV / texts JSONL: "
                                                           "train | predict | backtest"),
-    ("forecast-bench", ".benches", "add_arguments", "run_forecast", "StockNet benchmark of the text + price LSTM "
+    ("forecast-bench", ".checkout", "add_arguments", "run_forecast", "StockNet benchmark of the text + price LSTM "
                                                                     "forecaster (a source checkout's "
                                                                     "benchmarks/forecast/)"),
 )

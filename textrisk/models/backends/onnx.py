@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from ...errors import ModelLoadError
+from ..batching import length_sorted_batches
 from ..identity import model_identity
 from .base import Backend
 
@@ -230,13 +231,11 @@ class OnnxBackend(Backend):
         if missing:
             raise ModelLoadError(f"this model has no {missing} output (outputs: {self.outputs})")
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
-        order = np.argsort([len(ids) for ids in encoded], kind="stable")
         wanted = [self.outputs.index(key) for key in keys]
         results = {key: np.zeros((len(encoded), self.widths[key]), dtype=np.float32) for key in keys}
         bar = tqdm(total=len(encoded), desc=desc, unit="text", disable=(not progress) if progress is not None else None)
         try:
-            for start in range(0, len(order), batch_size):
-                index = order[start:start + batch_size]
+            for index in length_sorted_batches(encoded, batch_size):
                 batch = self.tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="np")
                 out = self.session.run(None, {"input_ids": batch["input_ids"].astype(np.int64),
                                               "attention_mask": batch["attention_mask"].astype(np.int64)})

@@ -39,6 +39,7 @@ from ..backbone import (
     load_backbone,
     prepare_tokenizer,
 )
+from ..batching import length_sorted_batches
 from ..cards import render_card
 from ..contract import ModelOutputs, ScoringMixin
 from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
@@ -221,14 +222,12 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.eval()
         device = next(self.parameters()).device
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         widths = {"logits": len(self.config.labels), "risk_logits": len(self.config.risk_labels),
                   "embeddings": self.backbone.config.hidden_size}
         results = {key: np.zeros((len(encoded), widths[key]), dtype=np.float32) for key in keys}
         bar = tqdm(total=len(encoded), desc=desc, unit="text", disable=(not progress) if progress is not None else None)
         try:
-            for start in range(0, len(order), batch_size):
-                index = order[start:start + batch_size]
+            for index in length_sorted_batches(encoded, batch_size):
                 batch = self.tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
                 out = self(batch["input_ids"].to(device), batch["attention_mask"].to(device))
                 for key in keys:

@@ -48,6 +48,7 @@ from ..backbone import (
     load_pretrained,
     prepare_tokenizer,
 )
+from ..batching import length_sorted_batches
 from ..cards import render_card
 from ..contract import ModelOutputs, ScoringMixin
 from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
@@ -234,7 +235,6 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
 
         compiled = self.compiled(task)
         encoded = self.encode_texts(texts)
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         k, c = len(compiled.before), len(compiled.answers)
         out = torch.zeros(len(encoded), k, c, dtype=torch.float64)
         was_training = self.training
@@ -244,8 +244,7 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
             with torch.inference_mode():
                 scorer = self.scorer()
                 prefix = scorer.prefix_state(compiled)
-                for start in range(0, len(order), batch_size):
-                    index = order[start:start + batch_size]
+                for index in length_sorted_batches(encoded, batch_size):
                     state = scorer.prompt_state(compiled, [encoded[i] for i in index], prefix)
                     scores = scorer.answer_log_likelihoods(state, compiled.answers)
                     out[index] = scores.view(len(index), k, c).double().cpu()
