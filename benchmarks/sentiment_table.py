@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from textrisk.data.datasets import find_data_dir, load_benchmark
-from textrisk.metrics import classification_report, load_metric
+from textrisk.metrics import load_metric
+from textrisk.metrics.reports import classification_report
 from textrisk.models.head.model import TextRiskModel
 from textrisk.training.config import TrainConfig
 from textrisk.training.data import training_data

@@ -19,7 +19,7 @@ from finetune.risk_data.eval_rules import per_label_scores
 from textrisk.data.datasets import load_risk_file
 from textrisk.labels.label_model import LabelModel
 from textrisk.labels.rules import lf_votes
-from textrisk.metrics import multilabel_report
+from textrisk.metrics.reports import multilabel_report
 from textrisk.models.head.model import TextRiskModel
 from textrisk.models.hub import DEFAULT_MODEL_DIR
 from textrisk.utils.atomic import atomic_write_json

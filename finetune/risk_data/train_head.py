@@ -40,7 +40,7 @@ from finetune.risk_data.select_head import FOLDS, dev_scores, fold_of
 from textrisk.labels.label_model import LabelModel
 from textrisk.labels.rules import lf_votes
 from textrisk.labels.taxonomy import RISK_LABELS
-from textrisk.metrics import binary_ece, multilabel_report, tune_threshold
+from textrisk.metrics.reports import binary_ece, multilabel_report, tune_threshold
 from textrisk.models.head.ensemble import RiskEnsemble
 from textrisk.utils.atomic import atomic_write_json
 from textrisk.utils.calibration import sigmoid

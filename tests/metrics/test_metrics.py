@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from textrisk.metrics import classification_report, evaluate_logits, load_metric
+from textrisk.metrics import load_metric
+from textrisk.metrics.reports import classification_report, evaluate_logits
 from textrisk.utils.calibration import fit_temperature, softmax
 
 RNG = np.random.default_rng(0)

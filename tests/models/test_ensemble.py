@@ -10,7 +10,7 @@ from textrisk.errors import ConfigError, DataError, ModelLoadError
 from textrisk.labels.label_model import LabelModel
 from textrisk.labels.rules import lf_votes
 from textrisk.labels.taxonomy import RISK_LABELS
-from textrisk.metrics import binary_ece, multilabel_report
+from textrisk.metrics.reports import binary_ece, multilabel_report
 from textrisk.models.head.ensemble import RiskEnsemble
 from textrisk.models.head.model import TextRiskModel
 from textrisk.utils.calibration import sigmoid

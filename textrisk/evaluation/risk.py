@@ -29,7 +29,7 @@ import numpy as np
 
 from ..errors import DataError, ModelLoadError
 from ..labels.label_model import label_matrix_of_rules
-from ..metrics import multilabel_report
+from ..metrics.reports import multilabel_report
 from ..models.contract import ScoringModel, as_scoring_model
 from ..utils.calibration import sigmoid
 

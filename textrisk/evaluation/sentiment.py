@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..data.datasets import BENCHMARKS, load_benchmark, load_labeled_file
-from ..metrics import evaluate_logits
+from ..metrics.reports import evaluate_logits
 from ..models.contract import ScoringModel, as_scoring_model
 from ..utils.atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
 

@@ -90,8 +90,8 @@ class LabelModel:
     def tune_thresholds(self, matrix: VoteMatrix, gold: Sequence[Sequence[str]],
                         grid: Sequence[float] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> dict[str, float]:
         """Per label, the threshold from ``grid`` with the best F1 on ``gold`` (the package's one tuner,
-        :func:`textrisk.metrics.tune_threshold`: ties go to the one nearest 0.5, then the higher)."""
-        from ..metrics import tune_threshold
+        :func:`textrisk.metrics.reports.tune_threshold`: ties go to the one nearest 0.5, then the higher)."""
+        from ..metrics.reports import tune_threshold
 
         proba = self.predict_proba(matrix)
         fired_any = self.scores(matrix) != 0

@@ -17,7 +17,7 @@ import torch
 
 from ..data.datasets import load_risk_file
 from ..errors import ConfigError
-from ..metrics import multilabel_report, tune_thresholds
+from ..metrics.reports import multilabel_report, tune_thresholds
 from ..models.cards import ModelCardData, render_model_card
 from ..models.head.model import TextRiskModel
 from ..utils.atomic import atomic_write_json

@@ -24,7 +24,7 @@ import torch
 
 from ..data.datasets import load_benchmark
 from ..errors import ConfigError
-from ..metrics import evaluate_logits
+from ..metrics.reports import evaluate_logits
 from ..utils.atomic import atomic_write_json, atomic_write_text
 from ..utils.calibration import fit_temperature
 
