@@ -15,6 +15,7 @@ import sys
 from textrisk.errors import TextRiskError
 from textrisk.training import run
 from textrisk.training.cli import add_arguments, overrides_of, summary
+from textrisk.utils.runtime import quiet_libraries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m finetune.train", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
+    quiet_libraries()
     try:
         result = run(args.config, progress=False if args.no_progress else None, **overrides_of(args))
     except (TextRiskError, OSError) as exc:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -67,25 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_libraries() -> None:
-    import warnings
-
-    import transformers
-
-    warnings.filterwarnings("ignore", category=FutureWarning)
-
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    import datasets
-
-    datasets.disable_progress_bars()
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``textrisk`` command; returns the exit status."""
+    from .utils.runtime import quiet_libraries
+
     args = build_parser().parse_args(argv)
-    _quiet_libraries()
+    quiet_libraries()
     try:
         return args.func(args)
     except (TextRiskError, OSError) as exc:  # user errors (bad option, file, model, kind): one line, status 2

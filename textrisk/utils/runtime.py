@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
-__all__ = ["torch_threads"]
+__all__ = ["quiet_libraries", "torch_threads"]
 
 
 @contextlib.contextmanager
@@ -22,3 +23,18 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def quiet_libraries() -> None:
+    """Silence the libraries' own chatter for a command-line run: FutureWarnings, transformers' logging and progress
+    bars, datasets' progress bars, tokenizers' fork warning."""
+    import warnings
+
+    import datasets
+    import transformers
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
