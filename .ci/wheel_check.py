@@ -2,14 +2,19 @@
 
     python .ci/wheel_check.py CHECKOUT
 
-Checks that the wheel holds every textrisk package of the checkout and no ``finetune`` package, that the default
-templates are package data (not read from the checkout), and that prompt mode with the default templates
+Checks that the wheel holds every textrisk package of the checkout and nothing else: no ``finetune``,
+``benchmarks``, ``research`` or ``tests`` package, no benchmark or research module inside ``textrisk`` (the wheel's
+file list is read from the installed distribution), no installed module importing checkout-only code; that the
+default templates are package data (not read from the checkout); and that prompt mode with the default templates
 scores texts on a tiny random GPT-2 (built here, offline) through ``RiskAnalyzer``, also after a save/load.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import importlib.util
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -36,16 +41,43 @@ def tiny_gpt2(folder: Path) -> Path:
     return folder
 
 
+#: Packages of the checkout that must never be installed.
+CHECKOUT_ONLY = ("benchmarks", "finetune", "research", "tests", "notebooks")
+#: Benchmark and research modules that left the package in 0.2.0 (for benchmarks/), and any module named like one.
+MOVED_OUT = ("textrisk/prompt/bench.py", "textrisk/prompt/generate.py", "textrisk/forecast/bench.py",
+             "textrisk/forecast/risk_bench.py", "textrisk/forecast/bench_tables.py", "textrisk/forecast/risk_scores.py",
+             "textrisk/forecast/stocknet.py")
+BENCHMARK_NAME = re.compile(r"(^|/)(benchmarks?|research)(/|$)|bench[^/]*\.py$")
+
+
+def check_no_benchmark_code(installed: Path) -> list[str]:
+    """The wheel's files (as installed) that are benchmark, research or checkout-only code; [] when clean."""
+    files = [str(f) for f in importlib.metadata.files("textrisk") or []]
+    assert any(f.startswith("textrisk/") for f in files), f"no textrisk files listed in the distribution: {files[:5]}"
+    bad = [f for f in files if f.endswith(".py") and (f.split("/")[0] in CHECKOUT_ONLY or f in MOVED_OUT
+                                                       or BENCHMARK_NAME.search(f))]
+    for path in sorted(installed.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if (
+                isinstance(node, ast.ImportFrom) and node.level == 0) else []
+            bad += [f"{path.relative_to(installed.parent)} imports {name}" for name in names
+                    if name.split(".")[0] in CHECKOUT_ONLY]
+    return bad
+
+
 def main(checkout: Path) -> int:
     """Run the checks; raises AssertionError naming the first one that fails."""
     import textrisk
     from textrisk import RiskAnalyzer
-    from textrisk.prompt import PromptModel
-    from textrisk.prompt.templates import PROMPTS_DIR
+    from textrisk.models.prompt import PromptModel
+    from textrisk.models.prompt.templates import PROMPTS_DIR
 
     installed = Path(textrisk.__file__).resolve().parent
     assert checkout.resolve() not in installed.parents, f"textrisk is imported from the checkout ({installed})"
-    assert importlib.util.find_spec("finetune") is None, "the wheel installs a 'finetune' package"
+    for package in ("benchmarks", "finetune", "research"):  # (other distributions may install a "tests")
+        assert importlib.util.find_spec(package) is None, f"the wheel installs a {package!r} package"
+    bad = check_no_benchmark_code(installed)
+    assert not bad, f"the wheel holds benchmark or research code: {bad}"
     for init in sorted((checkout / "textrisk").rglob("__init__.py")):
         package = init.parent.relative_to(checkout)
         assert (installed.parent / package / "__init__.py").is_file(), f"the wheel lacks the package {package}"

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from textrisk import RiskAnalyzer
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
 
     root = find_data_dir(args.data_dir)
     if root is None:

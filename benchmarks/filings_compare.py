@@ -97,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm.auto import tqdm
 
     from textrisk import RiskAnalyzer
-    from textrisk.atomic import atomic_write_json, atomic_write_text
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
     from textrisk.filings import FilingAnalyzer
+    from textrisk.utils.atomic import atomic_write_json, atomic_write_text
 
     data = find_data_dir(args.data_dir)
     if data is None or not (data / "sec_filings" / "index.csv").is_file():

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from textrisk import RiskAnalyzer
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
     from textrisk.filings import FilingAnalyzer
     from textrisk.filings.compare import tf_cosine
 
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             y_prev, 1 - np.array([r["similarity"] for r in with_prev]), args.bootstrap, args.seed)),
             name="1 - year-over-year similarity", n_positive=int(y_prev.sum()),
             n_control=int(len(y_prev) - y_prev.sum()))
-    from textrisk.atomic import atomic_write_json
+    from textrisk.utils.atomic import atomic_write_json
 
     atomic_write_json(args.out, results)
     print(f"{results['n_positive']} positive and {results['n_control']} control 10-Ks")

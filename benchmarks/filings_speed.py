@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per path; rows are medians")
     parser.add_argument("--out", help="write the results as JSON")
     args = parser.parse_args(argv)
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
 
     data = find_data_dir(args.data_dir)
     if data is None or not (data / "sec_filings" / args.file).is_file():
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['score_s']:.1f} | {old['wall_s'] / r['wall_s']:.2f}x | {r['peak_rss_mb']:.0f} | "
               f"{r['p_negative']:.3f} |")
     if args.out:
-        from textrisk.atomic import atomic_write_json
+        from textrisk.utils.atomic import atomic_write_json
 
         atomic_write_json(args.out, results)
     return 0

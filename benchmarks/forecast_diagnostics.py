@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -87,8 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run both diagnostics and write their JSON."""
     import torch
 
-    from textrisk.forecast import build_dataset, load_stocknet
-    from textrisk.forecast.bench import load_text_model, run_benchmark
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the checkout's benchmarks
+    from benchmarks.forecast.bench import run_benchmark
+    from benchmarks.forecast.stocknet import load_stocknet
+    from textrisk.forecast import build_dataset, load_text_model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=None, help="StockNet folder (default: ../shared/data/stocknet).")

@@ -27,7 +27,7 @@ import httpx
 import numpy as np
 
 from textrisk import RiskAnalyzer
-from textrisk.data import find_data_dir, load_benchmark
+from textrisk.data.datasets import find_data_dir, load_benchmark
 
 
 def _texts(n: int) -> tuple[list[str], str]:

@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from textrisk.forecast.stocknet import load_stocknet
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the checkout's benchmarks package
+from benchmarks.forecast.stocknet import load_stocknet  # noqa: E402
 
 
 def write_replay(texts: pd.DataFrame, path: Path) -> None:

@@ -17,9 +17,9 @@ import time
 import numpy as np
 import torch
 
-from textrisk.data import load_benchmark
-from textrisk.length_batching import length_grouped_order
-from textrisk.modeling import TextRiskModel
+from textrisk.data.datasets import load_benchmark
+from textrisk.models.head.model import TextRiskModel
+from textrisk.training.length_batching import length_grouped_order
 
 
 def _model(full: bool) -> TextRiskModel:

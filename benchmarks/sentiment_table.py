@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from textrisk.atomic import atomic_write_json, atomic_write_text
-from textrisk.calibration import softmax
-from textrisk.config import TrainConfig
-from textrisk.data import find_data_dir, load_benchmark
-from textrisk.metrics import classification_report, load_metric
-from textrisk.modeling import TextRiskModel
-from textrisk.training import training_data
+from textrisk.data.datasets import find_data_dir, load_benchmark
+from textrisk.metrics import load_metric
+from textrisk.metrics.reports import classification_report
+from textrisk.models.head.model import TextRiskModel
+from textrisk.training.config import TrainConfig
+from textrisk.training.data import training_data
+from textrisk.utils.atomic import atomic_write_json, atomic_write_text
+from textrisk.utils.calibration import softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "textrisk" / "default_model"

@@ -29,7 +29,7 @@ import torch
 def _anchor_speed(texts: list[str], batch_size: int) -> float:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 
-    from textrisk.backbone import DEFAULT_BASE_MODEL, resolve_model_path
+    from textrisk.models.backbone import DEFAULT_BASE_MODEL, resolve_model_path
 
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(num_labels=3)).eval()  # bert-base sizes by default
@@ -66,7 +66,7 @@ def main() -> None:
     from sklearn.metrics import f1_score
 
     from textrisk import RiskAnalyzer
-    from textrisk.data import find_data_dir, load_benchmark
+    from textrisk.data.datasets import find_data_dir, load_benchmark
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")

@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrisk.atomic import atomic_write_bytes
-from textrisk.hub import DEFAULT_MODEL_DIR
-from textrisk.modeling import CONFIG_NAME, TextRiskModel
+from textrisk.models.head.model import TextRiskModel
+from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
+from textrisk.utils.atomic import atomic_write_bytes
 
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "heads.safetensors", "tokenizer.json",
                "tokenizer_config.json", "README.md", "training_results.json", CONFIG_NAME)

@@ -1,4 +1,4 @@
-"""Fine-tune a textrisk model from a YAML config (same as ``textrisk finetune``).
+"""Fine-tune a textrisk model from a YAML config: :func:`textrisk.training.run` (the same as ``textrisk finetune``).
 
     python -m finetune.train --config finetune/configs/default.yaml [--output-dir DIR] [--max-train-samples N]
     python -m finetune.train finetune/configs/sentiment/full_ft.yaml     # the same: a bare path is the config
@@ -8,12 +8,33 @@ Re-running the same command resumes from the last checkpoint in the output folde
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 
-from textrisk.cli import main
+from textrisk.errors import TextRiskError
+from textrisk.training import run
+from textrisk.training.cli import add_arguments, overrides_of, summary
+from textrisk.utils.runtime import quiet_libraries
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, train, print the run's summary; user errors are one line and exit status 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-"):
+        argv = ["--config", *argv]
+    parser = argparse.ArgumentParser(prog="python -m finetune.train", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    try:
+        result = run(args.config, progress=False if args.no_progress else None, **overrides_of(args))
+    except (TextRiskError, OSError) as exc:
+        print(f"finetune.train: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary(result), indent=2))
+    return 0
+
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args and not args[0].startswith("-"):
-        args = ["--config", *args]
-    sys.exit(main(["finetune", *args]))
+    sys.exit(main())

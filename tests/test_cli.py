@@ -4,9 +4,9 @@ import json
 import pytest
 
 from textrisk import cli
-from textrisk.scoring import RiskAnalyzer
+from textrisk.scoring.analyzer import RiskAnalyzer
 
-from .conftest import DATA_DIR, needs_data
+from .helpers import DATA_DIR, needs_data, tiny_forecaster
 
 
 def _run(argv, capsys):
@@ -161,7 +161,7 @@ def test_help_and_version_do_not_import_torch():
 
     code = ("import sys\nfrom textrisk import cli\nparser = cli.build_parser()\n"
             "heavy = [m for m in ('torch', 'pandas', 'transformers',\n"
-            "'textrisk.forecast.forecaster', 'textrisk.scoring') if m in sys.modules]\n"
+            "'textrisk.forecast.forecaster', 'textrisk.scoring.analyzer') if m in sys.modules]\n"
             "assert not heavy, heavy\n"
             "try:\n    cli.main(['--version'])\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
             "assert 'torch' not in sys.modules\n")
@@ -190,16 +190,12 @@ def test_forecast_bench_options_come_from_its_module(capsys):
 def test_user_errors_are_one_line_with_status_2(tiny_model_dir, tmp_path, capsys, argv, message):
     from textrisk.forecast import Forecaster
 
-    try:
-        from test_model_contract import _forecaster
-    except ImportError:  # pragma: no cover
-        from tests.test_model_contract import _forecaster
     paths = {"model": tiny_model_dir, "missing": tmp_path / "nope", "labelled": tmp_path / "l.csv",
              "risk": tmp_path / "r.jsonl", "forecaster": tmp_path / "fc"}
     (tmp_path / "l.csv").write_text("text,label\nProfits fell.,negative\nSales rose.,positive\n")
     (tmp_path / "r.jsonl").write_text('{"text": "The bank missed a coupon.", "labels": ["credit"]}\n')
     if "{forecaster}" in argv:
-        _forecaster().save_pretrained(paths["forecaster"])
+        tiny_forecaster().save_pretrained(paths["forecaster"])
         assert Forecaster.from_pretrained(paths["forecaster"])
     try:
         status = cli.main([a.format(**paths) for a in argv])
@@ -207,3 +203,16 @@ def test_user_errors_are_one_line_with_status_2(tiny_model_dir, tmp_path, capsys
         status = exc.code
     err = capsys.readouterr().err.strip()
     assert status == 2 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_benchmark_doors_need_a_source_checkout(tmp_path, monkeypatch, capsys):
+    from textrisk import checkout
+
+    monkeypatch.setattr(checkout, "__file__", str(tmp_path / "site-packages" / "textrisk" / "checkout.py"))
+    monkeypatch.chdir(tmp_path)  # a wheel install, run outside a checkout
+    assert cli.main(["forecast-bench", "--out", "x.json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("textrisk forecast-bench: error: this command runs the benchmark code of a textrisk "
+                          "source checkout (benchmarks/forecast/bench.py)") and len(err.splitlines()) == 1
+    assert cli.main(["causal-bench", "--help"]) == 2
+    assert "benchmarks/causal/bench.py" in capsys.readouterr().err

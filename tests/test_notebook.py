@@ -1,6 +1,6 @@
 import pytest
 
-from .conftest import REPO
+from .helpers import REPO
 
 NOTEBOOK = REPO / "notebooks" / "quickstart.ipynb"
 

@@ -15,9 +15,9 @@ import argparse
 from pathlib import Path
 
 from finetune.risk_data.build_random_gold import LABELS_FILE, read_random_labels
-from textrisk.atomic import atomic_write_json
 from textrisk.errors import DataError
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_json
 
 
 def agreement(first: dict[str, tuple[list[str], str]], second: dict[str, tuple[list[str], str]]) -> dict:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from finetune.risk_data.sources import dedup_key, find_text, normalize_text, require_data_dir, source_of
 from textrisk.errors import DataError
-from textrisk.taxonomy import RISK_LABELS, validate_risk_labels
+from textrisk.labels.taxonomy import RISK_LABELS, validate_risk_labels
 
 HERE = Path(__file__).resolve().parent
 LABELS_FILE = HERE / "labels.tsv"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from finetune.risk_data.build_gold import iter_tsv, text_hash
 from finetune.risk_data.sources import find_text, require_data_dir
-from textrisk.atomic import atomic_write_text
 from textrisk.errors import DataError
-from textrisk.taxonomy import RISK_LABELS, validate_risk_labels
+from textrisk.labels.taxonomy import RISK_LABELS, validate_risk_labels
+from textrisk.utils.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 SAMPLE_FILE = HERE / "random_gold_sample.jsonl"

@@ -8,7 +8,7 @@ text: every text of labels.tsv (gold dev, gold test and the unused labelled rows
 random gold test) is excluded by exact match after
 whitespace normalisation and case folding, and by the stricter near-duplicate key.
 
-The votes are combined by the label model fitted on gold dev (:class:`textrisk.risk_rules.LabelModel`), or by a
+The votes are combined by the label model fitted on gold dev (textrisk.labels.label_model.LabelModel), or by a
 majority vote with ``--combiner majority``. All rows with a label are kept, plus a seeded sample of rows without one
 (``--none-share`` of the output). Writes ``runs/risk_silver.jsonl`` (generated; not committed), the fitted label
 model and a stats file beside it, and prints per-label counts.
@@ -28,9 +28,10 @@ from pathlib import Path
 from finetune.risk_data.build_gold import DEV_FILE, LABELS_FILE, load_gold
 from finetune.risk_data.build_random_gold import LABELS_FILE as RANDOM_LABELS_FILE
 from finetune.risk_data.sources import dedup_key, find_text, iter_source, normalize_text, require_data_dir
-from textrisk.data import FPB_SPLIT_SEED, FPB_TEST_SIZE
-from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.data.datasets import FPB_SPLIT_SEED, FPB_TEST_SIZE
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes, majority_vote
+from textrisk.labels.taxonomy import RISK_LABELS
 
 
 def fpb_train_rows(data_dir: Path) -> list[tuple[str, str]]:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE, load_gold
 from finetune.risk_data.eval_rules import per_label_scores
-from textrisk.atomic import atomic_write_json
-from textrisk.data import load_risk_file
-from textrisk.hub import DEFAULT_MODEL_DIR
-from textrisk.metrics import multilabel_report
-from textrisk.modeling import TextRiskModel
-from textrisk.risk_rules import LabelModel, lf_votes
+from textrisk.data.datasets import load_risk_file
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes
+from textrisk.metrics.reports import multilabel_report
+from textrisk.models.head.model import TextRiskModel
+from textrisk.models.hub import DEFAULT_MODEL_DIR
+from textrisk.utils.atomic import atomic_write_json
 
 
 def rules_on_gold_test() -> dict:

@@ -9,7 +9,7 @@ Pools and quotas (``QUOTAS``):
 - ``fpb50``: Financial PhraseBank, all 4,846 rows of the 50%-agree file;
 - ``tfns``: Twitter Financial News Sentiment ``train.csv`` and ``valid.csv`` pooled;
 - ``stocknet``: StockNet tweets;
-- ``sec``: sentences split out of every ``sec_filings/*.txt`` file by ``textrisk.chunking.split_sentences`` (the
+- ``sec``: sentences split out of every ``sec_filings/*.txt`` file by ``textrisk.data.chunking.split_sentences`` (the
   splitter the scorer chunks long documents with), text whitespace-collapsed (see ``sources.py``).
 
 Filters: a text is dropped if it is not ``is_usable`` (fewer than six non-numeric words), if its near-duplicate key
@@ -39,8 +39,8 @@ from finetune.risk_data.sources import (
     iter_source,
     require_data_dir,
 )
-from textrisk.atomic import atomic_write_text
 from textrisk.errors import DataError
+from textrisk.utils.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 SAMPLE_FILE = HERE / "random_gold_sample.jsonl"

@@ -34,10 +34,11 @@ from finetune.risk_data.build_gold import DEV_FILE, load_gold
 from finetune.risk_data.build_random_gold import TEST_FILE as RANDOM_TEST_FILE
 from finetune.risk_data.eval_rules import per_label_scores
 from finetune.risk_data.sentivent import INFORMED_LABELS
-from textrisk.atomic import atomic_write_json
 from textrisk.errors import ModelLoadError
-from textrisk.risk_rules import LabelModel, lf_votes, majority_vote
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes, majority_vote
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_json
 
 BOOTSTRAP_SAMPLES = 1000
 

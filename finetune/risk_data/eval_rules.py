@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE, load_gold, read_drawn
-from textrisk.metrics import label_matrix, multilabel_report
-from textrisk.risk_rules import POS, LabelModel, VoteMatrix, lf_votes, majority_vote
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import POS, VoteMatrix, lf_votes, majority_vote
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.metrics.reports import label_matrix, multilabel_report
 
 
 def per_label_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]],
                      labels: Sequence[str] = RISK_LABELS) -> dict:
-    """:func:`textrisk.metrics.multilabel_report` of predicted label lists against gold label lists."""
+    """:func:`textrisk.metrics.reports.multilabel_report` of predicted label lists against gold label lists."""
     return multilabel_report(label_matrix(gold, labels), label_matrix(pred, labels), labels)
 
 

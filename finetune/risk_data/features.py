@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from finetune.risk_data.sentivent import INFORMED_LABELS
-from textrisk.atomic import atomic_write_bytes
-from textrisk.risk_evaluation import RiskSet
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.evaluation.risk import RiskSet
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_bytes
 
 
 def read_set(path: str | Path, name: str | None = None) -> RiskSet:
@@ -60,7 +60,7 @@ def embed(texts: list[str], model_dir: str | Path | None, cache: Path, batch_siz
     from tqdm.auto import tqdm
 
     from textrisk import RiskAnalyzer
-    from textrisk.hub import DEFAULT_MODEL_DIR
+    from textrisk.models.hub import DEFAULT_MODEL_DIR
 
     folder = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
     digest = hashlib.sha256(repr(tuple(layers)).encode())

@@ -25,17 +25,18 @@ import numpy as np
 
 from finetune.risk_data.build_gold import DEV_FILE
 from finetune.risk_data.features import cache_path, embed, read_set
-from textrisk.atomic import atomic_write_json
-from textrisk.risk_evaluation import RiskSet
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.evaluation.risk import RiskSet
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.utils.atomic import atomic_write_json
 
 FOLDS = 5
 
 
 def fit_head(features: np.ndarray, targets: np.ndarray, known: np.ndarray, weights: np.ndarray, hidden: int = 0,
              l2: float = 1e-3, epochs: int = 40, seed: int = 0):
-    """A risk head (:func:`textrisk.modeling.risk_head`) fitted on frozen features with the masked, row-weighted
-    binary cross-entropy, positives up-weighted per label by :func:`textrisk.training.risk_pos_weight`.
+    """A risk head (:func:`textrisk.models.head.model.risk_head`) fitted on frozen features with the masked,
+    row-weighted binary cross-entropy, positives up-weighted per label by
+    :func:`textrisk.training.data.risk_pos_weight`.
 
     ``hidden == 0``: the linear head, logistic regression per label fitted jointly by full-batch L-BFGS with an
     ``l2`` penalty on the weights. ``hidden > 0``: the GELU MLP, ``epochs`` of AdamW (lr 2e-3, weight decay 0.01,
@@ -43,9 +44,9 @@ def fit_head(features: np.ndarray, targets: np.ndarray, known: np.ndarray, weigh
     """
     import torch
 
-    from textrisk.modeling import risk_head
-    from textrisk.runtime import torch_threads
-    from textrisk.training import risk_pos_weight
+    from textrisk.models.head.model import risk_head
+    from textrisk.training.data import risk_pos_weight
+    from textrisk.utils.runtime import torch_threads
 
     torch.manual_seed(seed)
     x = torch.tensor(features, dtype=torch.float32)

@@ -1,6 +1,6 @@
 """Write the mapped SENTiVENT splits (``runs/sentivent_{train,dev,test}.jsonl``) and print label counts.
 
-The mapping, the split and the readers live in :mod:`textrisk.sentivent` (the package's evaluation builds the test
+The mapping, the split and the readers live in :mod:`textrisk.data.sentivent` (the package's evaluation builds the test
 set from them); this script writes the derived rows for training and the checkout's own tools. The derived rows are
 not committed (SENTiVENT has no licence file and is for research use only): they go to ``runs/``.
 
@@ -14,8 +14,7 @@ import json
 from pathlib import Path
 
 from finetune.risk_data.sources import require_data_dir
-from textrisk.atomic import atomic_write_json, atomic_write_text
-from textrisk.sentivent import (  # noqa: F401  (re-exported for the checkout's scripts and tests)
+from textrisk.data.sentivent import (  # noqa: F401  (re-exported for the checkout's scripts and tests)
     DEV_SHARE,
     INFORMED_LABELS,
     MAPPING,
@@ -29,6 +28,7 @@ from textrisk.sentivent import (  # noqa: F401  (re-exported for the checkout's 
     rows_by_split,
     split_articles,
 )
+from textrisk.utils.atomic import atomic_write_json, atomic_write_text
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,13 +25,13 @@ import torch
 
 from finetune.risk_data.build_gold import DEV_FILE, TEST_FILE
 from finetune.risk_data.compare import rules_on_gold_test
-from textrisk.atomic import atomic_write_json
-from textrisk.backbone import DEFAULT_BASE_MODEL
-from textrisk.data import load_risk_file
-from textrisk.metrics import multilabel_report, tune_thresholds
-from textrisk.modeling import TextRiskModel
-from textrisk.taxonomy import RISK_LABELS
-from textrisk.training import risk_pos_weight
+from textrisk.data.datasets import load_risk_file
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.metrics.reports import multilabel_report, tune_thresholds
+from textrisk.models.backbone import DEFAULT_BASE_MODEL
+from textrisk.models.head.model import TextRiskModel
+from textrisk.training.data import risk_pos_weight
+from textrisk.utils.atomic import atomic_write_json
 
 
 def main(argv: list[str] | None = None) -> None:

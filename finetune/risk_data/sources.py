@@ -7,7 +7,7 @@ Row ids (all 0-based):
 - ``stocknet:<TICKER>/<YYYY-MM-DD>:<line>``: line of ``stocknet/tweet/preprocessed/<TICKER>/<date>``; the text is
   the tweet's token list joined with single spaces.
 - ``sec:<file>:<start>-<end>``: a sentence of ``sec_filings/<file>``; ``start``/``end`` are Python string (code
-  point) offsets into the file read as UTF-8, as given by ``textrisk.chunking.split_sentences``; the text is
+  point) offsets into the file read as UTF-8, as given by ``textrisk.data.chunking.split_sentences``; the text is
   ``file_text[start:end]`` with every whitespace run collapsed to one space (filings wrap lines inside sentences).
 - ``sentivent:<document_id>:<sentence_idx>``: a sentence of ``sentivent/events_sentences.tsv``; the text is its
   tokenised ``text`` column, unchanged.
@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from textrisk.data.sentivent import sentence_records
 from textrisk.errors import DataError
-from textrisk.sentivent import sentence_records
 
 __all__ = ["FILING_SOURCE", "ID_PREFIXES", "SENTIVENT_SOURCE", "SOURCES", "dedup_key", "find_text", "is_usable",
            "iter_filing_sentences", "iter_sentivent", "iter_source", "normalize_text", "source_of"]
@@ -105,10 +105,10 @@ def _filing_text(data_dir: Path, name: str) -> str:
 def iter_filing_sentences(data_dir: Path) -> Iterator[tuple[str, str]]:
     """Yield ``(row_id, text)`` for every sentence of every ``sec_filings/*.txt`` file, files in name order.
 
-    Sentences are the spans of ``textrisk.chunking.split_sentences`` (the splitter the scorer chunks filings
+    Sentences are the spans of ``textrisk.data.chunking.split_sentences`` (the splitter the scorer chunks filings
     with); no filter is applied here.
     """
-    from textrisk.chunking import split_sentences
+    from textrisk.data.chunking import split_sentences
 
     for path in sorted((data_dir / "sec_filings").glob("*.txt")):
         raw = _filing_text(data_dir, path.name)
@@ -171,7 +171,7 @@ def find_text(row_id: str, data_dir: Path) -> str:
 def require_data_dir(explicit: str | None) -> Path:
     """The shared data folder (``explicit``, else ``$TEXTRISK_DATA_DIR``, else ``../shared/data``); exits with a
     one-line message when there is none (the scripts here cannot run without it)."""
-    from textrisk.data import find_data_dir
+    from textrisk.data.datasets import find_data_dir
 
     data_dir = find_data_dir(explicit)
     if data_dir is None:

@@ -10,7 +10,7 @@ The recipe of the embedded default model (sources and weights chosen by ``select
    (4 and 6 of MiniLM's 6, read from the same forward pass as the sentiment head).
 3. **Calibration**: per label, Platt scaling ``sigmoid(a * z + c)`` fitted on the dev logits, folded into the head's
    last layer (so every backend, ONNX included, outputs calibrated probabilities); ECE per label before and after.
-4. **Stacker** (:class:`textrisk.risk_ensemble.RiskEnsemble`): per label, logistic regression over the calibrated
+4. **Stacker** (:class:`textrisk.models.head.ensemble.RiskEnsemble`): per label, logistic regression over the calibrated
    dev logit and the rules' label-model score / firing, the label model itself cross-fitted on gold dev folds. It
    ships if, and only if, its out-of-fold dev probabilities beat both the head's and the rules' (macro average
    precision, :func:`ensemble_choice`); the tests are not looked at for this.
@@ -37,17 +37,18 @@ import torch
 from finetune.risk_data.build_gold import DEV_FILE
 from finetune.risk_data.features import cache_path, embed, read_set
 from finetune.risk_data.select_head import FOLDS, dev_scores, fold_of
-from textrisk.atomic import atomic_write_json
-from textrisk.contract import sigmoid
-from textrisk.metrics import binary_ece, multilabel_report, tune_threshold
-from textrisk.risk_ensemble import RiskEnsemble
-from textrisk.risk_rules import LabelModel, lf_votes
-from textrisk.taxonomy import RISK_LABELS
+from textrisk.labels.label_model import LabelModel
+from textrisk.labels.rules import lf_votes
+from textrisk.labels.taxonomy import RISK_LABELS
+from textrisk.metrics.reports import binary_ece, multilabel_report, tune_threshold
+from textrisk.models.head.ensemble import RiskEnsemble
+from textrisk.utils.atomic import atomic_write_json
+from textrisk.utils.calibration import sigmoid
 
 #: Training sources of the shipped head and their row weights (chosen on dev by ``select_head``).
 RECIPE = {"silver_weight": 0.3, "sentivent_weight": 1.0, "gold_weight": 1.0, "l2": 0.0, "hidden": 512,
           "layers": (4, 6)}
-#: Held-out tests run at the end (results go into the card): see textrisk.risk_evaluation.
+#: Held-out tests run at the end (results go into the card): see textrisk.evaluation.risk.
 TESTS = ("gold_test", "random_gold", "sentivent_test")
 
 
@@ -112,7 +113,7 @@ def ensemble_choice(calibrated: np.ndarray, scores: np.ndarray, fired: np.ndarra
 
 def main(argv: list[str] | None = None) -> None:
     """Fit everything, write the model folder and its training results."""
-    from textrisk.modeling import TextRiskModel
+    from textrisk.models.head.model import TextRiskModel
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="where the derived data sets are")
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         results["dev_ensemble"] = multilabel_report(dev_targets, shipped_probs, RISK_LABELS, thresholds, dev_known)
         results["ensemble_coefficients"] = ensemble.coefficients
 
-    from textrisk.hub import DEFAULT_MODEL_DIR
+    from textrisk.models.hub import DEFAULT_MODEL_DIR
 
     source = Path(args.sentiment_model) if args.sentiment_model else DEFAULT_MODEL_DIR
     model = TextRiskModel.from_pretrained(source)
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     results["sources"] = {"silver": len(sets["silver"]), "sentivent": len(sets["sentivent_train"]),
                           "gold_dev": len(gold)}
     if not args.no_tests:
-        from textrisk.risk_evaluation import evaluate_risk_sets
+        from textrisk.evaluation.risk import evaluate_risk_sets
 
         results["tests"] = evaluate_risk_sets(model, list(TESTS), progress=True)
     results["seconds"] = time.time() - started
@@ -201,8 +202,8 @@ def save(model, source: Path, out: Path, risk: dict, sentiment_config: str | Non
     """Save ``model`` to ``out``: the sentiment model's training results plus a ``risk_head`` section, and a card
     rendered from both (the package's one card renderer)."""
     from textrisk import __version__
-    from textrisk.config import TrainConfig
-    from textrisk.modelcard import ModelCardData, render_model_card
+    from textrisk.models.cards import ModelCardData, render_model_card
+    from textrisk.training.config import TrainConfig
 
     results = json.loads((source / "training_results.json").read_text(encoding="utf-8"))
     results["risk_head"] = risk

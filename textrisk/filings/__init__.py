@@ -7,7 +7,7 @@ importing torch.
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_exports
+from ..utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .analyzer import FilingAnalyzer

@@ -9,7 +9,7 @@
     change = filings.compare(old_text, new_text)
     changes = filings.compare_series([text_2016, text_2017, text_2018])  # consecutive pairs, passages scored once
 
-It builds on :class:`~textrisk.scoring.RiskAnalyzer` (its model, calibration, batch size, chunk size, threads,
+It builds on :class:`~textrisk.scoring.analyzer.RiskAnalyzer` (its model, calibration, batch size, chunk size, threads,
 signal labels and thresholds) and returns :class:`~textrisk.filings.report.FilingReport` objects, which are
 ``RiskReport`` objects with more fields, so anything that reads a ``RiskReport`` reads them.
 """
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError
-from ..scoring import RiskAnalyzer
-from .inference import run_passages
+from ..scoring.analyzer import RiskAnalyzer
+from ..scoring.engine import PassageOutputs
 from .passages import Layout, layout_filing
 from .report import FilingReport, build_report
 
@@ -71,7 +71,7 @@ class FilingAnalyzer:
     def layout(self, text: str, form: str | None = None) -> Layout:
         """Sections, line kinds and passages of ``text`` (no model call)."""
         model = self.analyzer.model
-        return layout_filing(text, model.tokenizer, self.analyzer.chunk_tokens, model.config.max_length, form)
+        return layout_filing(text, model.tokenizer, self.analyzer.chunk_tokens, model.window, form)
 
     def score(self, texts: Sequence[str], progress: bool | None = None, forms: Sequence[str | None] | None = None
               ) -> list[FilingReport]:
@@ -101,9 +101,14 @@ class FilingAnalyzer:
         layout = self.layout(text, form)
         if not layout.passages:
             raise InputError("the text contains no tokens the model can read (binary or control characters only?)")
-        out = run_passages(self.analyzer, [p.text for p in layout.passages],
-                           progress=False if len(layout.passages) <= 64 and progress is None else progress)
-        return build_report(self.analyzer, text, layout, out, self.max_negative_evidence)
+        out = self.analyzer.forward([p.text for p in layout.passages],
+                                    progress=False if len(layout.passages) <= 64 and progress is None else progress)
+        return self._report(layout, out)
+
+    def _report(self, layout: Layout, out: PassageOutputs) -> FilingReport:
+        analyzer = self.analyzer
+        return build_report(analyzer.labels, analyzer.signal_labels, analyzer.thresholds(), layout, out,
+                            analyzer.max_evidence, self.max_negative_evidence)
 
     def compare(self, old_text: str, new_text: str, old_form: str | None = None, new_form: str | None = None,
                 progress: bool | None = None) -> Comparison:
@@ -126,14 +131,16 @@ class FilingAnalyzer:
         if len(forms) != len(texts):
             raise InputError(f"forms has {len(forms)} entries for {len(texts)} texts")
         layouts = [self.layout(text, form) for text, form in zip(texts, forms)]
-        out = run_passages(self.analyzer, [p.text for layout in layouts for p in layout.passages], embeddings=True,
-                           progress=progress)
+        out = self.analyzer.forward([p.text for layout in layouts for p in layout.passages], embeddings=True,
+                                    progress=progress)
         bounds = np.cumsum([0] + [len(layout.passages) for layout in layouts])
         comparisons = []
         for i in range(len(texts) - 1):
             pair = out.rows(slice(bounds[i], bounds[i + 2]))
-            comparisons.append(compare_layouts(self.analyzer, (texts[i], layouts[i]), (texts[i + 1], layouts[i + 1]),
-                                               pair, self.max_negative_evidence))
+            reports = [self._report(layouts[i], pair.rows(slice(0, len(layouts[i].passages)))),
+                       self._report(layouts[i + 1], pair.rows(slice(len(layouts[i].passages), None)))]
+            comparisons.append(compare_layouts(layouts[i], layouts[i + 1], pair, reports, self.analyzer.labels,
+                                               self.analyzer.signal_labels, self.analyzer.thresholds()))
         return comparisons
 
 

@@ -26,15 +26,15 @@ cosine of passages, averaged over both directions (1 = every passage has an iden
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..scoring import RiskAnalyzer
-from .inference import PassageOutputs
+from ..scoring.engine import PassageOutputs
 from .passages import Layout, Passage
-from .report import FilingReport, build_report
+from .report import FilingReport
 
 __all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts",
            "signal_moves", "signal_share_delta", "tf_cosine", "word_overlap"]
@@ -171,15 +171,14 @@ def _status(similarity: float, a: Passage, b: Passage) -> str:
     return "new"
 
 
-def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[str, Layout], out: PassageOutputs,
-                    max_negative_evidence: int = 5) -> Comparison:
-    """Build a :class:`Comparison` from both layouts and the outputs of their passages (old first)."""
-    (old_text, old_layout), (new_text, new_layout) = old, new
+def compare_layouts(old_layout: Layout, new_layout: Layout, out: PassageOutputs,
+                    reports: Sequence[FilingReport], labels: list[str], signal_labels: list[str],
+                    thresholds: dict[str, float]) -> Comparison:
+    """Build a :class:`Comparison` from both layouts, the outputs of their passages (old first, with embeddings)
+    and both filings' reports; ``thresholds`` flag the signals of ``signal_labels``."""
     n_old = len(old_layout.passages)
     split = [out.rows(slice(0, n_old)), out.rows(slice(n_old, None))]
-    old_report = build_report(analyzer, old_text, old_layout, split[0], max_negative_evidence)
-    new_report = build_report(analyzer, new_text, new_layout, split[1], max_negative_evidence)
-    labels = analyzer.labels
+    old_report, new_report = reports
     old_p, new_p = old_layout.passages, new_layout.passages
     vectors = out.embeddings - out.embeddings.mean(axis=0, keepdims=True)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -196,8 +195,7 @@ def compare_layouts(analyzer: RiskAnalyzer, old: tuple[str, Layout], new: tuple[
     def scores(probs: np.ndarray) -> dict[str, float]:
         return dict(zip(labels, map(float, probs)))
 
-    signal_labels = list(analyzer.signal_labels)
-    thresholds = analyzer.thresholds() if split[0].risk is not None else {}
+    signal_labels = list(signal_labels)
 
     def signals(part: int, row: int) -> tuple[dict[str, float] | None, list[str]]:
         if split[part].risk is None:

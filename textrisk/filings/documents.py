@@ -1,6 +1,8 @@
 """Files as documents: each ``.txt``, ``.htm`` or ``.html`` file is one document whose id is its file name.
 
-``.htm``/``.html`` go through :func:`textrisk.filings.html.html_to_text`. PDF is not read (no PDF filings were
+Every file is decoded by the one policy of :mod:`textrisk.data.files` (strict ``--encoding``, naming file, line
+and column; binary and compressed files refused); ``.htm``/``.html`` then go through
+:func:`textrisk.filings.html.html_to_text`. PDF is not read (no PDF filings were
 available here to check a converter against); convert it to text first. A file that cannot be read becomes a
 ``Document`` with an ``error``, so one bad file does not stop a folder.
 """
@@ -11,8 +13,9 @@ import os
 import re
 from pathlib import Path
 
-from ..data import Document
-from ..errors import InputError
+from ..data.documents import Document
+from ..data.files import read_text
+from ..errors import InputError, TextRiskError
 
 __all__ = ["SUFFIXES", "documents_from_args", "documents_from_files", "files_in_dir", "form_from_name", "read_filing"]
 
@@ -26,20 +29,21 @@ def form_from_name(name: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def read_filing(path: str | os.PathLike) -> str:
-    """The text of one ``.txt``/``.htm``/``.html`` file (HTML converted to text)."""
+def read_filing(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """The text of one ``.txt``/``.htm``/``.html`` file (HTML converted to text), decoded by the one policy of
+    :mod:`textrisk.data.files` (strict ``encoding``; binary files refused)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         raise InputError(f"{path}: PDF is not supported; convert it to text first (e.g. pdftotext)")
     if suffix not in SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUFFIXES)}")
-    raw = path.read_bytes()
+    text = read_text(path, encoding)
     if suffix in (".htm", ".html"):
         from .html import html_to_text
 
-        return html_to_text(raw)
-    return raw.decode("utf-8", errors="replace")
+        return html_to_text(text)
+    return text
 
 
 def files_in_dir(folder: str | os.PathLike, pattern: str = "*.txt") -> list[Path]:
@@ -53,11 +57,12 @@ def files_in_dir(folder: str | os.PathLike, pattern: str = "*.txt") -> list[Path
     return files
 
 
-def documents_from_files(paths: list[str | os.PathLike], root: str | os.PathLike | None = None) -> list[Document]:
+def documents_from_files(paths: list[str | os.PathLike], root: str | os.PathLike | None = None,
+                         encoding: str = "utf-8") -> list[Document]:
     """One :class:`Document` per file: id = path relative to ``root`` (default: the file name).
 
-    ``extra`` holds the file's ``form`` when its name says it. Missing, empty or unreadable files become
-    documents with an ``error``; duplicate ids raise :class:`InputError`.
+    ``extra`` holds the file's ``form`` when its name says it. Missing, empty, binary or undecodable files (see
+    :func:`read_filing`) become documents with an ``error``; duplicate ids raise :class:`InputError`.
     """
     documents, seen = [], set()
     for raw in paths:
@@ -72,8 +77,8 @@ def documents_from_files(paths: list[str | os.PathLike], root: str | os.PathLike
             documents.append(Document(doc_id, None, error=f"file not found: {path}", extra=extra))
             continue
         try:
-            text = read_filing(path)
-        except (InputError, OSError) as exc:
+            text = read_filing(path, encoding)
+        except (TextRiskError, OSError) as exc:
             documents.append(Document(doc_id, None, error=str(exc), extra=extra))
             continue
         if not text.strip():
@@ -83,10 +88,11 @@ def documents_from_files(paths: list[str | os.PathLike], root: str | os.PathLike
     return documents
 
 
-def documents_from_args(files: list[str] | None, input_dir: str | None, pattern: str = "*.txt") -> list[Document]:
-    """Documents for ``textrisk score --files ...`` / ``--input-dir DIR --glob PATTERN``."""
+def documents_from_args(files: list[str] | None, input_dir: str | None, pattern: str = "*.txt",
+                        encoding: str = "utf-8") -> list[Document]:
+    """Documents for ``textrisk score --files ...`` / ``--input-dir DIR --glob PATTERN`` (``--encoding``)."""
     if files and input_dir:
         raise InputError("give --files or --input-dir, not both")
     if input_dir:
-        return documents_from_files(files_in_dir(input_dir, pattern), root=input_dir)
-    return documents_from_files(list(files or []))
+        return documents_from_files(files_in_dir(input_dir, pattern), root=input_dir, encoding=encoding)
+    return documents_from_files(list(files or []), encoding=encoding)

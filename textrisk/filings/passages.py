@@ -2,7 +2,7 @@
 
 A passage never crosses a section boundary, an excluded line (table, exhibit index, TOC, page furniture; see
 :mod:`textrisk.filings.prose`) or a blank line: each prose paragraph is chunked on its own with
-:func:`textrisk.chunking.chunk_document` (whole sentences, at most ``chunk_tokens`` tokens). Keeping passages
+:func:`textrisk.data.chunking.chunk_document` (whole sentences, at most ``chunk_tokens`` tokens). Keeping passages
 inside paragraphs makes them stable from one year's filing to the next, which :mod:`textrisk.filings.compare`
 relies on. A text that fits the model window and has no excluded line is one passage, as in ``RiskAnalyzer.score``.
 A text with no prose line at all (a bare heading, a table) is scored whole, with a warning.
@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chunking import chunk_document
+from ..data.chunking import chunk_document
 from .prose import EXCLUDED_KINDS, Line, classify_lines
 from .sections import Section, detect_form, detect_sections
 

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..atomic import atomic_write_json
-from ..contract import sigmoid
 from ..errors import DataError, ModelLoadError
-from ..hub import CONFIG_NAME, PretrainedModel, load_safetensors
-from ..modelcard import render_card
+from ..models.cards import render_card
+from ..models.hub import CONFIG_NAME, PretrainedModel, load_safetensors
+from ..utils.atomic import atomic_write_json
+from ..utils.calibration import sigmoid
 from .constants import VAR_LEVELS
 from .dataset import ForecastDataset
 from .metrics import movement_scores, var_backtest
@@ -75,7 +75,7 @@ def _split(ds: ForecastDataset, config: ForecastConfig, name: str):
 class Forecaster(PretrainedModel):
     """A trained fusion forecaster with its normalisation; see :meth:`train` and :meth:`from_pretrained`.
 
-    Saving, loading (folders or Hub ids) and ``push_to_hub`` come from :class:`textrisk.hub.PretrainedModel`.
+    Saving, loading (folders or Hub ids) and ``push_to_hub`` come from :class:`textrisk.models.hub.PretrainedModel`.
     """
 
     model_kind = "forecaster"

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..runtime import torch_threads
-from ..validation import check, validate_fields
+from ..utils.runtime import torch_threads
+from ..utils.validation import check, validate_fields
 from .constants import (
     STOCKNET_DEV_END,
     STOCKNET_FALL_THRESHOLD,

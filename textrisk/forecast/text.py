@@ -3,7 +3,7 @@
 Per text, :func:`text_feature_names` lists the columns: the pooled encoder embedding (``emb_0..``), the
 calibrated sentiment probabilities (``p_<label>``) and, when the model has heads beyond ``sentiment`` (the
 multi-label risk head), one probability per risk signal (``risk_<label>``). Only the scoring-model contract
-(:mod:`textrisk.contract`) is used.
+(:mod:`textrisk.models.contract`) is used.
 
 The cache stores those rows as safetensors shards under ``<cache_dir>/<model key>/``, one row per distinct
 text, keyed by sha256 of the text; the model key hashes the model's config and every weight, so a retrained
@@ -22,14 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write_bytes, atomic_write_json
-from ..contract import ScoringModel, as_scoring_model
+from ..data.inputs import check_texts
+from ..data.inputs import validate_texts as validate_for_model
 from ..errors import DataError, ModelLoadError
-from ..inputs import check_texts
-from ..inputs import validate_texts as validate_for_model
+from ..models.contract import ScoringModel, as_scoring_model
+from ..models.hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from ..models.identity import model_identity
+from ..utils.atomic import atomic_write_bytes, atomic_write_json
 from .constants import FEATURE_VERSION
 
-__all__ = ["TextFeaturizer", "default_cache_dir", "validate_texts"]
+__all__ = ["TextFeaturizer", "default_cache_dir", "load_text_model", "validate_texts"]
 
 _DIGEST = 32  # sha256 bytes
 
@@ -43,10 +45,40 @@ def default_cache_dir() -> Path:
     return Path(base) / "textrisk" / "embeddings"
 
 
+def load_text_model(path: str | os.PathLike | None = None) -> tuple[ScoringModel, str]:
+    """The text model to encode with, and a description: ``path`` (any saved scoring model, loaded through
+    :func:`textrisk.models.hub.load_model`), else the embedded default model (LoRA merged in, as
+    ``RiskAnalyzer.from_pretrained`` loads it), else the untuned base with a seeded random head.
+
+    Raises:
+        ModelLoadError: ``path`` holds a model that does not score texts (a forecaster).
+    """
+    if path:
+        kind = model_kind_of(path)
+        if kind not in SCORING_KINDS:
+            raise ModelLoadError(f"--text-model {str(path)!r} holds a {kind!r} model; the forecaster reads texts "
+                                 f"with a scoring model ({', '.join(SCORING_KINDS)})")
+        return load_model(path), str(path)
+    if (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
+        from ..models.backends import merge_lora
+
+        model = load_model(DEFAULT_MODEL_DIR)
+        merge_lora(model)
+        return model.eval(), "textrisk default model (RiskAnalyzer)"
+    import torch
+
+    from ..models.head.model import TextRiskModel
+
+    warnings.warn("no fine-tuned default model in textrisk/default_model: encoding with the untuned base model "
+                  "(embeddings are MiniLM's; the sentiment probabilities come from an untrained head)", stacklevel=2)
+    torch.manual_seed(0)  # a fixed head, so the cache key repeats across runs
+    return TextRiskModel.from_base(lora_r=0), "untuned base model (seeded random sentiment head)"
+
+
 def _model_key(model: ScoringModel) -> str:
     """Feature version + the model's identity (config and every weight): equal keys mean equal features."""
     digest = hashlib.sha256(f"textrisk-forecast-features-v{FEATURE_VERSION}".encode())
-    digest.update(model.identity().encode())
+    digest.update(model_identity(model).encode())
     return digest.hexdigest()[:24]
 
 
@@ -59,7 +91,7 @@ class TextFeaturizer:
     """Turns texts into per-text feature rows with a textrisk model, reading and filling the disk cache.
 
     Args:
-        analyzer: a ``RiskAnalyzer`` (its ``.model`` is used) or a scoring model (:mod:`textrisk.contract`) with
+        analyzer: a ``RiskAnalyzer`` (its ``.model`` is used) or a scoring model (:mod:`textrisk.models.contract`) with
             embeddings (head mode).
         cache_dir: cache root (default :func:`default_cache_dir`); ``False`` disables the cache.
         batch_size: texts per forward pass.
@@ -87,7 +119,7 @@ class TextFeaturizer:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Features of ``texts`` computed by the model (no cache): shape ``(len(texts), len(feature_names))``."""
-        from ..calibration import softmax
+        from ..utils.calibration import softmax
 
         with_risk = bool(self.model.risk_labels)
         out = self.model.predict_outputs(list(texts), risk=with_risk, embeddings=True, batch_size=self.batch_size,

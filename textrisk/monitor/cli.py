@@ -6,8 +6,9 @@ import argparse
 import signal
 import sys
 import time
+from typing import Any
 
-__all__ = ["add_arguments", "add_dashboard_arguments", "run", "run_dashboard"]
+__all__ = ["add_arguments", "add_dashboard_arguments", "bind_model", "run", "run_dashboard"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,8 @@ def add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``textrisk monitor``."""
     from ..errors import ConfigError
-    from ..scoring import RiskAnalyzer
+    from ..models.identity import model_identity
+    from ..scoring.analyzer import RiskAnalyzer
     from .alerts_file import AlertsFile
     from .engine import Monitor
     from .rules import default_rules, load_rules
@@ -53,13 +55,7 @@ def run(args: argparse.Namespace) -> int:
     analyzer = RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads)
     rules = load_rules(args.rules) if args.rules else default_rules(analyzer.has_risk_head)
     state = MonitorState(args.state)
-    model = str(args.model or "embedded default")
-    stored = state.meta("model")
-    if stored is not None and stored != model:
-        raise ConfigError(f"{state.label} holds documents scored with model {stored!r}; use a new --state for "
-                          f"{model!r} (indices must not mix models)")
-    with state.transaction():
-        state.set_meta("model", model)
+    bind_model(state, model_identity(analyzer.model), str(args.model or "embedded default"))
     monitor = Monitor(analyzer, state, rules, AlertsFile(args.alerts), batch_size=args.batch_size)
     monitor.alerts.sync(state, time.time)  # alerts committed before a kill but not yet written
     stop = {"flag": False}
@@ -87,6 +83,35 @@ def run(args: argparse.Namespace) -> int:
     print(f"monitor: {total.scored} documents scored, {total.skipped} skipped as already seen, "
           f"{total.alerts} alerts", file=sys.stderr)
     return 0
+
+
+def bind_model(state: Any, identity: str, name: str) -> None:
+    """Refuse a state scored by another model; record ``identity`` (the model's content hash) in a new one.
+
+    The state keeps the content hash under ``model_sha256`` (and the ``--model`` name under ``model``, for
+    people), so a new default model shipped under the same name is told apart. A state of textrisk 0.1 recorded
+    only the name: when it is this run's ``--model`` (the check 0.1 made), the state is bound to this model's
+    hash from now on, with a note; another name is refused as before.
+
+    Raises:
+        ConfigError: the state holds documents scored with another model (indices must not mix models).
+    """
+    from ..errors import ConfigError
+
+    stored, stored_name = state.meta("model_sha256"), state.meta("model")
+    if stored is not None and stored != identity:
+        raise ConfigError(f"{state.label} holds documents scored with model {stored_name!r} (sha256 {stored[:12]}...), "
+                          f"not {name!r} (sha256 {identity[:12]}...); use a new --state (indices must not mix models)")
+    if stored is None and stored_name is not None:
+        if stored_name != name:
+            raise ConfigError(f"{state.label} holds documents scored with model {stored_name!r}; use a new --state "
+                              f"for {name!r} (indices must not mix models)")
+        print(f"monitor: {state.label} was written by textrisk 0.1, which recorded the model by name only; it is "
+              f"bound to this model's content hash (sha256 {identity[:12]}...) from now on", file=sys.stderr)
+    if stored is None:
+        with state.transaction():
+            state.set_meta("model_sha256", identity)
+            state.set_meta("model", name)
 
 
 def run_dashboard(args: argparse.Namespace) -> int:

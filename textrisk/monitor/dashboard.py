@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..atomic import atomic_write_text
+from ..utils.atomic import atomic_write_text
 from .schema import alerts, documents, drift
 from .state import MonitorState
 from .svg import bar_chart, line_chart

@@ -13,7 +13,6 @@ head, the any-signal flag rate.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["NUMERIC", "CATEGORICAL", "DriftConfig", "compare", "js_distance", "ks", "psi", "script_of"]
+__all__ = ["NUMERIC", "CATEGORICAL", "DriftConfig", "compare", "js_distance", "ks", "psi"]
 
 NUMERIC = ("length", "unknown_share", "p_negative", "p_positive")
 CATEGORICAL = ("script", "sentiment", "flagged")
@@ -81,20 +80,6 @@ def js_distance(reference: Sequence[str], current: Sequence[str]) -> float:
     p = np.array([ref[c] for c in categories], dtype=float)
     q = np.array([cur[c] for c in categories], dtype=float)
     return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
-
-
-def script_of(text: str) -> str:
-    """The script most letters of ``text`` are written in (latin, cjk, cyrillic, arabic, greek, other)."""
-    counts: Counter[str] = Counter()
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "")
-            script = next((s for s, key in (("latin", "LATIN"), ("cjk", "CJK"), ("cjk", "HIRAGANA"),
-                                            ("cjk", "KATAKANA"), ("cjk", "HANGUL"), ("cyrillic", "CYRILLIC"),
-                                            ("arabic", "ARABIC"), ("greek", "GREEK")) if name.startswith(key)),
-                          "other")
-            counts[script] += 1
-    return counts.most_common(1)[0][0] if counts else "none"
 
 
 def compare(reference: dict[str, list], current: dict[str, list], config: DriftConfig) -> list[dict]:

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..data.inputs import script_of, unknown_shares
 from ..errors import ConfigError, InputError
 from .alerts import DocumentContext, evaluate
 from .alerts_file import AlertsFile
-from .drift import compare, script_of
+from .drift import compare
 from .indices import EntityIndex, document_risk
 from .outbox import deliver_due
 from .rules import RuleSet
@@ -53,8 +54,7 @@ class Monitor:
         self.analyzer, self.state, self.rules, self.alerts = analyzer, state, rules, alerts
         self.batch_size, self.clock = batch_size, clock
         self.urls = [hook.url for hook in rules.webhooks]
-        tokenizer = analyzer.model.tokenizer
-        self._tokenizer, self._unk = tokenizer, getattr(tokenizer, "unk_token_id", None)
+        self._tokenizer = analyzer.model.tokenizer
 
     def _score(self, texts: list[str]) -> list[Any]:
         """Reports in order; a text the model cannot read gets its error message instead of a report."""
@@ -68,12 +68,6 @@ class Monitor:
                 except InputError as exc:
                     out.append(str(exc))
             return out
-
-    def _unknown_shares(self, texts: list[str]) -> list[float]:
-        if self._unk is None:
-            return [0.0] * len(texts)
-        ids = self._tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-        return [sum(1 for t in row if t == self._unk) / len(row) if row else 0.0 for row in ids]
 
     def process(self, batch: list[tuple[Record, tuple[str, int]]]) -> BatchResult:
         """Score and commit one batch of ``(record, position)`` pairs (see the module docstring)."""
@@ -89,7 +83,7 @@ class Monitor:
         arrived = self.clock()
         texts = [record.text for record in records]
         reports = self._score(texts) if records else []
-        unknown = self._unknown_shares(texts) if records else []
+        unknown = unknown_shares(texts, self._tokenizer) if records else []
         new_alerts: list[dict[str, Any]] = []
         with self.state.transaction():
             seq = self.state.document_count()

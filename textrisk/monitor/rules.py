@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..taxonomy import RISK_LABELS
+from ..labels.taxonomy import RISK_LABELS
 from .drift import DriftConfig
 from .indices import IndexConfig
 from .webhook import WebhookConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..data import parse_json_object
+from ..data.datasets import parse_json_object
 from ..errors import DataError
 
 __all__ = ["Record", "Source", "open_source", "parse_record", "parse_timestamp"]

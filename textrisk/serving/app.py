@@ -18,9 +18,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
 from ..errors import InputError, ModelLoadError, TextRiskError
-from ..scoring import RiskAnalyzer
+from ..scoring.analyzer import RiskAnalyzer
+from ..version import __version__
 from .batcher import MicroBatcher
 from .config import ServeConfig
 from .schemas import ErrorResponse, ScoreRequest, ScoreResponse
@@ -206,8 +206,8 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
             "labels": analyzer.labels,
             "risk_labels": analyzer.signal_labels if analyzer.has_risk_head else [],
             "thresholds": analyzer.thresholds() if analyzer.has_risk_head else {},
-            "temperature": float(getattr(analyzer.model.config, "temperature", 1.0)),
-            "max_length": int(analyzer.model.config.max_length),
+            "temperature": float(analyzer.model.temperature),
+            "max_length": int(analyzer.model.window),
             "chunk_tokens": analyzer.chunk_tokens,
             "card": _card_metadata(analyzer),
             "limits": {"max_documents": config.max_documents, "max_document_chars": config.max_document_chars,

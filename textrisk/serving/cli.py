@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ConfigError(f"textrisk serve needs the [serve] extra ({exc.name} is missing): "
                           "pip install 'textrisk[serve]'") from exc
-    from ..scoring import RiskAnalyzer
+    from ..scoring.analyzer import RiskAnalyzer
 
     config = ServeConfig(**{f.name: getattr(args, f.name) for f in fields(ServeConfig)})
     analyzer = RiskAnalyzer.from_pretrained(config.model, batch_size=config.batch_size, num_threads=config.threads)

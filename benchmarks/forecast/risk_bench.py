@@ -1,0 +1,124 @@
+"""The risk half of the StockNet benchmark: given each variant's forecasts, score them per period on common
+(ticker, day) pairs, run the Diebold-Mariano tests, backtest the portfolio overlay per driver and run the text
+event study. ``bench.py`` trains the LSTMs and calls :func:`risk_report`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from textrisk.forecast.backtest import buy_and_hold, run_overlay
+from textrisk.forecast.dataset import ForecastDataset
+from textrisk.forecast.dm import panel_diebold_mariano
+from textrisk.forecast.event_study import model_gain_study, next_day_study, text_signals
+from textrisk.forecast.portfolio import PortfolioConfig
+
+from .risk_scores import add_proxies, loss_frame, risk_scores
+
+__all__ = ["DM_PAIRS", "DM_LOSSES", "OVERLAYS", "common_pairs", "risk_report"]
+
+logger = logging.getLogger(__name__)
+DM_PAIRS = (("fused", "price_only"), ("fused", "garch"), ("price_only", "garch"), ("fused", "ewma"),
+            ("price_only", "ewma"))
+DM_LOSSES = ("qlike", "qlike_parkinson", "pinball_95", "pinball_99")
+#: Overlay strategies of the benchmark: name -> PortfolioConfig fields.
+OVERLAYS = {"vol_target": {"strategy": "vol_target"},
+            "min_variance": {"strategy": "min_variance"},
+            "min_variance_long_short": {"strategy": "min_variance", "mode": "long_short"},
+            "risk_parity": {"strategy": "risk_parity"}}
+
+
+def common_pairs(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each frame cut to the (ticker, date) pairs every frame forecasts with a known return."""
+    keys = None
+    for frame in frames.values():
+        ok = frame[np.isfinite(frame["realised_return"]) & np.isfinite(frame["volatility"])]
+        index = pd.MultiIndex.from_arrays([ok["ticker"], pd.DatetimeIndex(ok["date"])])
+        keys = index if keys is None else keys.intersection(index)
+    out = {}
+    for name, frame in frames.items():
+        index = pd.MultiIndex.from_arrays([frame["ticker"], pd.DatetimeIndex(frame["date"])])
+        out[name] = frame[index.isin(keys)].reset_index(drop=True)
+    return out
+
+
+def _period(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
+    dates = pd.DatetimeIndex(frame["date"])
+    return frame[(dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end))]
+
+
+def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods: dict[str, tuple[str, str]],
+                applies: dict[str, tuple[str, ...]], text_period: tuple[str, str],
+                overlay: dict[str, Any] | None = None, plots: Path | None = None, n_boot: int = 1000) -> dict[str, Any]:
+    """Scores, DM tests, overlay backtests and the event study.
+
+    Args:
+        forecasts: variant -> forecast frame (``Forecaster.predict`` or ``baselines`` layout) covering the periods.
+        periods: period name -> ``(start, end)``.
+        applies: period name -> variants scored there.
+        text_period: ``(start, end)`` of the event study (the days with texts).
+        overlay: extra ``PortfolioConfig`` fields for every overlay (e.g. ``target_vol``, ``cost_bp``).
+    """
+    from textrisk.forecast.plots import plot_equity
+
+    frames = {name: add_proxies(frame, ds) for name, frame in forecasts.items()}
+    report: dict[str, Any] = {"variants": {name: {} for name in frames}, "dm": [], "portfolio": {},
+                              "common_pairs": {}}
+    cut: dict[str, dict[str, pd.DataFrame]] = {}
+    for period, (start, end) in periods.items():
+        names = [n for n in applies[period] if n in frames]
+        cut[period] = common_pairs({n: _period(frames[n], start, end) for n in names})
+        report["common_pairs"][period] = int(len(next(iter(cut[period].values())))) if names else 0
+        for name in names:
+            report["variants"][name][period] = risk_scores(cut[period][name], movement=True, n_boot=n_boot)
+            logger.info("%s %s: %s", name, period, {k: report["variants"][name][period][k]["breach_rate"]
+                                                     for k in ("var95", "var99")})
+    for period in periods:
+        for a, b in DM_PAIRS:
+            if a in cut[period] and b in cut[period]:
+                for loss in DM_LOSSES:
+                    test = panel_diebold_mariano(loss_frame(cut[period][a], loss), loss_frame(cut[period][b], loss))
+                    report["dm"].append({"period": period, "pair": [a, b], "loss": loss, **test})
+    base = overlay or {}
+    for period, (start, end) in periods.items():
+        block: dict[str, Any] = {}
+        curves: dict[str, pd.Series] = {}
+        hold = buy_and_hold(ds, start, end, cost_bp=PortfolioConfig(**base).cost_bp,
+                            tickers=sorted(set(next(iter(cut[period].values()))["ticker"])))
+        block["buy_and_hold"] = {"equal_weight": hold.summary()}
+        curves["buy and hold"] = hold.returns
+        for strategy, fields in OVERLAYS.items():
+            block[strategy] = {}
+            for name in cut[period]:
+                result = run_overlay(cut[period][name], ds, start, end, PortfolioConfig(**{**base, **fields}))
+                block[strategy][name] = result.summary()
+                if strategy == "vol_target":
+                    curves[f"vol target: {name}"] = result.returns
+        report["portfolio"][period] = block
+        if plots is not None:
+            report.setdefault("plots", {})[f"equity_{period}"] = str(plot_equity(
+                curves, plots / f"forecast_overlay_{period}.png",
+                title=f"vol-target overlay ({base.get('target_vol', PortfolioConfig.target_vol):.0%}) vs "
+                      f"equal-weight buy and hold, {period}"))
+    report["event_study"] = _event_study(ds, cut, text_period, n_boot)
+    return report
+
+
+def _event_study(ds: ForecastDataset, cut: dict[str, dict[str, pd.DataFrame]], text_period: tuple[str, str],
+                 n_boot: int) -> dict[str, Any]:
+    signals = text_signals(ds)
+    out: dict[str, Any] = {"period": list(text_period), "signals": {}, "fused_vs_price_only": {}}
+    for name, signal in signals.items():
+        out["signals"][name] = next_day_study(ds, signal, *text_period, n_boot=n_boot)
+    test = cut.get("test", {})
+    if "fused" in test and "price_only" in test and "negative_share" in signals:
+        for loss in ("qlike", "pinball_99"):
+            out["fused_vs_price_only"][loss] = model_gain_study(
+                loss_frame(test["fused"], loss), loss_frame(test["price_only"], loss), ds, signals["negative_share"],
+                n_boot=n_boot)
+    return out

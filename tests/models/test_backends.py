@@ -1,0 +1,107 @@
+"""Scoring backends: LoRA merged by default (same scores, adapter still saved), ONNX Runtime int8/fp32, bf16."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from textrisk import ConfigError, RiskAnalyzer
+from textrisk.models.backends import make_backend
+
+from ..helpers import SENTENCES
+
+onnxruntime = pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
+
+from textrisk.models.backends import onnx as onnx_backend  # noqa: E402
+
+
+def _outputs(backend, keys=("logits", "risk_logits", "embeddings")):
+    return backend.forward_outputs(SENTENCES * 3, keys, batch_size=5, progress=False)
+
+
+def test_merge_by_default_gives_the_same_scores_and_still_saves_an_adapter(risk_model_dir, tmp_path):
+    unmerged = RiskAnalyzer.from_pretrained(risk_model_dir, merge=False)
+    merged = RiskAnalyzer.from_pretrained(risk_model_dir)
+    a, b = _outputs(unmerged.model), _outputs(merged.model)
+    with unmerged.model.backbone.disable_adapter():  # the LoRA weights do change the outputs
+        assert not np.allclose(_outputs(unmerged.model)["logits"], a["logits"], atol=1e-2)
+    for key in a:  # float rounding of W + BA vs Wx + B(Ax)
+        np.testing.assert_allclose(a[key], b[key], atol=1e-4, rtol=1e-5)
+    for x, y in zip(unmerged.score(SENTENCES), merged.score(SENTENCES)):
+        assert x.sentiment == y.sentiment and x.flags == y.flags
+        assert x.sentiment_scores == pytest.approx(y.sentiment_scores, abs=1e-5)
+    merged.save_pretrained(tmp_path / "saved")
+    assert (tmp_path / "saved" / "adapter_model.safetensors").is_file()
+    assert not (tmp_path / "saved" / "model.safetensors").exists()
+    again = RiskAnalyzer.from_pretrained(tmp_path / "saved", merge=False)
+    np.testing.assert_allclose(_outputs(again.model)["logits"], a["logits"], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("name, atol", [("onnx-fp32", 1e-4), ("onnx", None)])
+def test_onnx_backend_matches_torch(risk_model_dir, tmp_path, name, atol):
+    model = RiskAnalyzer.from_pretrained(risk_model_dir).model
+    reference = _outputs(model)
+    backend = make_backend(model, name, cache_dir=tmp_path)
+    got = _outputs(backend)
+    for key in reference:
+        assert got[key].shape == reference[key].shape
+        scale = float(np.abs(reference[key]).max())
+        np.testing.assert_allclose(got[key], reference[key], rtol=0, atol=atol or 0.05 * scale)
+    assert np.array_equal(got["logits"].argmax(1), reference["logits"].argmax(1))
+    assert np.array_equal(got["risk_logits"] > 0, reference["risk_logits"] > 0)
+
+
+def test_analyzer_with_onnx_backend_scores_like_torch(risk_model_dir, tmp_path):
+    torch_reports = RiskAnalyzer.from_pretrained(risk_model_dir).score(SENTENCES)
+    onnx_reports = RiskAnalyzer.from_pretrained(risk_model_dir, backend="onnx-fp32", cache_dir=tmp_path).score(
+        SENTENCES)
+    for a, b in zip(torch_reports, onnx_reports):
+        assert a.sentiment == b.sentiment and a.flags == b.flags
+        assert a.sentiment_scores == pytest.approx(b.sentiment_scores, abs=1e-4)
+        assert a.risk_signals == pytest.approx(b.risk_signals, abs=1e-4)
+
+
+def test_onnx_cache_is_reused_and_invalidated_beside_the_model(risk_model_dir, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(risk_model_dir, folder)
+    model = RiskAnalyzer.from_pretrained(folder).model
+    first = make_backend(model, "onnx")
+    assert first.path.parent.parent == folder / "onnx" and first.path.is_file()
+    exports = []
+    real_export = torch.onnx.export
+    monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: exports.append(1) or real_export(*a, **k))
+    again = make_backend(RiskAnalyzer.from_pretrained(folder).model, "onnx")
+    assert again.path == first.path and exports == []  # reused: no second export
+    with torch.no_grad():
+        model.heads["sentiment"].bias.add_(1.0)  # changed weights: a new fingerprint
+    changed = make_backend(model, "onnx")
+    assert changed.path != first.path and exports == [1]
+    assert not first.path.parent.exists()  # the stale entry beside the model is removed
+    assert [p.name for p in (folder / "onnx").iterdir()] == [changed.path.parent.name]  # no temporary leftovers
+    np.testing.assert_allclose(_outputs(changed, ("logits",))["logits"] - 1.0,
+                               _outputs(first if first.path.exists() else again, ("logits",))["logits"], atol=0.1)
+
+
+def test_onnx_cache_falls_back_to_the_user_cache_when_the_model_folder_is_read_only(risk_model_dir, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.setenv(onnx_backend.CACHE_ENV, str(tmp_path / "user-cache"))
+    monkeypatch.setattr(onnx_backend, "_writable", lambda folder: False)
+    backend = make_backend(RiskAnalyzer.from_pretrained(risk_model_dir).model, "onnx")
+    assert backend.path.is_relative_to(tmp_path / "user-cache")
+    assert not (risk_model_dir / "onnx").exists()
+
+
+def test_bf16_backend_is_close_to_fp32(risk_model_dir):
+    model = RiskAnalyzer.from_pretrained(risk_model_dir).model
+    reference, got = _outputs(model), _outputs(make_backend(model, "bf16"))
+    for key in reference:
+        assert got[key].dtype == np.float32
+        np.testing.assert_allclose(got[key], reference[key], rtol=0, atol=0.1 * float(np.abs(reference[key]).max()))
+
+
+def test_unknown_backend_is_a_config_error(risk_model_dir):
+    with pytest.raises(ConfigError, match="backend must be one of"):
+        RiskAnalyzer.from_pretrained(risk_model_dir, backend="tensorrt")

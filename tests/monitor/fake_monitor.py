@@ -1,0 +1,92 @@
+"""A tiny monitor process for the kill/restart tests (``python -m tests.monitor.fake_monitor ...``): the monitor
+over the fake analyzer of tests/helpers.py (texts say their own scores), so it needs no model; with the inputs and
+rules those tests replay, and the helper that kills it part way. Not a test module."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+
+
+def stream(path, n=24):
+    """``n`` monitor records (two entities) of the sample sentences, for the CLI tests."""
+    from ..helpers import SENTENCES
+
+    with path.open("w") as handle:
+        for i in range(n):
+            handle.write(json.dumps({"id": f"n{i}", "timestamp": f"2015-03-0{1 + i % 5}T1{i % 10}:00:00Z",
+                                     "entity": ["NOK", "AAPL"][i % 2], "text": SENTENCES[i % len(SENTENCES)]})
+                         + "\n")
+
+
+WALL_CLOCK = {"arrived", "created", "emitted"}
+
+
+def write_inputs(tmp_path, n, port):
+    rng = random.Random(7)
+    with (tmp_path / "in.jsonl").open("w") as handle:
+        for i in range(n):
+            neg = rng.choice([0.1, 0.2, 0.3, 0.9])
+            credit = rng.choice([0.0, 0.0, 0.0, 0.9])
+            handle.write(json.dumps({"id": f"d{i}", "timestamp": 3600.0 * i / 3, "entity": rng.choice("ABC"),
+                                     "text": f"neg={neg} credit={credit}"}) + "\n")
+    rules = {"index": {"half_life_hours": 6, "window_hours": 12},
+             "rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 6},
+                       {"name": "jump", "type": "jump", "z": 2, "min_history": 5, "cooldown_hours": 6},
+                       {"name": "credit", "type": "signal", "signal": "credit", "probability": 0.8,
+                        "cooldown_hours": 3},
+                       {"name": "vol", "type": "volume", "factor": 1.5, "min_count": 3, "lookback_windows": 2}],
+             "drift": {"reference_size": 40, "window_size": 30, "every": 20},
+             "webhooks": [{"url": f"http://127.0.0.1:{port}/alerts", "backoff_seconds": 0.05,
+                           "max_backoff_seconds": 0.2, "max_attempts": 10000, "timeout_seconds": 2}]}
+    (tmp_path / "rules.yaml").write_text(json.dumps(rules))  # JSON is YAML
+
+
+def alert_lines(path):
+    return [{k: v for k, v in json.loads(line).items() if k not in WALL_CLOCK}
+            for line in path.read_text().splitlines()]
+
+
+def kill_after_progress(process, documents, before: int, delay: float) -> bool:
+    """Wait until ``documents()`` (the state's document count) passes ``before`` or ``process`` ends, then
+    ``delay`` seconds; SIGKILL the process if it still runs. True if it was killed."""
+    import signal
+
+    deadline = time.monotonic() + 60
+    while documents() <= before and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(delay)
+    killed = process.poll() is None
+    if killed:
+        process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return killed
+
+
+def main(argv: list[str]) -> int:
+    """``INPUT STATE ALERTS RULES BATCH DELAY``: run a monitor with the fake analyzer over INPUT once."""
+    from textrisk.monitor.alerts_file import AlertsFile
+    from textrisk.monitor.engine import Monitor
+    from textrisk.monitor.rules import load_rules
+    from textrisk.monitor.source import open_source
+    from textrisk.monitor.state import MonitorState
+
+    source, state_path, alerts, rules, batch, delay = argv
+    state = MonitorState(state_path)
+    from ..helpers import FakeAnalyzer
+
+    monitor = Monitor(FakeAnalyzer(signals=True, delay=float(delay)), state, load_rules(rules),
+                      AlertsFile(alerts), batch_size=int(batch))
+    monitor.alerts.sync(state, time.time)
+    monitor.run(open_source(source, state.offsets()), once=True)
+    while state.pending_outbox():  # keep retrying deliveries (the test kills us or the server comes up)
+        monitor.deliver()
+        time.sleep(0.05)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,235 @@
+"""``textrisk forecast train|predict|backtest``: the forecaster on a user's own prices (CSV) and texts (JSONL).
+
+* prices CSV: a header with ``ticker,date,open,high,low,close,volume`` (optionally ``adj_close``), one row per
+  ticker and session;
+* texts JSONL: one object per line with ``ticker``, ``timestamp`` (ISO 8601 with an offset) and ``text``.
+
+``train`` fits a forecaster and saves it; ``predict`` writes a CSV of ``ticker, date, p_rise, expected_return,
+volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known); ``backtest`` runs the
+portfolio overlay driven by a saved forecaster or a baseline (``ewma``, ``garch``, ``historical``) against
+equal-weight buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns).
+The module top imports only the standard library; the work happens in :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_arguments", "read_prices_csv", "read_texts_jsonl", "run"]
+
+PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "volume")
+PREDICTION_COLUMNS = ("ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99", "risk_level",
+                      "realised_return")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``train``, ``predict`` and ``backtest`` sub-commands."""
+    sub = parser.add_subparsers(dest="forecast_command", required=True)
+
+    def inputs(p: argparse.ArgumentParser, texts: bool = True) -> None:
+        p.add_argument("--prices", required=True, help="CSV: ticker,date,open,high,low,close,volume[,adj_close].")
+        if texts:
+            p.add_argument("--texts", default=None, help="JSONL: one {ticker, timestamp, text} object per line.")
+            p.add_argument("--text-model", default=None,
+                           help="Text model folder (default: the embedded default model).")
+            p.add_argument("--cache-dir", default=None, help="Embedding cache (default ~/.cache/textrisk/embeddings).")
+
+    train = sub.add_parser("train", help="fit a forecaster on your prices (and texts) and save it")
+    inputs(train)
+    train.add_argument("--out", required=True, help="Folder to save the forecaster in.")
+    train.add_argument("--variant", default=None, choices=("fused", "price_only", "text_only"),
+                       help="Default: fused with --texts, else price_only.")
+    train.add_argument("--train-end", default=None, help="Train/dev boundary date (default: at 70%% of the dates).")
+    train.add_argument("--dev-end", default=None, help="Dev/test boundary date (default: at 85%% of the dates).")
+    train.add_argument("--epochs", type=int, default=30, help="Maximum epochs (default 30).")
+    train.add_argument("--seed", type=int, default=0, help="Seed (default 0).")
+
+    predict = sub.add_parser("predict", help="write forecasts (p_rise, volatility, VaR, risk level) as CSV")
+    inputs(predict)
+    predict.add_argument("--model", required=True, help="Forecaster folder written by `forecast train`.")
+    predict.add_argument("--out", required=True, help="Predictions CSV to write.")
+    predict.add_argument("--start", default=None, help="First target date (default: all).")
+    predict.add_argument("--end", default=None, help="End target date, exclusive (default: through the next session).")
+
+    backtest = sub.add_parser("backtest", help="portfolio overlay driven by a forecaster or a baseline")
+    inputs(backtest)
+    driver = backtest.add_mutually_exclusive_group(required=True)
+    driver.add_argument("--model", help="Forecaster folder driving the overlay.")
+    driver.add_argument("--driver", choices=("ewma", "garch", "historical"), help="A baseline driving the overlay.")
+    backtest.add_argument("--start", required=True, help="First session of the backtest.")
+    backtest.add_argument("--end", default=None, help="End session, exclusive (default: after the last price).")
+    backtest.add_argument("--strategy", default="vol_target", choices=("vol_target", "min_variance", "risk_parity"))
+    backtest.add_argument("--mode", default="long_only", choices=("long_only", "long_short"))
+    backtest.add_argument("--target-vol", type=float, default=0.10, help="Annualised volatility target (0.10).")
+    backtest.add_argument("--cost-bp", type=float, default=5.0, help="Cost per unit of turnover in bp (5).")
+    backtest.add_argument("--var-budget", type=float, default=None, help="Cap on the book's one-day 99%% VaR.")
+    backtest.add_argument("--out", required=True, help="JSON summary to write.")
+    backtest.add_argument("--plot", default=None, help="PNG of equity curves and drawdowns.")
+    return parser
+
+
+def read_prices_csv(path: str | os.PathLike) -> dict[str, Any]:
+    """ticker -> OHLCV frame from a long CSV; errors name the file, line and field.
+
+    Raises:
+        InputError: unreadable file, missing column, or an unparseable date or number.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..errors import InputError
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}: cannot read the prices CSV: {exc}") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {missing}; expected {','.join(PRICE_COLUMNS)}")
+    if frame.empty:
+        raise InputError(f"{path}: no price rows")
+    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    for i in np.flatnonzero(dates.isna())[:1]:
+        raise InputError(f"{path} line {i + 2}: field 'date' is {frame['date'].iloc[i]!r}, expected YYYY-MM-DD")
+    numeric = [c for c in ("open", "high", "low", "close", "adj_close", "volume") if c in frame.columns]
+    for column in numeric:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        for i in np.flatnonzero(values.isna())[:1]:
+            raise InputError(f"{path} line {i + 2}: field {column!r} is {frame[column].iloc[i]!r}, not a number")
+        frame[column] = values
+    for i in np.flatnonzero(frame["ticker"].str.strip() == "")[:1]:
+        raise InputError(f"{path} line {i + 2}: field 'ticker' is empty")
+    frame["date"] = dates
+    return {ticker: group.drop(columns="ticker").reset_index(drop=True)
+            for ticker, group in frame.groupby(frame["ticker"].str.strip(), sort=True)}
+
+
+def read_texts_jsonl(path: str | os.PathLike) -> list[tuple[str, str, str]]:
+    """``(ticker, timestamp, text)`` rows from a JSONL file; errors name the file, line and field.
+
+    Raises:
+        InputError: unreadable file, or a missing / non-string field.
+        DataError: a line that is not valid JSON or not a JSON object.
+    """
+    from ..data.datasets import read_jsonl_rows
+    from ..errors import InputError
+
+    rows = []
+    try:
+        for number, item in read_jsonl_rows(Path(path)):  # invalid JSON / non-objects: DataError naming file and line
+            for field in ("ticker", "timestamp", "text"):
+                if not isinstance(item.get(field), str) or not item[field].strip():
+                    raise InputError(f"{path} line {number}: field {field!r} is missing or not a non-empty string")
+            rows.append((item["ticker"].strip(), item["timestamp"], item["text"]))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the texts JSONL: {exc}") from exc
+    if not rows:
+        raise InputError(f"{path}: no text rows")
+    return rows
+
+
+def _dataset(args: argparse.Namespace, needs_text: bool):
+    from .dataset import build_dataset
+    from .text import load_text_model
+
+    prices = read_prices_csv(args.prices)
+    texts = read_texts_jsonl(args.texts) if getattr(args, "texts", None) else None
+    if needs_text and texts is None:
+        from ..errors import InputError
+
+        raise InputError("this forecaster reads texts: pass --texts")
+    if texts is None or not needs_text:
+        return build_dataset(prices)
+    model, _ = load_text_model(args.text_model)
+    return build_dataset(prices, texts, model, cache_dir=args.cache_dir)
+
+
+def _default_split(ds, share: float) -> str:
+    dates = ds.sessions[ds.has_price.any(axis=0)]
+    return str(dates[int(len(dates) * share)].date())
+
+
+def _train(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .forecaster import Forecaster
+    from .model import ForecastConfig
+
+    variant = args.variant or ("fused" if args.texts else "price_only")
+    ds = _dataset(args, needs_text=variant != "price_only")
+    first, last = ds.sessions[0], ds.sessions[-1]
+    config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, train_start=str(first.date()),
+                            train_end=args.train_end or _default_split(ds, 0.70),
+                            dev_end=args.dev_end or _default_split(ds, 0.85),
+                            test_end=str((last + pd.Timedelta(days=1)).date()))
+    model = Forecaster.train(ds, config)
+    model.save_pretrained(args.out)
+    dev = model.meta["dev"]
+    print(f"trained {variant} on {len(ds.tickers)} ticker(s): best epoch {model.meta['best_epoch']}, dev acc "
+          f"{dev['dev_acc']:.4f}, dev MCC {dev['dev_mcc']:.4f}; saved to {args.out}")
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from .forecaster import Forecaster
+
+    model = Forecaster.from_pretrained(args.model)
+    return model, _dataset(args, needs_text=model.config.uses_text)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from ..utils.atomic import atomic_write_text
+
+    model, ds = _load(args)
+    pred = model.predict(ds, args.start, args.end)
+    frame = pred[list(PREDICTION_COLUMNS)].copy()
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    atomic_write_text(args.out, frame.to_csv(index=False))
+    print(f"wrote {len(frame)} forecasts for {frame['ticker'].nunique()} ticker(s) to {args.out}")
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..errors import InputError
+    from ..utils.atomic import atomic_write_json
+    from .backtest import buy_and_hold, run_overlay
+    from .baselines import baseline_forecast
+    from .plots import plot_equity
+    from .portfolio import PortfolioConfig
+
+    if args.model:
+        model, ds = _load(args)
+        forecast, driver = model.predict(ds, args.start, args.end), f"forecaster {args.model}"
+    else:
+        ds = _dataset(args, needs_text=False)
+        forecast, driver = baseline_forecast(args.driver, ds, args.start, start=args.start, end=args.end), args.driver
+    end = args.end or str((ds.sessions[-1] + pd.Timedelta(days=1)).date())
+    if not (pd.Timestamp(args.start) < pd.Timestamp(end)) or forecast.empty:
+        raise InputError(f"no forecasts between --start {args.start} and {end}; check the dates against the prices "
+                         f"({ds.sessions[0].date()} .. {ds.sessions[-1].date()})")
+    config = PortfolioConfig(strategy=args.strategy, mode=args.mode, target_vol=args.target_vol, cost_bp=args.cost_bp,
+                             var_budget=args.var_budget)
+    overlay = run_overlay(forecast, ds, args.start, end, config)
+    hold = buy_and_hold(ds, args.start, end, cost_bp=args.cost_bp)
+    report = {"driver": driver, "config": vars(config), "period": [args.start, end],
+              "overlay": overlay.summary(), "buy_and_hold": hold.summary()}
+    if args.plot:
+        report["plot"] = str(plot_equity({f"{args.strategy} ({driver})": overlay.returns,
+                                          "equal-weight buy and hold": hold.returns}, args.plot))
+    atomic_write_json(Path(args.out), report)
+    o, h = report["overlay"], report["buy_and_hold"]
+    print(f"{args.strategy}: ann. return {o['ann_return']:.2%}, vol {o['ann_vol']:.2%} (target {args.target_vol:.0%}), "
+          f"Sharpe {o['sharpe']:.2f}, max drawdown {o['max_drawdown']:.2%}; buy and hold: {h['ann_return']:.2%}, "
+          f"vol {h['ann_vol']:.2%}, max drawdown {h['max_drawdown']:.2%}; wrote {args.out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch ``train`` / ``predict`` / ``backtest``; user errors raise ``TextRiskError`` subclasses."""
+    return {"train": _train, "predict": _predict, "backtest": _backtest}[args.forecast_command](args)

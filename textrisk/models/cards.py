@@ -1,0 +1,136 @@
+"""Model cards: one renderer, one template per model kind (``textrisk/cards/<kind>.md``), fed by training.
+
+setfit-style: the trainer fills a :class:`ModelCardData` with what it actually did; :func:`render_card` renders
+the kind's Jinja template through ``huggingface_hub.ModelCard.from_template`` (Hub YAML metadata included).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["DATA_SOURCES", "ModelCardData", "render_card", "render_model_card"]
+
+#: Licence and description of the data sources textrisk knows by name.
+DATA_SOURCES: dict[str, dict[str, str]] = {
+    "fpb": {
+        "name": "Financial PhraseBank v1.0, 50%-agreement sentences (Malo et al., 2014), train part of the "
+                "standard split (train_test_split(test_size=0.25, seed=42)); test-part duplicates removed",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "CC BY-NC-SA 3.0 (non-commercial; derivatives under the same licence)",
+    },
+    "tfns": {
+        "name": "Twitter Financial News Sentiment (zeroshot/twitter-financial-news-sentiment), train file",
+        "license": "mit",
+        "license_text": "MIT",
+    },
+    "sentivent": {
+        "name": "SENTiVENT company-event sentences (Jacobs & Hoste), train part of the article split, event types "
+                "mapped to risk labels (textrisk.data.sentivent)",
+        "license": "other",
+        "license_text": "research use only (no licence file; published by its authors for research)",
+    },
+    "gold_dev": {
+        "name": "textrisk gold dev: hand-labelled risk signals on FPB train-part, TFNS and StockNet sentences",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "labels: textrisk; texts: CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + Twitter terms (StockNet)",
+    },
+    "silver": {
+        "name": "textrisk silver set: the labelling functions' labels (label model) on FPB train part, TFNS train "
+                "and StockNet tweets (no test or hand-labelled text)",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "texts: CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + Twitter terms (StockNet)",
+    },
+}
+
+
+@dataclass
+class ModelCardData:
+    """Facts a model card states; filled in by :func:`textrisk.training.head.train`."""
+
+    base_model: str
+    labels: list[str]
+    train_sources: dict[str, int] = field(default_factory=dict)  # source -> rows used
+    dev_rows: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+    dev_metrics: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 1.0
+    eval_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # benchmark -> metrics
+    train_seconds: float = 0.0
+    textrisk_version: str = ""
+    risk_labels: list[str] = field(default_factory=list)
+    risk_metrics: dict[str, Any] = field(default_factory=dict)  # from risk-threshold tuning after training
+    risk_sources: dict[str, int] = field(default_factory=dict)  # risk-head training source -> rows
+    risk_tests: dict[str, Any] = field(default_factory=dict)  # textrisk.evaluation.risk.evaluate_risk_sets output
+    risk_calibration: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> ECE before / after
+    risk_ensemble: bool = False  # the risk probabilities are a stacker's over the head and the rules
+
+    @property
+    def license(self) -> str:
+        """The most restrictive licence among the training sources (FPB's share-alike wins)."""
+        licences = [DATA_SOURCES.get(source, {}).get("license", "other")
+                    for source in [*self.train_sources, *self.risk_sources]]
+        for candidate in ("cc-by-nc-sa-3.0", "other", "mit"):
+            if candidate in licences:
+                return candidate
+        return "other"
+
+
+def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> str:
+    """README.md text for a trained model of ``kind``: Hub metadata, data provenance, licence, config, metrics."""
+    sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
+                                                         "license_text": "as stated by its owner"})}
+               for source, rows in data.train_sources.items()]
+    risk_sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
+                                                              "license_text": "as stated by its owner"})}
+                    for source, rows in data.risk_sources.items()]
+    context = {
+        "config": data.config, "base_model": data.base_model, "labels": list(data.labels),
+        "textrisk_version": data.textrisk_version, "train_sources": sources,
+        "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
+        "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
+        "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
+        "risk_tuned": data.risk_metrics.get("test_tuned"), "risk_plain": data.risk_metrics.get("test_threshold_0.5"),
+        "train_minutes": data.train_seconds / 60, "license": data.license, "risk_sources": risk_sources,
+        "risk_tests": data.risk_tests, "risk_calibration": data.risk_calibration, "risk_ensemble": data.risk_ensemble,
+        "research_only": any(DATA_SOURCES.get(source, {}).get("license") == "other" for source in data.risk_sources),
+        **extra,
+    }
+    return render_card(kind, context)
+
+
+_TAGS = {"head": ["textrisk", "finance", "sentiment", "lora", "peft"],
+         "prompt": ["textrisk", "finance", "sentiment", "causal-lm", "prompt-scoring"],
+         "forecaster": ["textrisk", "forecasting", "value-at-risk", "lstm"]}
+_PIPELINES = {"head": "text-classification", "prompt": "text-classification", "forecaster": None}
+
+
+def render_card(kind: str, context: dict[str, Any]) -> str:
+    """Render ``textrisk/cards/<kind>.md`` (one template per model kind) with ``huggingface_hub.ModelCard``.
+
+    ``context["config"]`` is the model's saved config; the other keys are what the template shows (missing keys
+    render as empty sections, so a model saved without training facts still gets a truthful card).
+    """
+    from importlib.resources import files
+
+    from huggingface_hub import ModelCard
+    from huggingface_hub import ModelCardData as HubCardData
+
+    config = context.get("config", {})
+    base = config.get("base_model")
+    card_data = HubCardData(library_name="textrisk", license=context.get("license"),
+                            base_model=base if isinstance(base, str) and _is_hub_id(base) else None,
+                            pipeline_tag=_PIPELINES[kind], tags=_TAGS[kind])
+    template = (files("textrisk.models") / "card_templates" / f"{kind}.md").read_text(encoding="utf-8")
+    values = {"base_model": base, "labels": config.get("labels", []), "risk_labels": config.get("risk_labels", []),
+              "pooling": config.get("pooling"), "temperature": config.get("temperature", 1.0),
+              "templates": config.get("templates", {}), "train_minutes": None,
+              "config_json": json.dumps(config, indent=2), **context}
+    card = ModelCard.from_template(card_data, template_str=template, **values)
+    return "\n".join(line.rstrip() for line in str(card).splitlines()).strip() + "\n"
+
+
+def _is_hub_id(name: str) -> bool:
+    """``owner/name`` (not a local path or a GGUF file reference)."""
+    return name.count("/") == 1 and not name.startswith((".", "/", "~")) and "::" not in name
