@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.monitor_fake import FakeAnalyzer  # noqa: E402
+from tests.helpers import FakeAnalyzer  # noqa: E402
 from textrisk.monitor.engine import Monitor  # noqa: E402
 from textrisk.monitor.rules import parse_rules  # noqa: E402
 from textrisk.monitor.source import Record  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
         ms = per_document_ms(Path(folder) / "state.db", args.docs, args.batch_size)
         print(f"sqlite: {ms:.2f} ms/doc over {args.docs} documents")
     if args.postgres:
-        from tests.pg_cluster import Cluster, unavailable
+        from tests.monitor.pg_cluster import Cluster, unavailable
 
         reason = unavailable()
         if reason:

@@ -236,3 +236,23 @@ def test_risk_head_models_get_signals_per_section(risk_model_dir):
     assert comparison.to_dict()["new"][0]["flags"] == comparison.new[0].flags
     first = comparison.new[0]
     assert ",".join(first.flags) in comparison.table() if first.flags else "p_neg" in comparison.table()
+
+
+def test_judgement_models_rank_filing_evidence_by_adverse_risk(judgement_model_dir):
+    from textrisk.scoring.report import adverse_risk
+
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(judgement_model_dir, chunk_tokens=16))
+    report = filings.score_filing(FILING)
+    layout = filings.layout(FILING)
+    out = filings.analyzer.forward([p.text for p in layout.passages])
+    weights = np.array([p.n_tokens for p in layout.passages], dtype=float)
+    assert report.risk_score == pytest.approx(float(weights @ out.adverse / weights.sum()), abs=1e-6)
+    assert report.tone_risk is not None and report.kind in ("event", "outlook", "boilerplate", "other")
+    danger = adverse_risk(out.adverse, out.severity)
+    by_text = {p.text: danger[i] for i, p in enumerate(layout.passages)}
+    negative = [by_text[e.text] for e in report.negative_evidence]
+    assert negative == sorted(negative, reverse=True)
+    assert all(e.kind is not None and e.risk_score is not None for e in report.negative_evidence)
+    for section in report.sections:
+        if section.num_passages:
+            assert 0 <= section.risk_score <= 1 and 0 <= section.severity <= 3

@@ -91,13 +91,21 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
         "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
         "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
         "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
-        "risk_tuned": data.risk_metrics.get("test_tuned"), "risk_plain": data.risk_metrics.get("test_threshold_0.5"),
+        "risk_tuned": _signals(data.risk_metrics.get("test_tuned")),
+        "risk_plain": _signals(data.risk_metrics.get("test_threshold_0.5")),
         "train_minutes": data.train_seconds / 60, "license": data.license, "risk_sources": risk_sources,
         "risk_tests": data.risk_tests, "risk_calibration": data.risk_calibration, "risk_ensemble": data.risk_ensemble,
         "research_only": any(DATA_SOURCES.get(source, {}).get("license") == "other" for source in data.risk_sources),
         **extra,
     }
     return render_card(kind, context)
+
+
+def _signals(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The signal part of a risk report (:func:`textrisk.evaluation.judgement.judgement_report`) with its row count."""
+    if not report:
+        return None
+    return {**report["signals"], "rows": report["rows"]} if "signals" in report else report
 
 
 _TAGS = {"head": ["textrisk", "finance", "sentiment", "lora", "peft"],

@@ -37,6 +37,7 @@ from torch import nn
 
 from ...errors import ModelLoadError
 from ..batching import length_sorted_batches
+from ..head.layout import head_width
 from ..identity import model_identity
 from .base import Backend
 
@@ -218,7 +219,7 @@ class OnnxBackend(Backend):
                         shutil.rmtree(stale, ignore_errors=True)
         widths = {"logits": len(model.config.labels), "embeddings": merged.backbone.config.hidden_size}
         if "risk" in merged.heads:
-            widths["risk_logits"] = len(model.config.risk_labels)
+            widths["risk_logits"] = head_width(len(model.config.risk_labels), model.config.risk_outputs)
         return cls(entry / (_INT8_NAME if quantize else _FP32_NAME), model.config, model.tokenizer, widths,
                    num_threads)
 

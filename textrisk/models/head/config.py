@@ -9,6 +9,7 @@ from ...errors import ConfigError
 from ...labels.taxonomy import SENTIMENT_LABELS, validate_label_set
 from ...utils.validation import check, validate_fields
 from ..backbone import DEFAULT_BASE_MODEL
+from .layout import validate_outputs
 
 __all__ = ["ModelConfig"]
 
@@ -38,6 +39,9 @@ class ModelConfig:
         "head reads; empty: the pooled embedding the sentiment head reads."))
     risk_hidden: int = field(default=0, metadata=check(
         "Width of the risk head's hidden layer (a GELU MLP: Linear, GELU, Linear); 0: one linear layer.", ge=0))
+    risk_outputs: list[str] = field(default_factory=lambda: ["signals"], metadata=check(
+        "Output groups of the risk head (textrisk.models.head.layout): 'signals' alone, or with 'topics', 'kind', "
+        "'severity' and 'adverse' for a judgement model."))
     risk_ensemble: dict[str, Any] = field(default_factory=dict, metadata=check(
         "Stacker over the risk head and the labelling functions (textrisk.models.head.ensemble.RiskEnsemble.to_dict); "
         "empty: the risk probabilities are the head's own."))
@@ -54,6 +58,7 @@ class ModelConfig:
         for label, value in self.risk_thresholds.items():
             if not 0 < value < 1:
                 raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
+        self.risk_outputs = validate_outputs(self.risk_outputs)
         if any(isinstance(layer, bool) or not isinstance(layer, int) or layer < 0 for layer in self.risk_layers):
             raise ConfigError(f"risk_layers must be layer numbers >= 0, got {self.risk_layers!r}")
         if self.risk_ensemble:
