@@ -169,9 +169,18 @@ def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_pa
     second_train, second_dev, _ = training_data(second)
     assert set(second_dev["text"]) == set(first_dev["text"])
     assert not set(second_dev["text"]) & set(first_train["text"])
-    (tmp_path / "first" / "train_config.json").unlink()
-    with pytest.raises(ConfigError, match="train_config.json"):
-        training_data(second)
+    (tmp_path / "first" / "train_config.json").unlink()  # a plain model folder: this run splits its own rows
+    third_train, third_dev, _ = training_data(second)
+    assert len(third_dev) >= 2 and not set(third_dev["text"]) & set(third_train["text"])
+
+
+def test_init_from_names_the_embedded_default_and_refuses_what_is_not_there(tmp_path):
+    from textrisk.models.hub import DEFAULT_MODEL_DIR
+    from textrisk.training.data import init_model_path
+
+    assert init_model_path("default") == DEFAULT_MODEL_DIR
+    with pytest.raises(ConfigError, match="init_from"):
+        init_model_path(str(tmp_path / "missing"))
 
 
 @needs_data

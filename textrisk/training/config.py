@@ -106,8 +106,10 @@ class TrainConfig(RunConfig):
         default=True, metadata=check("Weight each risk label's positives by sqrt(negatives/positives), "
                                      "clipped to [1, 20], so rare labels are learned."))
     init_from: str | None = field(
-        default=None, metadata=check("Continue from a training run folder (adapter + sentiment head); its "
-                                     "held-out rows stay held out; a risk head is added if risk_labels is set."))
+        default=None, metadata=check("Continue from a saved model: 'default' (the embedded model), a model or "
+                                     "run folder, or a Hub id (adapter + sentiment head). When it carries its "
+                                     "train_config.json, the rows that run held out stay held out; a new risk head "
+                                     "replaces its own if risk_labels is set."))
     trainable_heads: list[str] | None = field(
         default=None, metadata=check("Train only these heads (e.g. [risk]); the backbone, the adapter and the "
                                      "other heads stay frozen, so adding risk signals cannot change sentiment.",

@@ -51,6 +51,8 @@ def training_data(config: Any, labels: Sequence[str] | None = None, min_train_ro
         data = _with_risk_targets(data, config, counts)
     init_from = getattr(config, "init_from", None)
     held_out = _held_out_texts(init_from) if init_from else None
+    if held_out is not None and sum(text in held_out for text in data["text"]) < 2:
+        held_out = None  # the earlier run held out none of these rows (other data): split them afresh
     if held_out is None:
         split = data.train_test_split(test_size=config.calibration_fraction, seed=config.seed)
         train_rows, dev_rows = split["train"], split["test"]
@@ -65,13 +67,34 @@ def training_data(config: Any, labels: Sequence[str] | None = None, min_train_ro
     return train_rows, dev_rows, counts
 
 
-def _held_out_texts(init_from: str) -> set[str]:
-    """Texts the run in ``init_from`` held out, recomputed from its saved config (the split is deterministic)."""
-    saved = Path(init_from) / "train_config.json"
+def init_model_path(init_from: str) -> Path:
+    """The folder ``init_from`` names: ``"default"`` (the embedded default model), a model or run folder, or a Hub
+    id (downloaded unless offline).
+
+    Raises:
+        ConfigError: nothing loadable by that name (the message says why).
+    """
+    from ..errors import ModelLoadError
+    from ..models.backbone import resolve_model_path
+    from ..models.hub import DEFAULT_MODEL_DIR
+
+    if init_from == "default":
+        return DEFAULT_MODEL_DIR
+    try:
+        return resolve_model_path(init_from)
+    except ModelLoadError as exc:
+        raise ConfigError(f"init_from: {exc}") from exc
+
+
+def _held_out_texts(init_from: str) -> set[str] | None:
+    """Texts the run behind ``init_from`` held out, recomputed from the ``train_config.json`` saved with it (the split
+    is deterministic); None when the folder has none (then this run splits its own rows, seeded)."""
+    saved = init_model_path(init_from) / "train_config.json"
     if not saved.is_file():
-        raise ConfigError(f"init_from must be a training run folder with train_config.json ({saved} is missing), "
-                          "so the rows its temperature was fitted on stay held out")
-    previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
+        return None
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["output_dir"] = data.get("output_dir") or str(saved.parent)
+    previous = TrainConfig.from_dict(data, source=str(saved))
     return set(training_data(previous)[1]["text"])
 
 

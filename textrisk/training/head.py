@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from ..models.head.model import TextRiskModel
 from ..utils.atomic import atomic_write_json
 from ..version import __version__
 from .config import TrainConfig
-from .data import distill_texts, risk_pos_weight, training_data
+from .data import distill_texts, init_model_path, risk_pos_weight, training_data
 from .distillation import teacher_probabilities
 from .length_batching import length_grouped_order
 from .loop import (
@@ -44,11 +43,12 @@ def _check_init_from(config: TrainConfig) -> None:
     from ..models.head.config import ModelConfig
     from ..models.hub import CONFIG_NAME, config_from_saved, read_model_config
 
-    kind, saved = read_model_config(Path(config.init_from))
+    folder = init_model_path(config.init_from)
+    kind, saved = read_model_config(folder)
     if kind != "head":
         raise ConfigError(f"init_from {config.init_from!r} holds a {kind!r} model; head-mode training needs a "
                           "head-mode run folder")
-    previous = config_from_saved(ModelConfig, saved, Path(config.init_from) / CONFIG_NAME)
+    previous = config_from_saved(ModelConfig, saved, folder / CONFIG_NAME)
     if previous.labels != list(config.labels) or previous.base_model != config.base_model:
         raise ConfigError(f"init_from {config.init_from!r} has labels {previous.labels} over "
                           f"{previous.base_model!r}; the config says {config.labels} over {config.base_model!r}")
@@ -62,7 +62,7 @@ def _new_model(config: TrainConfig) -> TextRiskModel:
             lora_target_modules=config.lora_target_modules,
         )
     else:
-        model = TextRiskModel.from_pretrained(config.init_from, trainable=True)
+        model = TextRiskModel.from_pretrained(init_model_path(config.init_from), trainable=True)
     if config.risk_labels:
         model.add_risk_head(config.risk_labels, config.risk_hidden, config.risk_layers, config.risk_outputs)
     model.train()
