@@ -90,6 +90,14 @@ def _calibrate_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, prog
     return results
 
 
+def _ece_by_label(calibration: dict[str, Any] | None) -> dict[str, dict[str, float]]:
+    """``label -> {"ece_before", "ece_after"}`` from :func:`calibrate_risk`'s report (for the model card)."""
+    if not calibration:
+        return {}
+    return {label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
+            for label, before in calibration["ece_before"].items()}
+
+
 def recipe_of(config: TrainConfig, targets: list[int]) -> RecipeLoss | None:
     """The sentiment loss the config's recipe options ask for; ``None``: the model's plain cross-entropy."""
     if not (config.label_smoothing or config.rdrop_alpha or config.class_weighting != "none"
@@ -219,6 +227,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         dev_metrics={k: v for k, v in dev_metrics.items() if isinstance(v, float)}, temperature=temperature,
         eval_metrics=eval_metrics, train_seconds=time.time() - started, textrisk_version=__version__,
         risk_labels=list(config.risk_labels), risk_metrics=risk_metrics,
+        risk_outputs=list(config.risk_outputs) if config.risk_labels else [],
+        risk_calibration=_ece_by_label(risk_metrics.get("calibration")),
     )
     model.save_pretrained(output, model_card=render_model_card(card, pooling=model.config.pooling))
     atomic_write_json(output / "training_results.json", {
