@@ -96,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--resume and --force need --output")
     with contextlib.ExitStack() as stack:
         if output is not None:  # before any work: a bad or busy --output must cost nothing
-            stack.enter_context(output_lock(output, [*([args.input] if args.input else []), *(args.files or [])]))
+            folder = (args.input_dir, args.glob) if args.input_dir else None
+            stack.enter_context(output_lock(output, {"--input": args.input, "--files": list(args.files or []),
+                                                     "--input-dir": folder}))
         documents = documents_of(args)
         analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
                                                 batch_size=args.batch_size, num_threads=args.threads,

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["Database", "open_database", "safe_url"]
+__all__ = ["Database", "open_database", "safe_url", "state_file"]
 
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -97,13 +97,21 @@ def _server_engine(state: str) -> tuple[sa.engine.Engine, str]:
                           "(use postgresql+psycopg://)") from None
 
 
+def state_file(state: str | Path) -> Path | None:
+    """The SQLite file of ``--state`` (a path or ``sqlite:///PATH``), None for a database server."""
+    state = str(state)
+    is_url = "://" in state or state.lower().startswith("sqlite:")
+    if not is_url:
+        return Path(state)
+    return _sqlite_path(state) if state.lower().startswith("sqlite") else None
+
+
 def open_database(state: str | Path, readonly: bool = False) -> Database:
     """Open ``state`` (a SQLite path or a SQLAlchemy URL) and connect once; errors as in the module docstring."""
     state = str(state)
-    path: Path | None = None
+    path = state_file(state)
     is_url = "://" in state or state.lower().startswith("sqlite:")
-    if not is_url or state.lower().startswith("sqlite"):
-        path = _sqlite_path(state) if is_url else Path(state)
+    if path is not None:
         label = safe_url(state) if is_url else state
         if readonly and not path.is_file():
             raise DataError(f"monitor state {path} does not exist (run textrisk monitor first)")
