@@ -10,8 +10,8 @@ import pytest
 
 from textrisk.monitor.dashboard import export_html, make_server, render_page
 from textrisk.monitor.engine import Monitor
-from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.records import Record
+from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer

@@ -4,8 +4,8 @@ import pytest
 from textrisk.data.inputs import script_of
 from textrisk.monitor.drift import DriftConfig, compare, js_distance, ks, psi
 from textrisk.monitor.engine import MODEL_ENTITY, Monitor
-from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.records import Record
+from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer

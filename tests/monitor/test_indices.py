@@ -6,8 +6,8 @@ import pytest
 from textrisk.errors import ConfigError
 from textrisk.monitor.engine import Monitor
 from textrisk.monitor.indices import EntityIndex, document_risk
-from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.records import Record
+from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer

@@ -54,6 +54,8 @@ def test_default_rules_add_signal_rules_only_with_a_risk_head():
     ([{"name": "a", "type": "level", "above": 0.5, "colour": "red"}], r"rule 'a': unknown field\(s\) \['colour'\]"),
     ([{"name": "a", "type": "level", "above": 0.5, "index": "vol"}], "rule 'a': field 'index' must be"),
     ([{"name": "a", "type": "level", "above": 0.5, "entities": "AAPL"}], "rule 'a': field 'entities' must be"),
+    ([{"name": "a", "type": "level", "above": 0.5, "entities": 5}], "rule 'a': field 'entities' must be a list"),
+    ([{"name": "a", "type": "level", "above": 0.5, "entities": {"AAPL": 1}}], "field 'entities' must be a list"),
     ([{"type": "level", "above": 0.5}], "rule #1: field 'name' is required"),
     ([{"name": "a", "type": "level", "above": 0.5}, {"name": "a", "type": "jump", "z": 1}],
      r"rule name\(s\) \['a'\] are used more than once"),

@@ -5,8 +5,8 @@ import pytest
 from textrisk.errors import DataError
 from textrisk.monitor.alerts_file import AlertsFile
 from textrisk.monitor.engine import Monitor
-from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.records import DeadLetter, Record, parse_record
+from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.source import open_source
 from textrisk.monitor.state import MonitorState
 

@@ -1,6 +1,6 @@
 from textrisk.monitor.engine import Monitor
-from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.records import Record
+from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.state import MonitorState
 from textrisk.monitor.webhook import WebhookConfig, backoff_delay
 

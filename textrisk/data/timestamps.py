@@ -38,7 +38,7 @@ def format_timestamp(ts: float) -> str:
 def _in_range(ts: float, where: str, field: str, raw: object) -> float:
     if EARLIEST <= ts < LATEST:
         return ts
-    if EARLIEST <= ts / 1000 < LATEST:
+    if not isinstance(raw, str) and ts >= LATEST and ts / 1000 < LATEST:
         raise DataError(f"{where}: field {field!r} is {raw!r}, which looks like milliseconds; give POSIX seconds "
                         f"({ts / 1000:.3f}) or an ISO 8601 time with an offset")
     raise DataError(f"{where}: field {field!r} is {raw!r}, outside 1900-01-01 .. 2100-01-01 UTC")

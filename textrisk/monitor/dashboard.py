@@ -43,7 +43,8 @@ _MAX_POINTS = 400
 
 
 def _time(ts: float) -> str:
-    return format_timestamp(ts)[:16].replace("T", " ")
+    text = format_timestamp(ts)
+    return text[:16].replace("T", " ") if text.endswith("Z") else text
 
 
 def _charted_entities(store: MonitorState, limit: int) -> list[str]:

@@ -77,7 +77,7 @@ class Rule:
         if self.signal is not None and self.signal not in RISK_LABELS:
             raise ConfigError(f"{where}: field 'signal' must be one of {list(RISK_LABELS)}, got {self.signal!r}")
         if self.entities is not None:
-            if isinstance(self.entities, str) or not all(isinstance(e, str) for e in self.entities):
+            if not isinstance(self.entities, (list, tuple)) or not all(isinstance(e, str) for e in self.entities):
                 raise ConfigError(f"{where}: field 'entities' must be a list of strings")
             object.__setattr__(self, "entities", tuple(self.entities))
 

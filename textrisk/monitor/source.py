@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.files import codec_name
+from ..data.inputs import unicode_problem
 from ..errors import DataError
 from .records import DeadLetter, Record, parse_line
 from .tail import Position, Tail
@@ -52,11 +53,20 @@ class Source:
             else:
                 self._positions.setdefault(position.path, []).append(position)
         self._tails: dict[str, Tail] = {}
+        self._skipped: set[Path] = set()
 
     def files(self) -> list[Path]:
-        """The files to read, in name order (a folder's new files are picked up on every call)."""
+        """The files to read, in name order (a folder's new files are picked up on every call); a file whose name
+        is not valid Unicode (undecodable bytes) cannot be recorded in the state and is skipped with a warning."""
         target = Path(self.path)
-        return sorted(target.glob("*.jsonl")) if target.is_dir() else [target]
+        found = sorted(target.glob("*.jsonl")) if target.is_dir() else [target]
+        readable = [file for file in found if unicode_problem(str(file)) is None]
+        for file in set(found) - set(readable):
+            if file not in self._skipped:
+                self._skipped.add(file)
+                print(f"textrisk monitor: skipped {str(file)!r}: its name is not valid Unicode; rename it",
+                      file=sys.stderr)
+        return readable
 
     def _tail(self, file: Path) -> Tail:
         key = os.path.abspath(file)

@@ -81,12 +81,9 @@ class MonitorState:
 
     def _prepare(self) -> None:
         """Refuse a database that is not a monitor state; create the tables and columns it lacks; mark it."""
-        inspector = sa.inspect(self.conn)
+        inspector = sa.inspect(self.conn)  # (a SQLite file with other tables was refused by open_database)
         present = set(inspector.get_table_names())
         ours = set(metadata.tables)
-        if self.dialect == "sqlite" and present - ours:
-            raise DataError(f"{self.label} is not a textrisk monitor state: it holds other tables "
-                            f"({', '.join(sorted(present - ours)[:5])}); use a new --state file")
         added = {(table.name, column.name) for table, column in ADDED_COLUMNS}
         for name in sorted(present & ours):
             columns = {c["name"] for c in inspector.get_columns(name)}

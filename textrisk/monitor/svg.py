@@ -13,7 +13,8 @@ _W, _H, _PAD = 560, 160, 36
 
 
 def _date(ts: float) -> str:
-    return format_timestamp(ts)[:10]
+    text = format_timestamp(ts)
+    return text[:10] if text.endswith("Z") else text
 
 
 def line_chart(points: Sequence[tuple[float, float]], marks: Sequence[tuple[float, str]] = (),

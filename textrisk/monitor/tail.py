@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..data.inputs import unicode_problem
+
 __all__ = ["HEAD_BYTES", "MARK_BYTES", "Position", "Tail"]
 
 HEAD_BYTES = 4096
@@ -93,7 +95,6 @@ class Tail:
         self.path = Path(os.path.abspath(path))
         self.clock = clock
         self.positions = {p.source: p for p in positions}
-        self._heads: dict[tuple[int, int], tuple[int, str]] = {}  # (device, inode) -> (size when read, head)
         self._warned: set[str] = set()
         if not self.positions and legacy is not None:
             self._adopt(legacy)
@@ -102,7 +103,7 @@ class Tail:
     def _adopt(self, offset: int) -> None:
         try:
             st = self.path.stat()
-            head = self._head(self.path, st, final=True)
+            head = self._head(self.path, final=True)
         except OSError:
             return
         if head is None or st.st_size < offset:
@@ -113,11 +114,12 @@ class Tail:
                             self._mark(self.path, offset), 0, self.clock())
         self.positions[position.source] = position
 
-    def _head(self, file: Path, st: os.stat_result, final: bool) -> str | None:
-        key = (st.st_dev, st.st_ino)
-        cached = self._heads.get(key)
-        if cached is not None and cached[0] <= st.st_size:
-            return cached[1]
+    @staticmethod
+    def _head(file: Path, final: bool) -> str | None:
+        """The sha256 of the file's first line (or first HEAD_BYTES); None while that line is incomplete.
+
+        Read on every poll (a few KiB per file): a file truncated and written again under the same inode, even to
+        the same size, is never taken for what it held before."""
         with file.open("rb") as handle:
             data = handle.read(HEAD_BYTES)
         end = data.find(b"\n")
@@ -125,9 +127,7 @@ class Tail:
             data = data[:end + 1]
         elif len(data) < HEAD_BYTES:  # the first line is still being written
             return _digest(data) if final and data.strip() else None
-        head = _digest(data)
-        self._heads[key] = (st.st_size, head)
-        return head
+        return _digest(data)
 
     @staticmethod
     def _mark(file: Path, offset: int) -> str | None:
@@ -146,8 +146,8 @@ class Tail:
             return found
         for entry in entries:
             if entry.name.startswith((f"{name}.", f"{name}-")):
-                if entry.name.lower().endswith(_COMPRESSED):
-                    continue
+                if entry.name.lower().endswith(_COMPRESSED) or unicode_problem(entry.name):
+                    continue  # compressed, or a name the state cannot record
                 found.append(Path(entry.path))
         return found
 
@@ -169,7 +169,7 @@ class Tail:
                 st = file.stat()
                 if not stat.S_ISREG(st.st_mode):
                     continue
-                head = self._head(file, st, final)
+                head = self._head(file, final)
             except FileNotFoundError:  # rotated away between the listing and now
                 continue
             except OSError as exc:
@@ -215,6 +215,8 @@ class Tail:
             start = max(0, position.offset - MARK_BYTES)
             handle.seek(start)
             window = handle.read(position.offset - start)
+            if position.offset and _digest(window) != position.mark:
+                return  # rewritten since the plan was made: the next poll matches it afresh
             for raw in handle:
                 if not raw.endswith(b"\n") and not final:
                     break  # a writer is still appending this line
