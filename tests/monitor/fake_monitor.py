@@ -49,6 +49,52 @@ def alert_lines(path):
             for line in path.read_text().splitlines()]
 
 
+def documents(path) -> int:
+    """Documents and dead letters committed in the SQLite state at ``path`` (0 while it has no schema)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            count = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            try:
+                count += db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+            except sqlite3.Error:
+                pass
+            return count
+        finally:
+            db.close()
+    except sqlite3.Error:  # the schema is not there yet
+        return 0
+
+
+def snapshot(path) -> dict:
+    """Every table of the SQLite state at ``path`` but the source positions, without wall-clock and delivery-timing
+    columns; dead letters without their location (the file and line a record was read from)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    out = {}
+    for table, order in (("documents", "seq"), ("entities", "entity"), ("alerts", "seq"),
+                         ("drift", "seq_end, feature"), ("outbox", "alert_id"), ("dead_letters", "seq")):
+        rows = []
+        for row in db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+            row = {k: row[k] for k in row.keys() if k not in WALL_CLOCK | {"attempts", "next_attempt",
+                                                                         "last_error", "delivered_at", "url"}}
+            if "payload" in row:
+                row["payload"] = {k: v for k, v in json.loads(row["payload"]).items() if k not in WALL_CLOCK}
+            if table == "dead_letters":
+                location = row.pop("location")
+                row["error"] = row["error"].removeprefix(location)
+            rows.append(row)
+        out[table] = rows
+    db.close()
+    return out
+
+
 def kill_after_progress(process, documents, before: int, delay: float) -> bool:
     """Wait until ``documents()`` (the state's document count) passes ``before`` or ``process`` ends, then
     ``delay`` seconds; SIGKILL the process if it still runs. True if it was killed."""
@@ -67,21 +113,24 @@ def kill_after_progress(process, documents, before: int, delay: float) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """``INPUT STATE ALERTS RULES BATCH DELAY``: run a monitor with the fake analyzer over INPUT once."""
-    from textrisk.monitor.alerts_file import AlertsFile
+    """``INPUT STATE ALERTS RULES BATCH DELAY [follow]``: run a monitor with the fake analyzer over INPUT once (with
+    ``follow``: tail it until killed); dead letters go to ALERTS with ``.dead.jsonl`` for ``.jsonl``."""
+    from textrisk.monitor.alerts_file import AlertsFile, DeadLetterFile
     from textrisk.monitor.engine import Monitor
     from textrisk.monitor.rules import load_rules
     from textrisk.monitor.source import open_source
     from textrisk.monitor.state import MonitorState
 
-    source, state_path, alerts, rules, batch, delay = argv
+    source, state_path, alerts, rules, batch, delay, *mode = argv
     state = MonitorState(state_path)
     from ..helpers import FakeAnalyzer
 
     monitor = Monitor(FakeAnalyzer(signals=True, delay=float(delay)), state, load_rules(rules),
-                      AlertsFile(alerts), batch_size=int(batch))
-    monitor.alerts.sync(state, time.time)
-    monitor.run(open_source(source, state.offsets()), once=True)
+                      AlertsFile(alerts), batch_size=int(batch),
+                      dead_letters=DeadLetterFile(alerts.removesuffix(".jsonl") + ".dead.jsonl"))
+    monitor.sync_files()
+    follow = mode == ["follow"]
+    monitor.run(open_source(source, state.offsets()), once=not follow, poll_seconds=0.02)
     while state.pending_outbox():  # keep retrying deliveries (the test kills us or the server comes up)
         monitor.deliver()
         time.sleep(0.05)

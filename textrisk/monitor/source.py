@@ -39,8 +39,9 @@ class Source:
     def __init__(self, path: str, rows: list[dict[str, Any]] | None = None, encoding: str = "utf-8",
                  clock: Callable[[], float] = time.time):
         self.path, self.encoding, self.clock = path, encoding, clock
-        if path != "-" and not Path(path).exists():
-            raise DataError(f"monitor input {path!r} does not exist")
+        tailed = {row.get("path") for row in rows or []}
+        if path != "-" and not Path(path).exists() and os.path.abspath(path) not in tailed:
+            raise DataError(f"monitor input {path!r} does not exist")  # (a tailed file may be mid-rotation)
         if codec_name(encoding).startswith(("utf-16", "utf-32")):
             raise DataError(f"--encoding {encoding}: the monitor reads files line by line; UTF-16/32 files cannot "
                             "be split on newline bytes (convert them to UTF-8)")
