@@ -24,14 +24,29 @@ def stream(path, n=24):
 WALL_CLOCK = {"arrived", "created", "emitted"}
 
 
-def write_inputs(tmp_path, n, port):
+def record_lines(n, poison_every=None):
+    """``n`` JSONL lines (bytes) of records over entities A, B, C whose texts state their scores; with
+    ``poison_every``, every such line is a record that cannot be processed (four kinds in turn) instead.
+    Returns the lines and the number of poison lines."""
     rng = random.Random(7)
-    with (tmp_path / "in.jsonl").open("w") as handle:
-        for i in range(n):
-            neg = rng.choice([0.1, 0.2, 0.3, 0.9])
-            credit = rng.choice([0.0, 0.0, 0.0, 0.9])
-            handle.write(json.dumps({"id": f"d{i}", "timestamp": 3600.0 * i / 3, "entity": rng.choice("ABC"),
-                                     "text": f"neg={neg} credit={credit}"}) + "\n")
+    lines, poison = [], 0
+    for i in range(n):
+        if poison_every and i % poison_every == poison_every - 1:
+            poison += 1
+            lines.append([b'{"id": "bad", "timestamp": NaN, "entity": "A", "text": "x"}',
+                          b'{"id": "p\\ud800", "timestamp": 1, "entity": "A", "text": "x"}',
+                          b'{"id": "b", "timestamp": 1, "entity": "A", "text": "\xff\xfe"}',
+                          b'{"id": "torn", "time'][poison % 4] + f' {{"n": {i}}}'.encode() * (poison % 4 == 3)
+                         + b"\n")
+            continue
+        neg, credit = rng.choice([0.1, 0.2, 0.3, 0.9]), rng.choice([0.0, 0.0, 0.0, 0.9])
+        lines.append((json.dumps({"id": f"d{i}", "timestamp": 3600.0 * i / 3, "entity": rng.choice("ABC"),
+                                  "text": f"neg={neg} credit={credit}"}) + "\n").encode())
+    return lines, poison
+
+
+def write_rules(path, port, timeout_seconds=2.0):
+    """The rules of the kill/restart tests (every rule type, drift, a webhook on ``port``) as YAML at ``path``."""
     rules = {"index": {"half_life_hours": 6, "window_hours": 12},
              "rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 6},
                        {"name": "jump", "type": "jump", "z": 2, "min_history": 5, "cooldown_hours": 6},
@@ -40,8 +55,14 @@ def write_inputs(tmp_path, n, port):
                        {"name": "vol", "type": "volume", "factor": 1.5, "min_count": 3, "lookback_windows": 2}],
              "drift": {"reference_size": 40, "window_size": 30, "every": 20},
              "webhooks": [{"url": f"http://127.0.0.1:{port}/alerts", "backoff_seconds": 0.05,
-                           "max_backoff_seconds": 0.2, "max_attempts": 10000, "timeout_seconds": 2}]}
-    (tmp_path / "rules.yaml").write_text(json.dumps(rules))  # JSON is YAML
+                           "max_backoff_seconds": 0.2, "max_attempts": 10000, "timeout_seconds": timeout_seconds}]}
+    path.write_text(json.dumps(rules))  # JSON is YAML
+
+
+def write_inputs(tmp_path, n, port):
+    """``in.jsonl`` of ``n`` records and ``rules.yaml`` with a webhook on ``port``."""
+    (tmp_path / "in.jsonl").write_bytes(b"".join(record_lines(n)[0]))
+    write_rules(tmp_path / "rules.yaml", port)
 
 
 def alert_lines(path):

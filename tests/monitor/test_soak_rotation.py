@@ -16,42 +16,11 @@ import time
 import pytest
 
 from ..helpers import REPO
-from .fake_monitor import alert_lines, documents, snapshot
+from .fake_monitor import alert_lines, documents, record_lines, snapshot, write_rules
 from .webhook_server import Receiver, free_port
 
 N = 600
 KILLS = 10
-
-
-def _lines():
-    rng = random.Random(7)
-    lines, poison = [], 0
-    for i in range(N):
-        if i % 41 == 40:  # a poison record now and then, of every kind
-            poison += 1
-            lines.append([b'{"id": "bad", "timestamp": NaN, "entity": "A", "text": "x"}',
-                          b'{"id": "p\\ud800", "timestamp": 1, "entity": "A", "text": "x"}',
-                          b'{"id": "b", "timestamp": 1, "entity": "A", "text": "\xff\xfe"}',
-                          b'{"id": "torn", "time'][poison % 4] + f' {{"n": {i}}}'.encode() * (poison % 4 == 3)
-                         + b"\n")
-            continue
-        neg, credit = rng.choice([0.1, 0.2, 0.3, 0.9]), rng.choice([0.0, 0.0, 0.0, 0.9])
-        lines.append((json.dumps({"id": f"d{i}", "timestamp": 3600.0 * i / 3, "entity": rng.choice("ABC"),
-                                  "text": f"neg={neg} credit={credit}"}) + "\n").encode())
-    return lines, poison
-
-
-def _rules(path, port):
-    rules = {"index": {"half_life_hours": 6, "window_hours": 12},
-             "rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 6},
-                       {"name": "jump", "type": "jump", "z": 2, "min_history": 5, "cooldown_hours": 6},
-                       {"name": "credit", "type": "signal", "signal": "credit", "probability": 0.8,
-                        "cooldown_hours": 3},
-                       {"name": "vol", "type": "volume", "factor": 1.5, "min_count": 3, "lookback_windows": 2}],
-             "drift": {"reference_size": 40, "window_size": 30, "every": 20},
-             "webhooks": [{"url": f"http://127.0.0.1:{port}/alerts", "backoff_seconds": 0.05,
-                           "max_backoff_seconds": 0.2, "max_attempts": 10000, "timeout_seconds": 0.3}]}
-    path.write_text(json.dumps(rules))
 
 
 def _monitor(tmp_path, name, *mode):
@@ -88,16 +57,16 @@ def _behaviour(attempt):
 
 @pytest.mark.slow
 def test_soak_rotation_kills_and_a_misbehaving_webhook(tmp_path):
-    lines, poison = _lines()
+    lines, poison = record_lines(N, poison_every=41)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with Receiver() as reference:  # the uninterrupted run: one file, a webhook that always answers
         (tmp_path / "ref_in.jsonl").write_bytes(b"".join(lines))
-        _rules(tmp_path / "ref_rules.yaml", reference.server.server_address[1])
+        write_rules(tmp_path / "ref_rules.yaml", reference.server.server_address[1], timeout_seconds=0.3)
         subprocess.run(_monitor(tmp_path, "ref"), cwd=REPO, env=env, check=True, timeout=300)
         reference_posts = {key for key, _ in reference.posts}
 
     port = free_port()
-    _rules(tmp_path / "run_rules.yaml", port)
+    write_rules(tmp_path / "run_rules.yaml", port, timeout_seconds=0.3)
     path = tmp_path / "run_in.jsonl"
     path.write_bytes(b"")
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "script_of", "text_warnings", "unicode_problem",
-           "unknown_shares", "validate_texts"]
+__all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "name_problem", "script_of", "text_warnings",
+           "unicode_problem", "unknown_shares", "validate_texts"]
 
 #: Share of a text's tokens that are the unknown token above which its report carries a warning.
 UNKNOWN_TOKEN_WARNING = 0.2
@@ -37,6 +37,13 @@ def unicode_problem(text: str) -> str | None:
     except UnicodeEncodeError as exc:
         return f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character {exc.start}: not valid Unicode text"
     return None
+
+
+def name_problem(value: str, limit: int) -> str | None:
+    """Why the identifier ``value`` (a document id, an entity) cannot be kept and answered: a lone surrogate, or
+    more than ``limit`` characters; None when it can."""
+    return unicode_problem(value) or (f"has {len(value)} characters; the limit is {limit}" if len(value) > limit
+                                      else None)
 
 
 def _unknown_id(tokenizer: Any) -> int | None:

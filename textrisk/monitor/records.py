@@ -25,7 +25,7 @@ from typing import Any
 
 from ..data.datasets import parse_json_object
 from ..data.files import decode
-from ..data.inputs import check_text, unicode_problem
+from ..data.inputs import check_text, name_problem, unicode_problem
 from ..data.timestamps import parse_timestamp
 from ..errors import DataError
 
@@ -77,11 +77,9 @@ def _string(raw: dict[str, Any], key: str, where: str, limit: int) -> str:
     value = raw[key]
     if not isinstance(value, str) or not value.strip():
         raise DataError(f"{where}: field {key!r} must be a non-empty string, got {value!r:.60}")
-    problem = unicode_problem(value)
+    problem = name_problem(value, limit)
     if problem:
         raise DataError(f"{where}: field {key!r} {problem}")
-    if len(value) > limit:
-        raise DataError(f"{where}: field {key!r} has {len(value)} characters; the limit is {limit}")
     return value
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
-from ..data.inputs import unicode_problem
+from ..data.inputs import name_problem
 
 __all__ = ["MAX_ID_CHARS", "DocumentIn", "ErrorResponse", "ScoreOptions", "ScoreRequest", "ScoreResponse"]
 
@@ -37,12 +37,9 @@ class DocumentIn(BaseModel):
     @classmethod
     def _valid_id(cls, value: str | int) -> str | int:
         """Refuse an id the response could not carry: a lone surrogate (not UTF-8), or an over-long one."""
-        if isinstance(value, str):
-            problem = unicode_problem(value)
-            if problem:
-                raise ValueError(f"the id {problem}")
-            if len(value) > MAX_ID_CHARS:
-                raise ValueError(f"the id has {len(value)} characters; the limit is {MAX_ID_CHARS}")
+        problem = name_problem(value, MAX_ID_CHARS) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(f"the id {problem}")
         return value
 
 
