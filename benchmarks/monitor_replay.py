@@ -202,8 +202,8 @@ def overhead_phase(args, texts) -> dict:
 
     from textrisk import RiskAnalyzer
     from textrisk.monitor.engine import Monitor
-    from textrisk.monitor.rules import default_rules
     from textrisk.monitor.records import Record
+    from textrisk.monitor.rules import default_rules
     from textrisk.monitor.state import MonitorState
 
     analyzer = RiskAnalyzer.from_pretrained(num_threads=args.threads)
