@@ -164,3 +164,14 @@ def test_alert_ids_cannot_collide_and_are_ascii(tmp_path):
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "s.db"), rules, clock=time.time)
     mon.process([(Record("c", 1.0, "A|B", "neg=0.9"), None), (Record("B|c", 2.0, "A", "neg=0.9"), None)])
     assert mon.state.db.execute("SELECT count(*) FROM alerts").fetchone()[0] == 2
+
+
+def test_the_same_model_spelled_another_way_is_the_same_model(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    """Identity is the model's content hash (textrisk.models.identity), not its --model string."""
+    (tmp_path / "in.jsonl").write_text(json.dumps({**GOOD, "id": "a"}) + "\n")
+    base = ["monitor", "--input", str(tmp_path / "in.jsonl"), "--state", str(tmp_path / "s.db"), "--alerts",
+            str(tmp_path / "a.jsonl"), "--once", "--quiet", "--model"]
+    assert main([*base, str(tiny_model_dir)]) == 0
+    monkeypatch.chdir(tiny_model_dir.parent)
+    assert main([*base, f"./{tiny_model_dir.name}/"]) == 0
+    assert "holds documents scored with model" not in capsys.readouterr().err
