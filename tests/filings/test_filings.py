@@ -256,3 +256,23 @@ def test_judgement_models_rank_filing_evidence_by_adverse_risk(judgement_model_d
     for section in report.sections:
         if section.num_passages:
             assert 0 <= section.risk_score <= 1 and 0 <= section.severity <= 3
+
+
+def test_passages_with_no_readable_token_are_left_out_and_an_unreadable_filing_refused(tiny_model_dir, tmp_path,
+                                                                                        capsys):
+    """The one text policy in filings: what ``textrisk score`` refuses is not scored as a passage either."""
+    from textrisk.cli import main
+
+    (tmp_path / "emoji.txt").write_text("🚀🚀🚀 📉📉\n")
+    (tmp_path / "mixed.txt").write_text("Net sales fell by 20% and the company issued a profit warning.\n\n"
+                                        "🚀🚀🚀 📉📉\n")
+    (tmp_path / "new.txt").write_text("Net sales rose by 20% and the outlook was raised.\n")
+    base = ["compare", "--model", str(tiny_model_dir), "--no-progress"]
+    assert main([*base, str(tmp_path / "emoji.txt"), str(tmp_path / "new.txt")]) == 2
+    assert f"{tmp_path / 'emoji.txt'} contains no passage the model can read" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "mixed.txt"), str(tmp_path / "new.txt"), "--out", str(tmp_path / "c.json")]) == 0
+    removed = [p["text"] for p in json.loads((tmp_path / "c.json").read_text())["removed"]]
+    assert removed and not any("🚀" in text for text in removed)
+    assert main([*base, str(tmp_path / "mixed.txt"), str(tmp_path / "new.txt"), "--out", str(tmp_path / "new.txt")]
+                ) == 2
+    assert "--out" in capsys.readouterr().err and (tmp_path / "new.txt").read_text().startswith("Net sales rose")

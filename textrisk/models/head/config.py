@@ -7,6 +7,7 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...labels.taxonomy import SENTIMENT_LABELS, validate_label_set
+from ...utils.calibration import TEMPERATURE_RANGE
 from ...utils.validation import check, validate_fields
 from ..backbone import DEFAULT_BASE_MODEL
 from .layout import validate_outputs
@@ -26,7 +27,8 @@ class ModelConfig:
                                                         choices=("mean", "last")))
     max_length: int = field(default=128, metadata=check("Tokens per chunk the model reads (at most the backbone's "
                                                         "position limit).", ge=8))
-    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.", gt=0))
+    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.",
+                                                           ge=TEMPERATURE_RANGE[0], le=TEMPERATURE_RANGE[1]))
     adapter: bool = field(default=True, metadata=check("True: LoRA adapter over base_model; False: merged."))
     base_fingerprint: dict[str, Any] = field(default_factory=dict, metadata=check(
         "Base model facts checked at load time: architecture sizes and a hash of sampled weights."))

@@ -37,7 +37,7 @@ from ..backbone import (
     check_window,
     default_lora_targets,
     load_backbone,
-    prepare_tokenizer,
+    load_tokenizer,
 )
 from ..batching import length_sorted_batches
 from ..cards import render_card
@@ -354,10 +354,7 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
                 raise ModelLoadError(f"cannot apply adapter in {str(folder)!r} to {base!r}: {exc}") from exc
         tokenizer = loaded.tokenizer
         if (folder / "tokenizer_config.json").is_file():
-            from transformers import AutoTokenizer
-
-            tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
-                                          str(folder))
+            tokenizer = load_tokenizer(folder, trust_remote_code)
         model = cls(body, tokenizer, config)
         state = {}
         for name, head in model.heads.items():
