@@ -145,7 +145,7 @@ def test_finetune_unknown_mode_exit_2(tmp_path, capsys):
     config = tmp_path / "c.yaml"
     config.write_text("mode: generate\noutput_dir: x\n")
     code, _, err = _run(["finetune", "--config", str(config)], capsys)
-    assert code == 2 and "mode must be 'head' (classification heads) or 'prompt'" in err
+    assert code == 2 and "mode must be 'head' (classification heads), 'prompt' or 'adapt'" in err
 
 
 def test_finetune_config_error_exit_2(tmp_path, capsys):

@@ -31,7 +31,8 @@ def test_run_reads_the_yaml_once_and_dispatches_on_mode(tmp_path, monkeypatch):
     assert run(TrainConfig(output_dir=str(tmp_path / "o")), batch_size=4) == "trained"  # a config object
     assert seen[1].batch_size == 4
     config.write_text(f"mode: tree\noutput_dir: {tmp_path / 'out'}\n")
-    with pytest.raises(ConfigError, match=r"mode must be 'head' \(classification heads\) or 'prompt', got 'tree'"):
+    with pytest.raises(ConfigError,
+                       match=r"mode must be 'head' \(classification heads\), 'prompt' or 'adapt', got 'tree'"):
         run(config)
     with pytest.raises(ConfigError, match=r"run\(\) takes a YAML path or one of"):
         run({"output_dir": "x"})

@@ -92,11 +92,15 @@ class ModelCardData:
     risk_calibration: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> ECE before / after
     risk_ensemble: bool = False  # the risk probabilities are a stacker's over the head and the rules
     risk_outputs: list[str] = field(default_factory=list)  # the risk head's groups (a judgement model: all five)
+    parent_model: str = ""  # the model an adaptation run continued ("default", a folder or a Hub id)
+    parent_sources: dict[str, int] = field(default_factory=dict)  # the parent's training sources -> rows
+    adaptation: dict[str, Any] = field(default_factory=dict)  # an adaptation run's report (recipe, decisions)
 
     @property
     def license(self) -> str:
         """The most restrictive licence among the training sources (FPB's share-alike wins)."""
-        licences = [source_info(source).get("license", "other") for source in [*self.train_sources, *self.risk_sources]]
+        licences = [source_info(source).get("license", "other")
+                    for source in [*self.train_sources, *self.risk_sources, *self.parent_sources]]
         for candidate in ("cc-by-nc-sa-3.0", "other", "mit"):
             if candidate in licences:
                 return candidate
@@ -110,7 +114,8 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
     context = {
         "config": data.config, "base_model": data.base_model, "labels": list(data.labels),
         "textrisk_version": data.textrisk_version, "train_sources": sources,
-        "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
+        "dev_rows": data.dev_rows, "temperature": data.temperature,
+        "share_alike": "fpb" in [*data.train_sources, *data.parent_sources],
         "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
         "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
         "risk_tuned": _signals(data.risk_metrics.get("test_tuned")),
@@ -120,6 +125,8 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
         "research_only": any(source_info(source).get("license") == "other"
                              for source in [*data.train_sources, *data.risk_sources]),
         "judgement": len(data.risk_outputs) > 1, "risk_outputs": list(data.risk_outputs),
+        "parent_model": data.parent_model, "adaptation": data.adaptation,
+        "parent_sources": [{"rows": rows, **source_info(source)} for source, rows in data.parent_sources.items()],
         **extra,
     }
     return render_card(kind, context)

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 from ..utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .config import PromptTrainConfig, RunConfig, TrainConfig
+    from .adaptation import AdaptResult, adapt
+    from .config import AdaptConfig, PromptTrainConfig, RunConfig, TrainConfig
     from .dispatch import run
     from .loop import TrainResult
 
 _LAZY = {"run": "dispatch", "TrainConfig": "config", "PromptTrainConfig": "config", "RunConfig": "config",
-         "TrainResult": "loop"}
+         "TrainResult": "loop", "AdaptConfig": "config", "adapt": "adaptation", "AdaptResult": "adaptation"}
 
-__all__ = ["PromptTrainConfig", "RunConfig", "TrainConfig", "TrainResult", "run"]
+__all__ = ["AdaptConfig", "AdaptResult", "PromptTrainConfig", "RunConfig", "TrainConfig", "TrainResult", "adapt",
+           "run"]
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

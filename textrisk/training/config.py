@@ -14,8 +14,8 @@ from ..labels.taxonomy import SENTIMENT_LABELS
 from ..models.backbone import DEFAULT_BASE_MODEL
 from ..utils.validation import check, validate_fields
 
-__all__ = ["PromptTrainConfig", "RunConfig", "TrainConfig", "check_run_fields", "config_from_dict", "config_from_yaml",
-           "read_yaml"]
+__all__ = ["AdaptConfig", "PromptTrainConfig", "RunConfig", "TrainConfig", "check_run_fields", "config_from_dict",
+           "config_from_yaml", "read_yaml"]
 
 _Config = TypeVar("_Config")
 
@@ -227,6 +227,49 @@ class PromptTrainConfig(RunConfig):
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> PromptTrainConfig:
         """Read a YAML file (keys = field names; a ``mode: prompt`` line is allowed); ``overrides`` win."""
         return config_from_yaml(cls, path, "prompt", overrides)
+
+
+@dataclass
+class AdaptConfig:
+    """Adapt a saved model to a user's labels (``mode: adapt``, :func:`textrisk.training.adaptation.adapt`):
+    continue its adapter and heads on a labelled file with a recipe chosen by the data size, and keep the parent
+    where the new model is not better on the user's held-out rows."""
+
+    output_dir: str = field(metadata=check("Folder the adapted model is saved to.", nonempty=True))
+    train_data: list[str] = field(metadata=check("The user's labelled CSV/JSONL files.", nonempty=True))
+    init_from: str = field(default="default", metadata=check(
+        "Parent model: 'default' (the embedded model), a model folder or a Hub id.", nonempty=True))
+    eval_data: str | None = field(default=None, metadata=check(
+        "A labelled file of held-out rows (default: holdout_fraction of train_data, stratified and seeded)."))
+    labels: list[str] | None = field(default=None, metadata=check(
+        "Class names in head order (default: the parent's when every label of the data is one of them, else the "
+        "data's labels in order of first appearance)."))
+    text_column: str = field(default="text", metadata=check("Text column of the files.", nonempty=True))
+    label_column: str = field(default="label", metadata=check("Label column of the files.", nonempty=True))
+    holdout_fraction: float = field(default=0.2, metadata=check(
+        "Share of the rows held out (never trained on) to compare the parent and the new model.", gt=0, lt=0.9))
+    recipe: str = field(default="auto", metadata=check(
+        "'auto' (by training rows), 'head' (head only, frozen encoder), 'lora' (adapter + head, early stopping) "
+        "or 'full' (the standard recipe).", choices=("auto", "head", "lora", "full")))
+    epochs: float | None = field(default=None, metadata=check("Passes over the data (default: the recipe's).",
+                                                              gt=0))
+    batch_size: int = field(default=16, metadata=check("Rows per step (lora and full recipes).", gt=0))
+    forgetting_rows: int = field(default=300, metadata=check(
+        "Rows of each of the FPB and TFNS test sets re-scored by the parent and the new model (0: skip).", ge=0))
+    data_dir: str | None = field(default=None, metadata=check("Shared data folder for the forgetting check."))
+    seed: int = field(default=42, metadata=check("Seed for the split, the data order and the new head rows."))
+    num_threads: int | None = field(default=None, metadata=check("torch CPU threads (default: torch's).", gt=0))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.train_data, str):
+            self.train_data = [self.train_data]
+        check_run_fields(self)
+        if self.labels is not None and (len(set(self.labels)) != len(self.labels) or len(self.labels) < 2):
+            raise ConfigError(f"labels must be >= 2 distinct names, got {self.labels!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of all fields (JSON/YAML ready)."""
+        return dataclasses.asdict(self)
 
 
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:

@@ -8,7 +8,9 @@
 
 The config's ``mode`` picks the trainer, as peft's ``peft_type`` picks a tuner: ``head`` (default;
 :class:`~textrisk.training.config.TrainConfig`, :func:`textrisk.training.head.train`) or ``prompt``
-(:class:`~textrisk.training.config.PromptTrainConfig`, :func:`textrisk.training.prompt.train_prompt_model`).
+(:class:`~textrisk.training.config.PromptTrainConfig`, :func:`textrisk.training.prompt.train_prompt_model`) or
+``adapt`` (:class:`~textrisk.training.config.AdaptConfig`, :func:`textrisk.training.adaptation.adapt`: a saved model
+continued on a user's labels; returns an :class:`~textrisk.training.adaptation.AdaptResult`).
 ``textrisk finetune`` and ``python -m finetune.train`` call this function.
 """
 
@@ -20,7 +22,7 @@ import os
 from typing import Any
 
 from ..errors import ConfigError
-from .config import PromptTrainConfig, TrainConfig, config_from_dict, read_yaml
+from .config import AdaptConfig, PromptTrainConfig, TrainConfig, config_from_dict, read_yaml
 from .loop import TrainResult
 
 __all__ = ["TRAINERS", "run"]
@@ -29,12 +31,14 @@ __all__ = ["TRAINERS", "run"]
 TRAINERS: dict[str, tuple[type, str]] = {
     "head": (TrainConfig, "textrisk.training.head:train"),
     "prompt": (PromptTrainConfig, "textrisk.training.prompt:train_prompt_model"),
+    "adapt": (AdaptConfig, "textrisk.training.adaptation:adapt"),
 }
 
 
-def run(config: str | os.PathLike | TrainConfig | PromptTrainConfig, *, progress: bool | None = None,
-        **overrides: Any) -> TrainResult:
-    """Train (or resume) the run ``config`` describes and save its model; returns a :class:`TrainResult`.
+def run(config: str | os.PathLike | TrainConfig | PromptTrainConfig | AdaptConfig, *, progress: bool | None = None,
+        **overrides: Any) -> TrainResult | Any:
+    """Train (or resume) the run ``config`` describes and save its model; returns a :class:`TrainResult` (an
+    ``AdaptResult`` in ``adapt`` mode).
 
     Args:
         config: a YAML file (keys = the config's fields, plus ``mode``) or a config object.
@@ -48,7 +52,8 @@ def run(config: str | os.PathLike | TrainConfig | PromptTrainConfig, *, progress
         data = {**read_yaml(config), **overrides}
         mode = data.pop("mode", "head")
         if mode not in TRAINERS:
-            raise ConfigError(f"{config}: mode must be 'head' (classification heads) or 'prompt', got {mode!r}")
+            raise ConfigError(f"{config}: mode must be 'head' (classification heads), 'prompt' or 'adapt', "
+                              f"got {mode!r}")
         config = config_from_dict(TRAINERS[mode][0], data, source=str(config))
     else:
         mode = next((m for m, (cls, _) in TRAINERS.items() if type(config) is cls), None)

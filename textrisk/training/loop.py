@@ -157,7 +157,7 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
               loss_of: Callable[[np.ndarray], torch.Tensor], config: Any, output: Path, progress: bool | None,
               desc: str, backward: Callable[[torch.Tensor], None] | None = None,
             accelerator: Any = None, arrange: Callable[[np.ndarray, int], np.ndarray] | None = None,
-            ) -> tuple[int, list[float], int | None]:
+            after_epoch: Callable[[int], bool] | None = None) -> tuple[int, list[float], int | None]:
     """The loop both trainers (head and prompt mode) share: AdamW + linear warm-up/decay over ``config.epochs``
     passes of ``rows`` rows, with gradient clipping at 1.0 and a :func:`save_checkpoint` every
     ``config.save_every_steps`` steps.
@@ -167,7 +167,8 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
     With an ``accelerate.Accelerator`` over several processes, see :func:`shard_batch` (each process takes its
     share of every batch, the model is DDP-wrapped by the caller) and only the main process writes checkpoints.
     ``arrange(order, epoch)``, if given, reorders each epoch's permutation (deterministically, so resume is exact),
-    e.g. :func:`length_grouped_order`. Returns ``(steps, losses, step resumed from or None)``.
+    e.g. :func:`length_grouped_order`. ``after_epoch(epochs done)``, if given, runs after each full epoch; True
+    stops training there (early stopping). Returns ``(steps, losses, step resumed from or None)``.
     """
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -210,6 +211,8 @@ def optimise(model: torch.nn.Module, groups: list[dict[str, Any]], rows: int,
             save_checkpoint(output, model, optimizer, scheduler, step, losses, config.keep_checkpoints)
         if accelerator is not None and step % config.save_every_steps == 0:
             accelerator.wait_for_everyone()  # nobody runs ahead of a checkpoint being written
+        if after_epoch is not None and step % steps_per_epoch == 0 and after_epoch(step // steps_per_epoch):
+            break
     bar.close()
     return step, losses, resumed
 
