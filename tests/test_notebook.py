@@ -52,3 +52,19 @@ def test_filings_notebook_runs(tmp_path, monkeypatch):
     outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
     assert "negative share of prose" in outputs and "counts ->" in outputs and "flags:" in outputs
     assert "Traceback" not in outputs
+
+
+@pytest.mark.slow
+def test_adapt_to_your_desk_notebook_runs(tmp_path, monkeypatch):
+    """Continues the embedded default model on the shipped credit-desk example (a few minutes on 2 CPU cores)."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    monkeypatch.setenv("TEXTRISK_QUICK", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    notebook = nbformat.read(REPO / "notebooks" / "adapt_to_your_desk.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    assert "recipe head (60 training rows, 30 held out)" in outputs and "held-out weighted F1: parent" in outputs
+    assert " -> " in outputs and "Traceback" not in outputs

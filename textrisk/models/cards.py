@@ -123,7 +123,7 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
         "train_minutes": data.train_seconds / 60, "license": data.license, "risk_sources": risk_sources,
         "risk_tests": data.risk_tests, "risk_calibration": data.risk_calibration, "risk_ensemble": data.risk_ensemble,
         "research_only": any(source_info(source).get("license") == "other"
-                             for source in [*data.train_sources, *data.risk_sources]),
+                             for source in [*data.train_sources, *data.risk_sources, *data.parent_sources]),
         "judgement": len(data.risk_outputs) > 1, "risk_outputs": list(data.risk_outputs),
         "parent_model": data.parent_model, "adaptation": data.adaptation,
         "parent_sources": [{"rows": rows, **source_info(source)} for source, rows in data.parent_sources.items()],

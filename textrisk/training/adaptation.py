@@ -246,10 +246,13 @@ def _parent_columns(parent: TextRiskModel, labels: list[str]) -> list[int] | Non
 
 
 def _parent_sources(folder: Path) -> dict[str, int]:
+    """The parent's training sources (sentiment and risk head) from its ``training_results.json``, for the card's
+    licence: an adapted model inherits its parent's terms."""
     saved = folder / "training_results.json"
-    if saved.is_file():
-        return dict(json.loads(saved.read_text(encoding="utf-8")).get("sources", {}))
-    return {}
+    if not saved.is_file():
+        return {}
+    results = json.loads(saved.read_text(encoding="utf-8"))
+    return {**results.get("sources", {}), **(results.get("risk_head") or {}).get("sources", {})}
 
 
 def adapt(config: AdaptConfig, progress: bool | None = None, log: Callable[[str], None] | None = None
