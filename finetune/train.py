@@ -15,6 +15,7 @@ import sys
 from textrisk.errors import TextRiskError
 from textrisk.training import run
 from textrisk.training.cli import add_arguments, overrides_of, summary
+from textrisk.training.cli import run as run_command
 from textrisk.utils.runtime import quiet_libraries
 
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_libraries()
     try:
+        if not args.config or args.data or args.init_from or args.output:  # --from/--data/--output: adapt a model
+            return run_command(args)
         result = run(args.config, progress=False if args.no_progress else None, **overrides_of(args))
     except (TextRiskError, OSError) as exc:
         print(f"finetune.train: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)

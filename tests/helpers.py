@@ -101,6 +101,17 @@ def save_tiny_gpt2(folder: Path, model_class: str, n_positions: int) -> Path:
     return folder
 
 
+def write_labelled_csv(path: Path, rows) -> str:
+    """A labelled CSV (``text``, ``label`` columns) of ``(text, label)`` rows at ``path``; returns its path."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return str(path)
+
+
 def small_train_config(base, out, **changes):
     """A :class:`textrisk.training.config.TrainConfig` for a seconds-long run of ``base`` on 96 FPB rows
     (``changes`` win)."""

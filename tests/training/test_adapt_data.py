@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from textrisk.errors import ConfigError, DataError
@@ -16,15 +14,9 @@ from textrisk.training.adapt_data import (
 )
 from textrisk.training.config import AdaptConfig
 
+from ..helpers import write_labelled_csv
+
 PARENT = ["negative", "neutral", "positive"]
-
-
-def _csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return str(path)
 
 
 def _rows(n, labels=("negative", "neutral", "positive"), tag="row"):
@@ -47,11 +39,12 @@ def test_recipe_by_training_rows(rows, requested, expected):
 
 
 def test_labels_are_the_parents_when_every_cell_names_one_of_them(tmp_path):
-    path = _csv(tmp_path / "a.csv", [("x", "Bearish"), ("y", "neutral"), ("z", "POS")])
+    path = write_labelled_csv(tmp_path / "a.csv", [("x", "Bearish"), ("y", "neutral"), ("z", "POS")])
     assert data_labels([path], PARENT) == PARENT
-    other = _csv(tmp_path / "b.csv", [("x", "hawkish"), ("y", "Dovish"), ("z", "hawkish"), ("w", "dovish")])
+    other = write_labelled_csv(tmp_path / "b.csv",
+                               [("x", "hawkish"), ("y", "Dovish"), ("z", "hawkish"), ("w", "dovish")])
     assert data_labels([other], PARENT) == ["hawkish", "Dovish"]
-    one = _csv(tmp_path / "c.csv", [("x", "hawkish"), ("y", "hawkish")])
+    one = write_labelled_csv(tmp_path / "c.csv", [("x", "hawkish"), ("y", "hawkish")])
     with pytest.raises(DataError, match="2 distinct labels"):
         data_labels([one], PARENT)
     with pytest.raises(DataError, match="not found"):
@@ -59,7 +52,7 @@ def test_labels_are_the_parents_when_every_cell_names_one_of_them(tmp_path):
 
 
 def test_split_is_seeded_stratified_and_disjoint(tmp_path):
-    path = _csv(tmp_path / "a.csv", _rows(90))
+    path = write_labelled_csv(tmp_path / "a.csv", _rows(90))
     rows = adapt_rows(_config(tmp_path, [path]), PARENT)
     again = adapt_rows(_config(tmp_path, [path]), PARENT)
     assert rows.held_texts == again.held_texts and len(rows.held_texts) == 18 and len(rows.train_texts) == 72
@@ -69,14 +62,14 @@ def test_split_is_seeded_stratified_and_disjoint(tmp_path):
 
 
 def test_tiny_data_warns(tmp_path):
-    path = _csv(tmp_path / "a.csv", _rows(30))
+    path = write_labelled_csv(tmp_path / "a.csv", _rows(30))
     with pytest.warns(UserWarning, match="only 24 training rows"):
         rows = adapt_rows(_config(tmp_path, [path]), PARENT)
     assert any("only 24 training rows" in message for message in rows.warnings)
 
 
 def test_label_imbalance_warns(tmp_path):
-    path = _csv(tmp_path / "a.csv", _rows(80, ("neutral",)) + _rows(10, ("negative",), "neg") + _rows(
+    path = write_labelled_csv(tmp_path / "a.csv", _rows(80, ("neutral",)) + _rows(10, ("negative",), "neg") + _rows(
         10, ("positive",), "pos"))
     with pytest.warns(UserWarning, match="label imbalance"):
         rows = adapt_rows(_config(tmp_path, [path]), PARENT)
@@ -85,7 +78,7 @@ def test_label_imbalance_warns(tmp_path):
 
 def test_duplicated_rows_are_dropped_and_conflicts_named(tmp_path):
     base = _rows(60)
-    path = _csv(tmp_path / "a.csv", base + [base[0], (base[1][0].upper() + "  ", base[1][1]),
+    path = write_labelled_csv(tmp_path / "a.csv", base + [base[0], (base[1][0].upper() + "  ", base[1][1]),
                                             (base[2][0], "positive" if base[2][1] != "positive" else "negative")])
     with pytest.warns(UserWarning, match="3 duplicated row"):
         rows = adapt_rows(_config(tmp_path, [path]), PARENT)
@@ -94,8 +87,8 @@ def test_duplicated_rows_are_dropped_and_conflicts_named(tmp_path):
 
 
 def test_training_texts_also_in_the_held_out_file_are_dropped(tmp_path):
-    train = _csv(tmp_path / "train.csv", _rows(60))
-    held = _csv(tmp_path / "held.csv", _rows(60)[:5] + _rows(25, tag="other"))
+    train = write_labelled_csv(tmp_path / "train.csv", _rows(60))
+    held = write_labelled_csv(tmp_path / "held.csv", _rows(60)[:5] + _rows(25, tag="other"))
     with pytest.warns(UserWarning, match="5 training text"):
         rows = adapt_rows(_config(tmp_path, [train], eval_data=held), PARENT)
     assert len(rows.train_texts) == 55 and len(rows.held_texts) == 30
@@ -103,15 +96,15 @@ def test_training_texts_also_in_the_held_out_file_are_dropped(tmp_path):
 
 
 def test_labels_unseen_in_the_held_out_rows_warn(tmp_path):
-    train = _csv(tmp_path / "train.csv", _rows(60))
-    held = _csv(tmp_path / "held.csv", _rows(40, ("negative", "neutral"), "held"))
+    train = write_labelled_csv(tmp_path / "train.csv", _rows(60))
+    held = write_labelled_csv(tmp_path / "held.csv", _rows(40, ("negative", "neutral"), "held"))
     with pytest.warns(UserWarning, match=r"\['positive'\] never occur"):
         rows = adapt_rows(_config(tmp_path, [train], eval_data=held), PARENT)
     assert any("never occur" in message for message in rows.warnings)
 
 
 def test_labels_outside_the_set_name_the_line(tmp_path):
-    path = _csv(tmp_path / "a.csv", _rows(20) + [("odd one", "sideways")])
+    path = write_labelled_csv(tmp_path / "a.csv", _rows(20) + [("odd one", "sideways")])
     with pytest.raises(DataError, match="line 22: unknown label 'sideways'"):
         adapt_rows(_config(tmp_path, [path]), PARENT)
 

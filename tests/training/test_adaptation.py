@@ -3,7 +3,6 @@ temperature rule, the card and report, and the command line."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -14,7 +13,7 @@ from textrisk.models.head.model import TextRiskModel
 from textrisk.training import AdaptConfig, adapt, run
 from textrisk.training.adaptation import REPORT_NAME, fit_head, new_sentiment_head
 
-from ..helpers import SENTENCES, needs_data, perturb
+from ..helpers import SENTENCES, needs_data, perturb, write_labelled_csv
 
 LABELS = ["negative", "neutral", "positive"]
 
@@ -30,20 +29,12 @@ def parent(tiny_bert, tmp_path_factory):
     return model.save_pretrained(tmp_path_factory.mktemp("parent"))
 
 
-def _csv(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(rows)
-    return str(path)
-
-
 def _data(tmp_path, n=60, labels=LABELS, name="desk.csv"):
     """Rows whose label is told by a word in the text, so even a tiny model can learn them."""
     words = {label: f"zz{label}zz" for label in labels}
     rows = [(f"{SENTENCES[i % len(SENTENCES)]} {words[labels[i % len(labels)]]} {i}", labels[i % len(labels)])
             for i in range(n)]
-    return _csv(tmp_path / name, rows)
+    return write_labelled_csv(tmp_path / name, rows)
 
 
 def _adapt(parent, tmp_path, data, **changes):
