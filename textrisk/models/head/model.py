@@ -183,6 +183,16 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         positives of rare labels; ``risk_row_weight`` weighs rows in the risk loss.
         """
         pooled, risk_input = self.pool_features(input_ids, attention_mask)
+        return self.forward_features(pooled, risk_input, labels, risk_targets, risk_weight, risk_pos_weight,
+                                     risk_row_weight)
+
+    def forward_features(
+        self, pooled: torch.Tensor, risk_input: torch.Tensor | None, labels: torch.Tensor | None = None,
+        risk_targets: torch.Tensor | None = None, risk_weight: float = 1.0,
+        risk_pos_weight: torch.Tensor | None = None, risk_row_weight: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """:meth:`forward` from the encoder's outputs (:meth:`pool_features` or :meth:`encode_features`): the
+        heads, their dropout and the losses."""
         features = self.dropout(pooled)
         logits = self.heads["sentiment"](features)
         out = {"logits": logits, "embeddings": pooled}
@@ -213,38 +223,38 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
             return None
         return judgement_loss(risk_logits, risk_targets, n_labels, self.config.risk_outputs, pos_weight, row_weight)
 
-    def risk_head_logits(self, risk_input: torch.Tensor) -> torch.Tensor:
-        """The risk head on precomputed inputs (:meth:`risk_features`), with the training-time dropout."""
-        return self.heads["risk"](self.dropout(risk_input))
-
     @torch.no_grad()
-    def risk_features(self, input_ids: Sequence[Sequence[int]], batch_size: int = 64,
-                      progress: bool | None = None) -> torch.Tensor:
-        """The risk head's inputs for tokenised texts, in input order, computed once in eval mode: when only the
-        risk head trains, the encoder's outputs do not change, so training reads these instead of running the
-        encoder at every step."""
+    def encode_features(self, input_ids: Sequence[Sequence[int]], batch_size: int = 64,
+                        progress: bool | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`pool_features` of tokenised texts, in input order, computed once in eval mode: when only the heads
+        train, the encoder's outputs do not change, so training feeds these to :meth:`forward_features` instead of
+        running the encoder at every step."""
         from tqdm.auto import tqdm
 
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
-        rows: torch.Tensor | None = None
+        pooled: torch.Tensor | None = None
+        risk: torch.Tensor | None = None
         bar = tqdm(total=len(input_ids), desc="encoding (frozen encoder)", unit="text",
                    disable=(not progress) if progress is not None else None)
         try:
             for index in length_sorted_batches(input_ids, batch_size):
                 batch = self.tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
-                pooled, risk_input = self.pool_features(batch["input_ids"].to(device),
-                                                        batch["attention_mask"].to(device))
-                values = (pooled if risk_input is None else risk_input).float()
-                if rows is None:
-                    rows = torch.zeros((len(input_ids), values.shape[1]), dtype=torch.float32, device=device)
-                rows[torch.as_tensor(index, device=device)] = values
+                values = self.pool_features(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+                if pooled is None:
+                    pooled = torch.zeros((len(input_ids), values[0].shape[1]), device=device)
+                    if values[1] is not None:
+                        risk = torch.zeros((len(input_ids), values[1].shape[1]), device=device)
+                rows = torch.as_tensor(index, device=device)
+                pooled[rows] = values[0].float()
+                if risk is not None:
+                    risk[rows] = values[1].float()
                 bar.update(len(index))
         finally:
             bar.close()
             self.train(was_training)
-        return rows
+        return pooled, risk
 
     def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
                         batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
