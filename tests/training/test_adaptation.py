@@ -176,3 +176,9 @@ def test_finetune_command_adapts_from_a_model(parent, tmp_path, capsys):
     assert "recipe head (48 training rows, 12 held out)" in err and "decision:" in err
     assert main(["finetune", "--data", data]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_less_than_one_epoch_of_early_stopping_keeps_the_trained_weights(parent, tmp_path):
+    result = _adapt(parent, tmp_path, _data(tmp_path, n=120), recipe="lora", epochs=0.5)
+    report = json.loads((tmp_path / "out" / REPORT_NAME).read_text())
+    assert result.recipe == "lora" and report["adaptation"]["training"] == "0.5 epochs"

@@ -225,7 +225,7 @@ def _train_encoder(model: TextRiskModel, rows: AdaptRows, recipe: Recipe, config
         optimise(model, groups, len(ids), loss_of, settings, Path(scratch), progress, "adapting",
                  after_epoch=after_epoch if recipe.early_stopping else None)
     model.eval()
-    if not recipe.early_stopping:
+    if not recipe.early_stopping or state["weights"] is None:  # no full epoch: nothing to choose between
         return val, f"{settings.epochs:g} epochs"
     model.load_state_dict(state["weights"], strict=False)
     return val, (f"best validation loss after epoch {state['epoch']} of {len(state['history'])} "
@@ -361,7 +361,7 @@ def adapt(config: AdaptConfig, progress: bool | None = None, log: Callable[[str]
     card = ModelCardData(
         base_model=final.config.base_model, labels=list(final.labels),
         train_sources=dict(rows.sources), dev_rows=len(rows.held_texts),
-        config=config.to_dict(), dev_metrics=after if kept == "new" else {}, temperature=final.temperature,
+        config=config.to_dict(), temperature=final.temperature,
         train_seconds=result.seconds, textrisk_version=__version__, risk_labels=list(final.risk_labels),
         parent_model=config.init_from, parent_sources=_parent_sources(parent_dir), adaptation=adaptation)
     final.save_pretrained(output, model_card=render_model_card(card, pooling=final.config.pooling))
