@@ -14,7 +14,7 @@ ADAPTATION = {"recipe": "head", "recipe_summary": "head only", "training": "L2 s
 
 
 def test_an_adapted_card_names_the_parent_the_new_data_and_inherits_the_parents_terms():
-    card = ModelCardData(base_model="sentence-transformers/all-MiniLM-L6-v2", labels=["negative", "neutral", "positive"],
+    card = ModelCardData(base_model="sentence-transformers/all-MiniLM-L6-v2", labels=["negative", "positive"],
                          train_sources={"desk.csv": 90}, dev_rows=30, risk_labels=["credit"], parent_model="default",
                          parent_sources={"fpb": 3629, "sentivent": 4923}, adaptation=ADAPTATION)
     text = render_model_card(card)
