@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input-dir", help="score every file of this folder matching --glob as one document")
     parser.add_argument("--glob", default="*.txt", help="file pattern for --input-dir (default *.txt)")
     parser.add_argument("--output", help="write .jsonl or .csv (default: a table on stdout)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--text-field", default="text", help="text column/field of JSONL/CSV input")
     parser.add_argument("--id-field", default="id", help="id column/field (default: line numbers)")
     parser.add_argument("--encoding", default="utf-8", help="input file encoding (default utf-8; e.g. latin-1)")

@@ -14,7 +14,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``evaluate`` sub-command."""
-    parser.add_argument("model", nargs="?", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("model", nargs="?", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--data", nargs="+", default=["fpb", "tfns"], help="fpb, tfns or labelled CSV/JSONL")
     parser.add_argument("--out", default="report.json", help="JSON report (PNG written beside it)")
     parser.add_argument("--data-dir", help="shared data folder (default ../shared/data)")

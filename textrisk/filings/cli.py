@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", metavar="OLD", help="the earlier filing (.txt, .htm or .html)")
     parser.add_argument("new", metavar="NEW", help="the later filing")
     parser.add_argument("--out", help="write the full comparison as JSON (atomically)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--form", help="form of both files (default: from the file names, else their covers)")
     parser.add_argument("--encoding", default="utf-8", help="file encoding (default utf-8; e.g. latin-1)")
     parser.add_argument("--batch-size", type=int_at_least(1), default=32)

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", default="utf-8", help="encoding of the input files (default utf-8)")
     parser.add_argument("--rules", help="rules YAML (default: level, jump and volume rules; signal rules too "
                                         "when the model has a risk head)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--once", action="store_true", help="process what is there and exit")
     parser.add_argument("--batch-size", type=integer(ge=1, le=100_000), default=64,
                         help="documents per scored, committed batch")

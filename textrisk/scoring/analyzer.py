@@ -26,7 +26,7 @@ from ..errors import ConfigError, InputError, ModelLoadError
 from ..labels.taxonomy import KINDS
 from ..models.backbone import resolve_model_path
 from ..models.contract import ScoringModel, as_scoring_model
-from ..models.hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from ..models.hub import SCORING_KINDS, load_model, model_kind_of
 from .engine import PassageOutputs, run_forward
 from .report import CHUNKS, RiskReport, add_judgement, add_signals, sentiment_report
 
@@ -92,7 +92,8 @@ class RiskAnalyzer:
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
                         trust_remote_code: bool = False, merge: bool = True, backend: str = "torch",
                         cache_dir: str | os.PathLike | None = None, **kwargs: Any) -> RiskAnalyzer:
-        """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model.
+        """Load a model folder or Hub id saved by textrisk, or an embedded model by name: no argument or
+        ``"default"`` loads the embedded default model, ``"commercial"`` the embedded commercial-use model.
 
         ``merge`` (default) folds the LoRA adapter into the in-memory weights: faster scoring (see
         benchmarks/speed.py), the same scores to float rounding; the adapter is kept, so ``save_pretrained``
@@ -102,10 +103,7 @@ class RiskAnalyzer:
         ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
         """
         if name_or_path is None:
-            if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
-                raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
-                                     "reinstall textrisk or train it with finetune/configs/default.yaml")
-            name_or_path = DEFAULT_MODEL_DIR
+            name_or_path = "default"
         folder = resolve_model_path(name_or_path)
         kind = model_kind_of(folder)
         if kind not in SCORING_KINDS:

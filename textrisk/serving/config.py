@@ -18,7 +18,8 @@ class ServeConfig:
     ``--max-wait-ms nan`` is refused at start instead of hanging every request.
     """
 
-    model: str | None = field(default=None, metadata=check("model folder or Hub id (default: the embedded model)"))
+    model: str | None = field(default=None, metadata=check("model folder, Hub id or embedded model name: default, "
+                                                            "commercial (default: default)"))
     host: str = field(default="127.0.0.1", metadata=check("interface to listen on (0.0.0.0: all of them)",
                                                           nonempty=True))
     port: int = field(default=8000, metadata=check("TCP port", ge=0, le=65535))
