@@ -98,8 +98,8 @@ class RiskAnalyzer:
         benchmarks/speed.py), the same scores to float rounding; the adapter is kept, so ``save_pretrained``
         still writes the small adapter. ``merge=False`` scores through the unmerged adapter.
         ``backend``: ``"torch"`` (default), ``"bf16"`` (torch under bfloat16 autocast), ``"onnx"`` (ONNX
-        Runtime, int8; exported once and cached beside the model or under ``cache_dir``; extra ``[onnx]``) or
-        ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
+        Runtime, int8; exported once and cached in the user cache folder, :func:`textrisk.utils.cache.cache_dir`,
+        or under ``cache_dir``; extra ``[onnx]``) or ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
         """
         if name_or_path is None:
             if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
