@@ -193,7 +193,8 @@ _PAIR = re.compile(r"([a-z_]+)=([0-9.]+)")
 
 class FakeAnalyzer:
     """A monitor analyzer whose texts say their own scores: ``neg=P`` (P(negative), default 0.1) and, with
-    ``signals``, ``LABEL=P`` risk probabilities; so index maths and rules can be checked by hand."""
+    ``signals``, ``LABEL=P`` risk probabilities, ``adverse=P`` and ``sev=S`` a judgement model's risk_score and
+    severity; so index maths and rules can be checked by hand."""
 
     def __init__(self, signals: bool = False, delay: float = 0.0):
         self.has_risk_head = signals
@@ -222,5 +223,8 @@ class FakeAnalyzer:
                 report.flags = [k for k, p in report.risk_signals.items() if p >= 0.5]
                 any_signal = 1 - math.prod(1 - p for p in report.risk_signals.values())
                 report.risk_score = neg * any_signal
+            if "adverse" in values:  # a judgement model: risk_score is P(adverse event or outlook)
+                report.tone_risk, report.risk_score = report.risk_score, values["adverse"]
+                report.severity, report.kind = values.get("sev", 2.0), "event"
             reports.append(report)
         return reports

@@ -13,7 +13,7 @@ def test_signal_rules_with_a_risk_head_model(risk_model_dir, tmp_path):
     stream(tmp_path / "in.jsonl")
     (tmp_path / "rules.yaml").write_text(
         "rules:\n  - {name: any-credit, type: signal, signal: credit, probability: 0.0, cooldown_hours: 0}\n"
-        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 0}\n")
+        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 0}\nalerts: {burst_hours: 0}\n")
     args = ["monitor", "--input", str(tmp_path / "in.jsonl"), "--state", str(tmp_path / "s.db"),
             "--alerts", str(tmp_path / "a.jsonl"), "--rules", str(tmp_path / "rules.yaml"),
             "--model", str(risk_model_dir), "--once", "--batch-size", "5"]

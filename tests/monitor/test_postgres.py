@@ -115,7 +115,7 @@ def test_cli_and_dashboard_on_postgres_match_sqlite(risk_model_dir, tmp_path, pg
     stream(tmp_path / "in.jsonl", 20)
     (tmp_path / "rules.yaml").write_text(
         "rules:\n  - {name: credit, type: signal, signal: credit, probability: 0.0, cooldown_hours: 0}\n"
-        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 12}\n")
+        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 12}\nalerts: {burst_hours: 0}\n")
     for name, state in (("lite", str(tmp_path / "s.db")), ("pg", pg_url)):
         args = ["monitor", "--input", str(tmp_path / "in.jsonl"), "--state", state, "--alerts",
                 str(tmp_path / f"{name}.jsonl"), "--rules", str(tmp_path / "rules.yaml"), "--model",
