@@ -1,8 +1,6 @@
 """The dashboard in a real headless browser (Debian's chromium; .ci/run installs it)."""
 
 import re
-import shutil
-import subprocess
 import threading
 
 import numpy as np
@@ -14,10 +12,7 @@ from textrisk.monitor.records import Record
 from textrisk.monitor.rules import parse_rules
 from textrisk.monitor.state import MonitorState
 
-from ..helpers import FakeAnalyzer
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+from ..helpers import FakeAnalyzer, chromium, console_messages, needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +32,6 @@ def state_file(tmp_path_factory):
     mon.process(batch)
     mon.state.close()
     return path
-
-
-def chromium(profile, *args):
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-               f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def console_messages(stderr):
-    return re.findall(r":CONSOLE[^\]]*\] (.*)", stderr)
 
 
 def test_page_html_escapes_and_has_every_panel(state_file):
