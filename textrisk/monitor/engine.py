@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -81,6 +81,7 @@ class Monitor:
         self.batch_size, self.clock = batch_size, clock
         self.urls = [hook.url for hook in rules.webhooks]
         self._tokenizer = analyzer.model.tokenizer
+        self._settings_recorded = False
 
     def _score(self, texts: list[str]) -> list[Any]:
         """Reports in order; a text the model cannot read gets its error message instead of a report."""
@@ -148,6 +149,9 @@ class Monitor:
         unknown = unknown_shares(texts, self._tokenizer) if records else []
         new_alerts: list[dict[str, Any]] = []
         with self.state.transaction():
+            if not self._settings_recorded:  # what drift checking needs, for the dashboard
+                self.state.set_meta("drift", json.dumps(asdict(self.rules.drift), sort_keys=True))
+                self._settings_recorded = True
             for letter in letters:
                 self.state.put_dead_letter({**letter.to_row(), "arrived": arrived})
             seq = self.state.document_count()
