@@ -235,7 +235,8 @@ def test_risk_head_models_get_signals_per_section(risk_model_dir):
         assert item.flags == [k for k, v in item.signals.items() if v >= thresholds[k]]
     assert comparison.to_dict()["new"][0]["flags"] == comparison.new[0].flags
     first = comparison.new[0]
-    assert ",".join(first.flags) in comparison.table() if first.flags else "p_neg" in comparison.table()
+    assert f"risk {first.risk_change:+.2f}" in comparison.table()
+    assert ",".join(first.flags) in comparison.table()
 
 
 def test_judgement_models_rank_filing_evidence_by_adverse_risk(judgement_model_dir):

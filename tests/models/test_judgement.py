@@ -102,3 +102,26 @@ def test_onnx_backend_returns_the_same_judgement(judgement_model_dir, tmp_path):
     got = make_backend(model, "onnx-fp32", cache_dir=tmp_path).predict_outputs(SENTENCES, risk=True)
     for name in ("risk", "topics", "kind", "severity", "adverse"):
         np.testing.assert_allclose(getattr(got, name), getattr(reference, name), atol=1e-4)
+
+
+def test_precomputed_risk_features_feed_the_head_exactly_as_the_forward_pass(judgement_model_dir):
+    """Training only the risk head reads features computed once (risk_features); they must be what the forward
+    pass gives the head, in input order, and the loss on them must be the forward pass's risk loss."""
+    from textrisk.models.hub import load_model
+
+    model = load_model(judgement_model_dir).eval()
+    texts = [SENTENCES[3], SENTENCES[0] * 3, SENTENCES[1]]  # lengths out of order: the cache restores order
+    ids = model.tokenizer(texts, truncation=True, max_length=model.config.max_length)["input_ids"]
+    features = model.risk_features(ids, batch_size=2, progress=False)
+    targets = torch.full((3, target_width(L)), -1.0)
+    targets[:, 0] = torch.tensor([1.0, 0.0, 1.0])
+    targets[:, 2 * L] = torch.tensor([0.0, 1.0, 3.0])  # kind
+    with torch.no_grad():
+        for i in range(3):
+            one = model.tokenizer(texts[i], return_tensors="pt")
+            out = model(one["input_ids"], one["attention_mask"], risk_targets=targets[i:i + 1])
+            np.testing.assert_allclose(model.risk_head_logits(features[i:i + 1]).numpy(),
+                                       out["risk_logits"].numpy(), atol=1e-5)
+            np.testing.assert_allclose(float(model.risk_loss(model.risk_head_logits(features[i:i + 1]),
+                                                             targets[i:i + 1])), float(out["loss"]), rtol=1e-5)
+    assert model.risk_loss(model.risk_head_logits(features), torch.full((3, target_width(L)), -1.0)) is None

@@ -179,7 +179,17 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     autocast = (lambda: torch.autocast(accelerator.device.type, dtype=torch.bfloat16)) if config.bf16 else (
         contextlib.nullcontext)
 
+    frozen = None  # only the risk head trains: the encoder's outputs are fixed, so compute its inputs once
+    if heads == {"risk"} and accelerator.num_processes == 1 and not config.bf16:
+        frozen = model.risk_features(input_ids, batch_size=max(config.batch_size, 64), progress=progress)
+
     def loss_of(index: np.ndarray) -> torch.Tensor:
+        if frozen is not None:
+            logits = model.risk_head_logits(frozen[torch.as_tensor(index)])
+            loss = model.risk_loss(logits, torch.tensor([risk_targets[i] for i in index]).to(accelerator.device),
+                                   None if pos_weight is None else pos_weight.to(accelerator.device),
+                                   torch.tensor([risk_rows[i] for i in index]).to(accelerator.device))
+            return logits.sum() * 0 if loss is None else config.risk_loss_weight * loss
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
