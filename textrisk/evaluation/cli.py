@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "per-label scores, a judgement model's kind and adverse scores, contrast-pair order")
     parser.add_argument("--risk-dir", help="folder of the named hand-labelled risk sets (default "
                                            "finetune/risk_data of the checkout)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
 def run(args: argparse.Namespace) -> int:

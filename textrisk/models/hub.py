@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ..errors import ModelLoadError
 from ..utils.atomic import atomic_write_json, replace_file
+from ..utils.runtime import quiet_third_party
 from .backbone import EMBEDDED_MODELS, resolve_model_path
 
 __all__ = [
@@ -233,7 +234,8 @@ class PretrainedModel:
             raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model ({other}), not a "
                                  f"{cls.model_kind!r} model ({cls.__name__}); load it with {other}.from_pretrained "
                                  "or textrisk.models.hub.load_model")
-        model = cls._load(folder, config, **kwargs)
+        with quiet_third_party():
+            model = cls._load(folder, config, **kwargs)
         model.source_dir = folder
         return model
 

@@ -46,7 +46,8 @@ def add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
                                                         "database URL)")
     parser.add_argument("--export", metavar="REPORT.html", help="write a static HTML report and exit")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=integer(ge=0, le=65535), default=8765)
+    parser.add_argument("--port", type=integer(ge=0, le=65535), default=8765, help="TCP port (default 8765; 0: "
+                                                                                   "any free port)")
     parser.add_argument("--allowed-hosts", help="extra names the page may be requested under (comma-separated; "
                                                 "default: localhost, 127.0.0.1, ::1 and --host)")
     parser.add_argument("--entities", type=integer(ge=1, le=100), default=6,
