@@ -65,7 +65,8 @@ def test_train_and_predict_with_texts(files, tmp_path, tiny_model_dir):
                    "--dev-end", "2015-10-01") == 0
     assert json.loads((model / "textrisk_config.json").read_text())["config"]["variant"] == "fused"
     assert run_cli("predict", "--model", model, *common, "--out", tmp_path / "p.csv") == 0
-    assert len(pd.read_csv(tmp_path / "p.csv")) > 100
+    pred = pd.read_csv(tmp_path / "p.csv")
+    assert len(pred) > 100 and {"text_effect_volatility", "text_effect_var_99"} <= set(pred.columns)
     # a text forecaster without texts is a user error
     assert run_cli("predict", "--model", model, "--prices", files / "prices.csv", "--out", tmp_path / "q.csv") == 2
 

@@ -1,13 +1,17 @@
-"""``textrisk forecast train|predict|backtest``: the forecaster on a user's own prices (CSV) and texts (JSONL).
+"""``textrisk forecast train|predict|backtest|evaluate``: the forecaster on a user's own prices (CSV) and texts
+(JSONL), and risk scores of any predictions CSV.
 
 * prices CSV: a header with ``ticker,date,open,high,low,close,volume`` (optionally ``adj_close``), one row per
   ticker and session;
 * texts JSONL: one object per line with ``ticker``, ``timestamp`` (ISO 8601 with an offset) and ``text``.
 
 ``train`` fits a forecaster and saves it; ``predict`` writes a CSV of ``ticker, date, p_rise, expected_return,
-volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known); ``backtest`` runs the
-portfolio overlay driven by a saved forecaster or a baseline (``ewma``, ``garch``, ``historical``) against
-equal-weight buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns).
+volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known, and for a text-reading forecaster
+``text_effect_<column>``: what the texts added to each prediction); ``backtest`` runs the portfolio overlay
+driven by a saved forecaster or a baseline (``ewma``, ``garch``, ``historical``) against equal-weight
+buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns); ``evaluate`` scores
+predictions CSVs (``evaluation.py``: VaR coverage with Kupiec, Christoffersen and dynamic-quantile tests,
+pinball loss, QLIKE; Diebold-Mariano and the model confidence set across files).
 The module top imports only the standard library; the work happens in :func:`run`.
 """
 
@@ -23,10 +27,11 @@ __all__ = ["add_arguments", "read_prices_csv", "read_texts_jsonl", "run"]
 PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "volume")
 PREDICTION_COLUMNS = ("ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99", "risk_level",
                       "realised_return")
+TEXT_EFFECT_COLUMNS = tuple(f"text_effect_{c}" for c in ("expected_return", "volatility", "var_95", "var_99"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The ``train``, ``predict`` and ``backtest`` sub-commands."""
+    """The ``train``, ``predict``, ``backtest`` and ``evaluate`` sub-commands."""
     sub = parser.add_subparsers(dest="forecast_command", required=True)
 
     def inputs(p: argparse.ArgumentParser, texts: bool = True) -> None:
@@ -68,6 +73,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     backtest.add_argument("--var-budget", type=float, default=None, help="Cap on the book's one-day 99%% VaR.")
     backtest.add_argument("--out", required=True, help="JSON summary to write.")
     backtest.add_argument("--plot", default=None, help="PNG of equity curves and drawdowns.")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="VaR coverage (Kupiec, Christoffersen, DQ), pinball and QLIKE of predictions CSVs",
+        description="Score predictions (`forecast predict` output or your own: ticker, date and any of volatility, "
+                    "var_95, var_99) against realised returns; with several files also Diebold-Mariano against the "
+                    "first and the model confidence set. Example: textrisk forecast evaluate --predictions "
+                    "ours.csv garch.csv --prices prices.csv --start 2015-10-01")
+    evaluate.add_argument("--predictions", nargs="+", required=True,
+                          help="Predictions CSV(s): ticker, date and any of volatility, var_95, var_99 (VaR as a "
+                               "positive loss fraction), plus realised_return unless --prices is given.")
+    evaluate.add_argument("--prices", default=None,
+                          help="Prices CSV (as for train): realised returns and the Parkinson range come from it.")
+    evaluate.add_argument("--start", default=None, help="First forecast date scored (default: all).")
+    evaluate.add_argument("--end", default=None, help="End forecast date, exclusive (default: all).")
+    evaluate.add_argument("--out", default=None, help="Also write the full report as JSON here.")
     return parser
 
 
@@ -185,8 +205,8 @@ def _predict(args: argparse.Namespace) -> int:
     from ..utils.atomic import atomic_write_text
 
     model, ds = _load(args)
-    pred = model.predict(ds, args.start, args.end)
-    frame = pred[list(PREDICTION_COLUMNS)].copy()
+    pred = model.predict(ds, args.start, args.end, text_effect=model.config.uses_text)
+    frame = pred[[c for c in (*PREDICTION_COLUMNS, *TEXT_EFFECT_COLUMNS) if c in pred.columns]].copy()
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     atomic_write_text(args.out, frame.to_csv(index=False))
     print(f"wrote {len(frame)} forecasts for {frame['ticker'].nunique()} ticker(s) to {args.out}")
@@ -230,6 +250,29 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from ..utils.atomic import atomic_write_json
+    from .dataset import build_dataset
+    from .evaluation import evaluate_predictions, format_evaluation, predictions_names, read_predictions_csv
+
+    ds = build_dataset(read_prices_csv(args.prices)) if args.prices else None
+    frames = {name: read_predictions_csv(path, need_realised=ds is None)
+              for name, path in predictions_names(args.predictions).items()}
+    report = evaluate_predictions(frames, ds, args.start, args.end)
+    if report["scored_pairs"] == 0:
+        from ..errors import InputError
+
+        raise InputError("no (ticker, date) forecast has a realised return" + (
+            " in every file" if len(frames) > 1 else "") + "; check the dates, --start/--end and the prices")
+    print(format_evaluation(report))
+    if args.out:
+        atomic_write_json(Path(args.out), report)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Dispatch ``train`` / ``predict`` / ``backtest``; user errors raise ``TextRiskError`` subclasses."""
-    return {"train": _train, "predict": _predict, "backtest": _backtest}[args.forecast_command](args)
+    """Dispatch ``train`` / ``predict`` / ``backtest`` / ``evaluate``; user errors raise ``TextRiskError``
+    subclasses."""
+    return {"train": _train, "predict": _predict, "backtest": _backtest,
+            "evaluate": _evaluate}[args.forecast_command](args)
