@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["markdown_tables"]
+__all__ = ["SECTIONS", "markdown_tables"]
 
 
 def _f(value: Any, digits: int = 3) -> str:
@@ -115,68 +115,75 @@ def _yardstick_rows(report: dict[str, Any]) -> list[list[str]]:
             for y in report.get("power", {}).get("yardstick", [])]
 
 
-def markdown_tables(report: dict[str, Any]) -> str:
-    """Risk metrics, seeds, movement, Diebold-Mariano, MCS, power, portfolio and event-study tables."""
-    parts = []
-    parts.append("**Risk forecasts** (common (ticker, day) pairs per period; LSTMs are seed ensembles; pinball in "
-                 "%, variance in %²; DQ: Engle-Manganelli dynamic quantile)\n\n" + _table(
-                     ["period", "forecaster", "n", "VaR95 breach", "Kupiec p", "Chr. cc p", "DQ p", "pinball 5%",
-                      "VaR99 breach", "Kupiec p", "Chr. cc p", "DQ p", "pinball 1%", "QLIKE r²", "QLIKE Parkinson",
-                      "MSE r²", "MSE Parkinson"], _risk_rows(report)))
-    parts.append("**LSTM seeds** (each seed's own forecasts on its forecaster's days, mean ± std over seeds; last "
-                 "column: the seed ensemble on the common pairs)\n\n" + _table(
-                     ["period", "forecaster", "seeds", "QLIKE r²", "QLIKE Parkinson", "VaR95 breach", "VaR99 breach",
-                      "ensemble QLIKE r²"], _seed_rows(report)))
-    parts.append("**Model confidence set** (90%: forecasters not significantly worse than the best, by daily mean "
-                 "loss; MCS p-values in brackets; `arch.bootstrap.MCS`, range statistic, stationary bootstrap)\n\n"
-                 + _table(["period", "loss", "days", "in the set (best first)", "eliminated"], _mcs_rows(report)))
-    rows = [[t["period"], f"{t['pair'][0]} vs {t['pair'][1]}", t["loss"], _f(t["mean_diff"], 4), _f(t["statistic"]),
+def _dm_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [[t["period"], f"{t['pair'][0]} vs {t['pair'][1]}", t["loss"], _f(t["mean_diff"], 4), _f(t["statistic"]),
              _f(t["p_value"]), str(t["days"])] for t in report.get("dm", [])]
-    parts.append("**Diebold-Mariano** (HLN-corrected, loss differential averaged across tickers per day; negative "
-                 "statistic: the first model's loss is lower)\n\n" + _table(
-                     ["period", "pair", "loss", "mean diff", "DM stat", "p", "days"], rows))
-    parts.append("**Power of the text comparisons** (smallest mean daily loss improvement the DM test detects at "
-                 "80% power, alpha 0.05; for QLIKE also as the uniform variance error it is worth)\n\n" + _table(
-                     ["period", "pair", "loss", "days", "mean diff", "95% CI", "detectable at 80%",
-                      "= variance error"], _power_rows(report)))
-    parts.append("**Yardstick: the most a text rule could gain** (in-sample oracle: HAR's variance rescaled on each "
-                 "ticker's top-decile days of the signal, against one rescaling for all days; QLIKE gain per day)"
-                 "\n\n" + _table(["period", "base", "signal", "loss", "top days", "top-day scale", "QLIKE gain"],
-                                  _yardstick_rows(report)))
-    parts.append("**Movement** (LSTM seed ensembles, 95% bootstrap interval over labelled days; last column: mean ± "
-                 "std over seeds)\n\n" + _table(["period", "forecaster", "labelled days", "acc (%)", "MCC",
-                                                    "acc / MCC over seeds"], _movement_rows(report)))
-    rows = []
-    for period, block in report.get("portfolio", {}).items():
-        for strategy, drivers in block.items():
-            for driver, perf in drivers.items():
-                rows.append([period, strategy, driver, f"{perf['ann_return']:.2%}", f"{perf['ann_vol']:.2%}",
-                             "" if perf["target_vol"] is None else f"{perf['target_vol']:.0%}", _f(perf["sharpe"], 2),
-                             f"{perf['max_drawdown']:.2%}", _f(perf["turnover"], 1)])
-    parts.append("**Portfolio overlay** (net of costs; turnover: one-way, per year)\n\n" + _table(
-        ["period", "strategy", "driver", "ann. return", "ann. vol", "target vol", "Sharpe", "max drawdown",
-         "turnover"], rows))
+
+
+def _portfolio_rows(report: dict[str, Any]) -> list[list[str]]:
+    return [[period, strategy, driver, f"{perf['ann_return']:.2%}", f"{perf['ann_vol']:.2%}",
+             "" if perf["target_vol"] is None else f"{perf['target_vol']:.0%}", _f(perf["sharpe"], 2),
+             f"{perf['max_drawdown']:.2%}", _f(perf["turnover"], 1)]
+            for period, block in report.get("portfolio", {}).items()
+            for strategy, drivers in block.items() for driver, perf in drivers.items()]
+
+
+def _event_rows(report: dict[str, Any]) -> list[list[str]]:
     study = report.get("event_study", {})
-    rows = []
-    for signal, outcomes in study.get("signals", {}).items():
-        for outcome, r in outcomes.items():
-            if "difference" in r:
-                rows.append([signal, f"next-day {outcome}", str(r["tickers"]), str(r["n_top"]), str(r["n_other"]),
-                             _f(r["top_mean"]), _f(r["other_mean"]),
-                             f"{r['difference']:+.3f} [{r['ci95'][0]:+.3f}, {r['ci95'][1]:+.3f}]"])
-    for loss, by_signal in study.get("text_vs_no_text", {}).items():
-        for signal, r in by_signal.items():
-            if "difference" in r:
-                rows.append([f"{signal} (day before)", f"{loss}: lstm_text - lstm_market (rolling)",
-                             str(r["tickers"]), str(r["n_top"]), str(r["n_other"]), _f(r["top_mean"], 4),
-                             _f(r["other_mean"], 4),
-                             f"{r['difference']:+.4f} [{r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}]"])
-    parts.append("**Event study** (top decile of the ticker's own text days vs its other text days; outcomes "
-                 "relative to the ticker's mean, except the loss differences)\n\n" + _table(
-                     ["signal", "outcome", "tickers", "top days", "other days", "top mean", "others mean",
-                      "difference [95% CI]"], rows))
-    timing = report.get("seconds_by_forecaster", {})
-    if timing:
-        parts.append("**Run time** (seconds)\n\n" + _table(
-            ["step", "seconds"], [[k, _f(float(v), 1)] for k, v in {**timing, **report.get("seconds", {})}.items()]))
+    rows = [[signal, f"next-day {outcome}", str(r["tickers"]), str(r["n_top"]), str(r["n_other"]), _f(r["top_mean"]),
+             _f(r["other_mean"]), f"{r['difference']:+.3f} [{r['ci95'][0]:+.3f}, {r['ci95'][1]:+.3f}]"]
+            for signal, outcomes in study.get("signals", {}).items() for outcome, r in outcomes.items()
+            if "difference" in r]
+    rows += [[f"{signal} (day before)", f"{loss}: lstm_text - lstm_market (rolling)", str(r["tickers"]),
+              str(r["n_top"]), str(r["n_other"]), _f(r["top_mean"], 4), _f(r["other_mean"], 4),
+              f"{r['difference']:+.4f} [{r['ci95'][0]:+.4f}, {r['ci95'][1]:+.4f}]"]
+             for loss, by_signal in study.get("text_vs_no_text", {}).items() for signal, r in by_signal.items()
+             if "difference" in r]
+    return rows
+
+
+def _timing_rows(report: dict[str, Any]) -> list[list[str]]:
+    timing = {**report.get("seconds_by_forecaster", {}), **report.get("seconds", {})}
+    return [[k, _f(float(v), 1)] for k, v in timing.items()]
+
+
+#: (title, header, rows) of every table, in order.
+SECTIONS = (
+    ("**Risk forecasts** (common (ticker, day) pairs per period; LSTMs are seed ensembles; pinball in %, variance "
+     "in %²; DQ: Engle-Manganelli dynamic quantile)",
+     ["period", "forecaster", "n", "VaR95 breach", "Kupiec p", "Chr. cc p", "DQ p", "pinball 5%", "VaR99 breach",
+      "Kupiec p", "Chr. cc p", "DQ p", "pinball 1%", "QLIKE r²", "QLIKE Parkinson", "MSE r²", "MSE Parkinson"],
+     _risk_rows),
+    ("**LSTM seeds** (each seed's own forecasts on its forecaster's days, mean ± std over seeds; last column: the "
+     "seed ensemble on the common pairs)",
+     ["period", "forecaster", "seeds", "QLIKE r²", "QLIKE Parkinson", "VaR95 breach", "VaR99 breach",
+      "ensemble QLIKE r²"], _seed_rows),
+    ("**Model confidence set** (90%: forecasters not significantly worse than the best, by daily mean loss; MCS "
+     "p-values in brackets; `arch.bootstrap.MCS`, range statistic, stationary bootstrap)",
+     ["period", "loss", "days", "in the set (best first)", "eliminated"], _mcs_rows),
+    ("**Diebold-Mariano** (HLN-corrected, loss differential averaged across tickers per day; negative statistic: "
+     "the first model's loss is lower)", ["period", "pair", "loss", "mean diff", "DM stat", "p", "days"], _dm_rows),
+    ("**Power of the text comparisons** (smallest mean daily loss improvement the DM test detects at 80% power, "
+     "alpha 0.05; for QLIKE also as the uniform variance error it is worth)",
+     ["period", "pair", "loss", "days", "mean diff", "95% CI", "detectable at 80%", "= variance error"],
+     _power_rows),
+    ("**Yardstick: the most a text rule could gain** (in-sample oracle: HAR's variance rescaled on each ticker's "
+     "top-decile days of the signal, against one rescaling for all days; QLIKE gain per day)",
+     ["period", "base", "signal", "loss", "top days", "top-day scale", "QLIKE gain"], _yardstick_rows),
+    ("**Movement** (LSTM seed ensembles, 95% bootstrap interval over labelled days; last column: mean ± std over "
+     "seeds)", ["period", "forecaster", "labelled days", "acc (%)", "MCC", "acc / MCC over seeds"], _movement_rows),
+    ("**Portfolio overlay** (net of costs; turnover: one-way, per year)",
+     ["period", "strategy", "driver", "ann. return", "ann. vol", "target vol", "Sharpe", "max drawdown",
+      "turnover"], _portfolio_rows),
+    ("**Event study** (top decile of the ticker's own text days vs its other text days; outcomes relative to the "
+     "ticker's mean, except the loss differences)",
+     ["signal", "outcome", "tickers", "top days", "other days", "top mean", "others mean", "difference [95% CI]"],
+     _event_rows),
+    ("**Run time** (seconds)", ["step", "seconds"], _timing_rows),
+)
+
+
+def markdown_tables(report: dict[str, Any]) -> str:
+    """Every table of :data:`SECTIONS` that has rows."""
+    parts = [f"{title}\n\n{_table(header, rows)}" for title, header, build in SECTIONS if (rows := build(report))]
     return "\n\n".join(parts) + "\n"

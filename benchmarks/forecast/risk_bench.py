@@ -60,7 +60,8 @@ def _period(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
 def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods: dict[str, tuple[str, str]],
                 applies: dict[str, tuple[str, ...]], text_period: tuple[str, str],
                 overlay: dict[str, Any] | None = None, plots: Path | None = None, n_boot: int = 1000,
-                overlay_drivers: tuple[str, ...] | None = None, mcs_size: float = 0.10) -> dict[str, Any]:
+                overlay_drivers: tuple[str, ...] | None = None, mcs_size: float = 0.10,
+                overlay_periods: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Scores, DM tests, model confidence sets, power, overlay backtests and the event study.
 
     Args:
@@ -71,6 +72,7 @@ def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods
         text_period: ``(start, end)`` of the event study (the days with texts).
         overlay: extra ``PortfolioConfig`` fields for every overlay (e.g. ``target_vol``, ``cost_bp``).
         overlay_drivers: forecasters driving the overlay (default all; each costs a backtest per strategy).
+        overlay_periods: periods the overlay is backtested on (default all).
         mcs_size: the model confidence set's size (0.10: a 90% set).
     """
     from textrisk.forecast.plots import plot_equity
@@ -100,6 +102,8 @@ def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods
     report["power"] = power_study(ds, cut, losses)
     base = overlay or {}
     for period, (start, end) in periods.items():
+        if overlay_periods is not None and period not in overlay_periods:
+            continue
         block: dict[str, Any] = {}
         curves: dict[str, pd.Series] = {}
         hold = buy_and_hold(ds, start, end, cost_bp=PortfolioConfig(**base).cost_bp,

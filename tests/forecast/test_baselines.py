@@ -99,3 +99,9 @@ def test_text_baselines_need_texts_and_options_are_checked(prices):
         baseline_forecast("har", ds, None, refit_every=0)
     with pytest.raises(ConfigError, match="refit_every"):
         baseline_forecast("egarch", ds, FIT_START, refit_every=0)
+
+
+def test_the_clis_price_baselines_are_the_baselines_without_text():
+    from textrisk.forecast.cli import PRICE_BASELINES
+
+    assert set(PRICE_BASELINES) == set(BASELINES) - set(TEXT_BASELINES)

@@ -1,4 +1,5 @@
-"""Daily text signals and market features: values by hand, a model without risk signals, and no look-ahead."""
+"""Daily text signals and market features: values by hand and a model without risk signals (their look-ahead test
+is the dataset's, in test_dataset.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pandas as pd
 import pytest
 
 from textrisk.forecast import build_dataset
-from textrisk.forecast.calendar import session_closes
 from textrisk.forecast.losses import parkinson_variance
 from textrisk.forecast.market import MARKET_FEATURES
 from textrisk.forecast.signals import SIGNAL_FEATURES, daily_signals, signal_names
@@ -64,29 +64,6 @@ def test_signals_before_the_text_feed_are_zero_and_coverage_says_so():
     first = ds.sessions.get_loc(ds.sessions[ds.text_count.sum(axis=0) > 0][0])
     assert not ds.text_coverage[:first].any() and ds.text_coverage[first:].all()
     assert (ds.signals[:, :first] == 0).all()
-
-
-def test_no_signal_or_market_feature_of_day_t_uses_data_after_its_cutoff():
-    prices, texts = make_prices(("AAA", "BBB", "CCC")), make_texts(("AAA", "BBB", "CCC"), per_day=4)
-    base = build_dataset(prices, texts, fake_risk_model(), cache_dir=False)
-    t = base.sessions.get_loc(pd.Timestamp("2015-06-10"))
-    cutoff = session_closes("2015-06-01", "2015-06-30").loc["2015-06-10"]
-    late_prices = {k: v.copy() for k, v in prices.items()}
-    for frame in late_prices.values():
-        later = pd.to_datetime(frame["Date"]) > pd.Timestamp("2015-06-10")
-        frame.loc[later, ["Open", "High", "Low", "Close", "Adj Close"]] *= 2.0
-        frame.loc[later, "High"] *= 1.2
-    late = texts.copy()
-    after = late["timestamp"] >= cutoff
-    late.loc[after, "text"] = "something else " + late.loc[after, "text"]
-    burst = pd.DataFrame({"ticker": ["AAA"] * 30, "timestamp": [cutoff + pd.Timedelta(minutes=m) for m in range(30)],
-                          "text": [f"burst {i}" for i in range(30)]})
-    changed = build_dataset(late_prices, pd.concat([late, burst], ignore_index=True), fake_risk_model(),
-                            cache_dir=False)
-    np.testing.assert_array_equal(base.signals[:, : t + 1], changed.signals[:, : t + 1])
-    assert not np.array_equal(base.signals[:, t + 1:], changed.signals[:, t + 1:])  # the change did land later
-    np.testing.assert_array_equal(base.market[0][: t + 1], changed.market[0][: t + 1])
-    assert not np.allclose(base.market[0][t + 1: t + 20], changed.market[0][t + 1: t + 20])
 
 
 def test_market_features_by_hand():

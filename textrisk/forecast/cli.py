@@ -8,7 +8,7 @@
 ``train`` fits a forecaster and saves it; ``predict`` writes a CSV of ``ticker, date, p_rise, expected_return,
 volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known, and for a text-reading forecaster
 ``text_effect_<column>``: what the texts added to each prediction); ``backtest`` runs the portfolio overlay
-driven by a saved forecaster or a baseline (``ewma``, ``garch``, ``historical``) against equal-weight
+driven by a saved forecaster or a price-only baseline (``PRICE_BASELINES``) against equal-weight
 buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns); ``evaluate`` scores
 predictions CSVs (``evaluation.py``: VaR coverage with Kupiec, Christoffersen and dynamic-quantile tests,
 pinball loss, QLIKE; Diebold-Mariano and the model confidence set across files).
@@ -27,6 +27,9 @@ __all__ = ["add_arguments", "read_prices_csv", "read_texts_jsonl", "run"]
 PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "volume")
 PREDICTION_COLUMNS = ("ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99", "risk_level",
                       "realised_return")
+#: The baselines that need prices only (``baselines.BASELINES`` less the text ones; kept here so that building the
+#: parser imports nothing heavy).
+PRICE_BASELINES = ("ewma", "garch", "gjr_garch", "egarch", "har", "historical")
 TEXT_EFFECT_COLUMNS = tuple(f"text_effect_{c}" for c in ("expected_return", "volatility", "var_95", "var_99"))
 
 
@@ -63,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     inputs(backtest)
     driver = backtest.add_mutually_exclusive_group(required=True)
     driver.add_argument("--model", help="Forecaster folder driving the overlay.")
-    driver.add_argument("--driver", choices=("ewma", "garch", "historical"), help="A baseline driving the overlay.")
+    driver.add_argument("--driver", choices=PRICE_BASELINES, help="A baseline driving the overlay.")
     backtest.add_argument("--start", required=True, help="First session of the backtest.")
     backtest.add_argument("--end", default=None, help="End session, exclusive (default: after the last price).")
     backtest.add_argument("--strategy", default="vol_target", choices=("vol_target", "min_variance", "risk_parity"))
@@ -101,20 +104,10 @@ def read_prices_csv(path: str | os.PathLike) -> dict[str, Any]:
     import pandas as pd
 
     from ..errors import InputError
+    from .csv_files import parse_dates, read_table
 
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot read the prices CSV: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; expected {','.join(PRICE_COLUMNS)}")
-    if frame.empty:
-        raise InputError(f"{path}: no price rows")
-    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
-    for i in np.flatnonzero(dates.isna())[:1]:
-        raise InputError(f"{path} line {i + 2}: field 'date' is {frame['date'].iloc[i]!r}, expected YYYY-MM-DD")
+    frame = read_table(path, "price", PRICE_COLUMNS, hint=f"; expected {','.join(PRICE_COLUMNS)}")
+    dates = parse_dates(frame, path)
     numeric = [c for c in ("open", "high", "low", "close", "adj_close", "volume") if c in frame.columns]
     for column in numeric:
         values = pd.to_numeric(frame[column], errors="coerce")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .constants import VAR_LEVELS
+from .csv_files import parse_dates, read_table
 from .dataset import ForecastDataset
 from .dm import panel_diebold_mariano
 from .mcs import model_confidence_set
@@ -40,24 +41,13 @@ def read_predictions_csv(path: str | os.PathLike, need_realised: bool) -> pd.Dat
         InputError: unreadable file, no forecast column, a missing ``ticker`` / ``date`` / ``realised_return``
             column, an unparseable date or number, a negative volatility, or a duplicate (ticker, date).
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot read the predictions CSV: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
     needed = ["ticker", "date"] + (["realised_return"] if need_realised else [])
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        hint = " (or pass --prices to take realised returns from prices)" if "realised_return" in missing else ""
-        raise InputError(f"{path}: missing column(s) {missing}{hint}")
+    frame = read_table(path, "predictions", needed,
+                       hint=" (or pass --prices to take realised returns from prices)" if need_realised else "")
     forecasts = [c for c in FORECAST_COLUMNS if c in frame.columns]
     if not forecasts:
         raise InputError(f"{path}: no forecast column; expected one of {', '.join(FORECAST_COLUMNS)}")
-    if frame.empty:
-        raise InputError(f"{path}: no prediction rows")
-    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
-    for i in np.flatnonzero(dates.isna())[:1]:
-        raise InputError(f"{path} line {i + 2}: field 'date' is {frame['date'].iloc[i]!r}, expected YYYY-MM-DD")
+    dates = parse_dates(frame, path)
     out = pd.DataFrame({"ticker": frame["ticker"].str.strip(), "date": dates})
     for i in np.flatnonzero(out["ticker"] == "")[:1]:
         raise InputError(f"{path} line {i + 2}: field 'ticker' is empty")
