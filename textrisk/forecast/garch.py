@@ -6,7 +6,9 @@ GJR fit of the same window).
 Protocol of every model: returns in percent; first fit on a ticker's returns before ``fit_start``, then refitted
 every ``refit_every`` observations (default 63, a quarter) on the expanding window of all returns before the
 refit; between refits the parameters stay fixed and the one-step variance runs on the new data. A ticker with
-fewer than ``min_history`` returns before a refit gets no forecast until it has them. VaR from the fitted
+fewer than ``min_history`` returns before a refit gets no forecast until it has them. A refit that does not
+converge to a stationary model with a plausible mean (``fit_arch``) keeps the previous parameters; a ticker whose
+first fit fails gets no forecast until one succeeds. VaR from the fitted
 standardised Student-t: ``VaR_a = -(mu + sigma * t_nu^-1(1 - a) * sqrt((nu - 2) / nu))``.
 
 GJR-GARCH-X(1,1)-t (percent units; ``x_k`` the text signals of the session before observation ``k``, each
@@ -42,20 +44,61 @@ ARCH_MODELS = {"garch": {"vol": "GARCH", "p": 1, "o": 0, "q": 1},
 _PCT = 100.0  # arch fits returns in percent (well scaled for its optimiser)
 
 
+def _bounded_egarch():
+    """arch's EGARCH(1,1,1) with the size effect ``alpha`` in [0, 1] and the sign effect ``gamma`` in [-1, 1] (arch
+    leaves both unbounded, and on some StockNet series its optimiser then runs off: alpha 1,300 or -0.08, a
+    variance that explodes out of sample)."""
+    from arch.univariate import EGARCH
+
+    class BoundedEGARCH(EGARCH):
+        def bounds(self, resids):  # noqa: D102 - arch's method, two bounds tightened
+            omega, _, _, beta = super().bounds(resids)
+            return [omega, (0.0, 1.0), (-1.0, 1.0), beta]
+
+    return BoundedEGARCH(p=1, o=1, q=1)
+
+
 def _arch_model(returns_pct: np.ndarray, model: str):
     from arch import arch_model
 
-    return arch_model(returns_pct, mean="Constant", dist="t", rescale=False, **ARCH_MODELS[model])
+    built = arch_model(returns_pct, mean="Constant", dist="t", rescale=False, **ARCH_MODELS[model])
+    if model == "egarch":
+        built.volatility = _bounded_egarch()
+    return built
+
+
+def _sane(result: Any, model: str, x: np.ndarray) -> bool:
+    """A fit to use: converged, a stationary variance, finite-variance errors off their bound and a plausible
+    daily mean."""
+    params = result.params
+    if model == "egarch":
+        persistence = params["beta[1]"]
+    else:
+        persistence = params["alpha[1]"] + 0.5 * params.get("gamma[1]", 0.0) + params["beta[1]"]
+    return bool(result.convergence_flag == 0 and np.isfinite(result.loglikelihood) and persistence < 1
+                and params["nu"] > 2.1 and abs(params["mu"]) < 0.5 * x.std())
 
 
 def fit_arch(returns: np.ndarray, model: str = "garch", starting_values: np.ndarray | None = None) -> pd.Series:
-    """Maximum-likelihood parameters of ``model`` (:data:`ARCH_MODELS`) with a constant mean and Student-t errors
-    on ``returns`` (fractions; the parameters are for returns in percent)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # arch's convergence chatter
-        result = _arch_model(np.asarray(returns, float) * _PCT, model).fit(
-            disp="off", starting_values=starting_values, show_warning=False)
-    return result.params
+    """Maximum-likelihood parameters of ``model`` (:data:`ARCH_MODELS`; EGARCH with alpha in [0, 1], gamma in
+    [-1, 1]) with a constant mean and Student-t errors on ``returns`` (fractions; the parameters are for returns in
+    percent).
+
+    Fits from ``starting_values`` (e.g. the previous refit's) if given, else or if that fit is not usable
+    (:func:`_sane`) from arch's default start.
+
+    Raises:
+        ValueError: neither start gives a usable fit.
+    """
+    x = np.asarray(returns, float) * _PCT
+    for start in [v for v in (starting_values,) if v is not None] + [None]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # arch's convergence chatter; bad fits are checked here
+            result = _arch_model(x, model).fit(disp="off", starting_values=start, show_warning=False,
+                                               options={"maxiter": 500})
+        if _sane(result, model, x):
+            return result.params
+    raise ValueError(f"no {model} fit of {len(x)} returns converged to a stationary, plausible model")
 
 
 def fit_garch(returns: np.ndarray, starting_values: np.ndarray | None = None) -> pd.Series:
@@ -95,19 +138,28 @@ def arch_forecast(ds: ForecastDataset, fit_start: Any, model: str = "garch", ref
     """One-step forecasts of ``model`` (:data:`ARCH_MODELS`) for sessions from ``fit_start`` on (module docstring)."""
     if model not in ARCH_MODELS:
         raise ConfigError(f"model must be one of {tuple(ARCH_MODELS)}, got {model!r}")
-    frames = []
+    frames, failed = [], []
     for ti in range(len(ds.tickers)):
         si, r, blocks = _blocks(ds, fit_start, refit_every, min_history, ti)
         mu, variance, nu = (np.full(len(si), np.nan) for _ in range(3))
         params = None
         for block, stop in blocks:
-            params = fit_arch(r[:block], model, None if params is None else params.to_numpy())
+            try:
+                params = fit_arch(r[:block], model, None if params is None else params.to_numpy())
+            except ValueError:  # no usable fit on this window: keep the last one, or no forecast yet
+                failed.append(f"{ds.tickers[ti]} {ds.sessions[si[block]].date()}")
+                if params is None:
+                    continue
             # parameters fixed; the forecast made after observation k-1 is for observation k (k in block..stop-1)
             fixed = _arch_model(r[:stop] * _PCT, model).fix(params.to_numpy())
             variance[block:stop] = fixed.forecast(horizon=1, start=block - 1, reindex=False
                                                   ).variance.to_numpy()[:stop - block, 0]
             mu[block:stop], nu[block:stop] = params["mu"] / _PCT, params["nu"]
         frames.append(_frame_from(ds, ti, si, mu, variance, nu, start, end))
+    if failed:
+        warnings.warn(f"{model}: {len(failed)} refit(s) found no stationary fit with a plausible mean and kept the "
+                      f"previous parameters (none yet: no forecast until a fit succeeds): {', '.join(failed[:10])}"
+                      f"{' ...' if len(failed) > 10 else ''}", stacklevel=2)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -189,7 +241,11 @@ def garch_x_forecast(ds: ForecastDataset, fit_start: Any, refit_every: int = 63,
             seen = cover[:block] > 0
             scale = raw[:block][seen].mean(axis=0) if seen.any() else np.ones(raw.shape[1])
             x = raw / np.where(scale > 0, scale, 1.0)
-            gjr = fit_arch(r[:block], "gjr_garch", None if gjr is None else gjr.to_numpy())
+            try:
+                gjr = fit_arch(r[:block], "gjr_garch", None if gjr is None else gjr.to_numpy())
+            except ValueError:  # no usable GJR start on this window: keep the last one, or no forecast yet
+                if gjr is None:
+                    continue
             params = fit_garch_x(r[:block], x[:block], cover[:block], gjr)
             h = garch_x_variance(params, r[:stop] * _PCT - params[0], x[:stop], cover[:stop])
             variance[block:stop] = h[block:stop]
