@@ -7,8 +7,8 @@ Protocol of every model: returns in percent; first fit on a ticker's returns bef
 every ``refit_every`` observations (default 63, a quarter) on the expanding window of all returns before the
 refit; between refits the parameters stay fixed and the one-step variance runs on the new data. A ticker with
 fewer than ``min_history`` returns before a refit gets no forecast until it has them. A refit that does not
-converge to a stationary model with a plausible mean (``fit_arch``) keeps the previous parameters; a ticker whose
-first fit fails gets no forecast until one succeeds. VaR from the fitted
+converge to a model with persistence at most 1 and a plausible mean (``fit_arch``) keeps the previous
+parameters; a ticker whose first fit fails gets no forecast until one succeeds. VaR from the fitted
 standardised Student-t: ``VaR_a = -(mu + sigma * t_nu^-1(1 - a) * sqrt((nu - 2) / nu))``.
 
 GJR-GARCH-X(1,1)-t (percent units; ``x_k`` the text signals of the session before observation ``k``, each
@@ -68,14 +68,14 @@ def _arch_model(returns_pct: np.ndarray, model: str):
 
 
 def _sane(result: Any, model: str, x: np.ndarray) -> bool:
-    """A fit to use: converged, a stationary variance, finite-variance errors off their bound and a plausible
-    daily mean."""
+    """A fit to use: converged, persistence at most 1 (arch's own constraint; an integrated fit, like EWMA, still
+    forecasts one step), finite-variance errors off their bound and a plausible daily mean."""
     params = result.params
     if model == "egarch":
         persistence = params["beta[1]"]
     else:
         persistence = params["alpha[1]"] + 0.5 * params.get("gamma[1]", 0.0) + params["beta[1]"]
-    return bool(result.convergence_flag == 0 and np.isfinite(result.loglikelihood) and persistence < 1
+    return bool(result.convergence_flag == 0 and np.isfinite(result.loglikelihood) and persistence <= 1 + 1e-8
                 and params["nu"] > 2.1 and abs(params["mu"]) < 0.5 * x.std())
 
 
@@ -157,8 +157,9 @@ def arch_forecast(ds: ForecastDataset, fit_start: Any, model: str = "garch", ref
             mu[block:stop], nu[block:stop] = params["mu"] / _PCT, params["nu"]
         frames.append(_frame_from(ds, ti, si, mu, variance, nu, start, end))
     if failed:
-        warnings.warn(f"{model}: {len(failed)} refit(s) found no stationary fit with a plausible mean and kept the "
-                      f"previous parameters (none yet: no forecast until a fit succeeds): {', '.join(failed[:10])}"
+        warnings.warn(f"{model}: {len(failed)} refit(s) found no fit with persistence <= 1 and a plausible mean and "
+                      "kept the previous parameters (none yet: no forecast until a fit succeeds): "
+                      f"{', '.join(failed[:10])}"
                       f"{' ...' if len(failed) > 10 else ''}", stacklevel=2)
     return pd.concat(frames, ignore_index=True)
 
