@@ -202,8 +202,8 @@ def overhead_phase(args, texts) -> dict:
 
     from textrisk import RiskAnalyzer
     from textrisk.monitor.engine import Monitor
+    from textrisk.monitor.records import Record
     from textrisk.monitor.rules import default_rules
-    from textrisk.monitor.source import Record
     from textrisk.monitor.state import MonitorState
 
     analyzer = RiskAnalyzer.from_pretrained(num_threads=args.threads)
@@ -216,8 +216,8 @@ def overhead_phase(args, texts) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         monitor = Monitor(analyzer, MonitorState(Path(tmp) / "s.db"), default_rules(analyzer.has_risk_head),
                           batch_size=args.batch_size)
-        batch = [(Record(id=row.id, timestamp=row.timestamp.timestamp(), entity=row.ticker, text=row.text),
-                  ("-", n)) for n, row in enumerate(rows)]
+        batch = [(Record(id=row.id, timestamp=row.timestamp.timestamp(), entity=row.ticker, text=row.text), None)
+                 for row in rows]
         start = time.perf_counter()
         for i in range(0, len(batch), args.batch_size):
             monitor.process(batch[i:i + args.batch_size])

@@ -3,16 +3,23 @@
     python -m finetune.export_default --run runs/default
 
 Only the model folder's files are copied (no checkpoints); the target is replaced file by file, atomically.
+
+``train_config.json`` in a model folder is the config whose split held out the rows the model's temperature was
+fitted on (``init_from`` reads it to keep them held out). A run that continued from another model (``init_from``)
+kept that model's held-out rows, so the exported folder gets that model's ``train_config.json``; a run from scratch
+gets its own. The run's full config is in the model card and ``training_results.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from textrisk.models.head.model import TextRiskModel
 from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
+from textrisk.training.data import init_model_path
 from textrisk.utils.atomic import atomic_write_bytes
 
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "heads.safetensors", "tokenizer.json",
@@ -27,9 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run, target = Path(args.run), Path(args.target)
     TextRiskModel.from_pretrained(run)  # refuses incomplete or corrupt runs
+    config = json.loads((run / "train_config.json").read_text(encoding="utf-8"))
+    split_config = run / "train_config.json"
+    if config.get("init_from"):
+        split_config = init_model_path(config["init_from"]) / "train_config.json"
+    split_bytes = split_config.read_bytes() if split_config.is_file() else None
     for name in MODEL_FILES:
         if (run / name).is_file():
             atomic_write_bytes(target / name, (run / name).read_bytes())
+    if split_bytes is not None:
+        atomic_write_bytes(target / "train_config.json", split_bytes)
     size = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
     print(f"exported {run} -> {target} ({size / 1e6:.1f} MB)")
     return 0

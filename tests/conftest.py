@@ -102,6 +102,25 @@ def risk_model_dir(tiny_bert, tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def judgement_model_dir(tiny_bert, tmp_path_factory) -> Path:
+    """A saved judgement model over ``tiny_bert``: a 12-label risk head with every output group (signals, topics,
+    kind, severity, adverse) over layers 1 and 2, random weights."""
+    import torch
+
+    from textrisk.labels.taxonomy import RISK_LABELS
+    from textrisk.models.head.layout import JUDGEMENT
+    from textrisk.models.head.model import TextRiskModel
+
+    torch.manual_seed(11)
+    model = TextRiskModel.from_base(str(tiny_bert), lora_r=4)
+    model.add_risk_head(RISK_LABELS, hidden=16, layers=[1, 2], outputs=JUDGEMENT)
+    model = perturb(model, 0.3)
+    folder = tmp_path_factory.mktemp("judgement_model")
+    model.save_pretrained(folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def analyzer(tiny_model_dir):
     """A ``RiskAnalyzer`` over ``tiny_model_dir``, one thread (20x faster on a busy machine)."""

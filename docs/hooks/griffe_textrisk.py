@@ -1,10 +1,10 @@
 """Griffe extension for the API reference: textrisk's docstrings as mkdocstrings should render them.
 
-- Sphinx roles (``:class:`~textrisk.contract.ScoringModel```) become code spans (```ScoringModel```): the
+- Sphinx roles (``:class:`~textrisk.models.contract.ScoringModel```) become code spans (```ScoringModel```): the
   docstrings are written for both Sphinx-style readers and ``help()``, and an unresolved cross-reference would
   fail ``mkdocs build --strict``.
 - A config dataclass field documented in its metadata (``field(..., metadata=check("What it is.", gt=0))``, the
-  style of ``textrisk.validation``) gets that text as its docstring, so the reference shows it.
+  style of ``textrisk.utils.validation``) gets that text as its docstring, so the reference shows it.
 
 Static only (the AST), so nothing is imported and the extension follows the modules wherever they live.
 """

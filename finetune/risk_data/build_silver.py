@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--combiner", choices=("label_model", "majority"), default="label_model")
     parser.add_argument("--none-share", type=float, default=0.35, help="share of no-label rows in the output")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-rows", type=int, default=None,
+                        help="keep a seeded sample of this many output rows (label and no-label rows alike)")
     args = parser.parse_args(argv)
     data_dir = require_data_dir(args.data_dir)
 
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(args.seed)
     sampled = rng.sample(negatives, keep)
     out_rows = [(row, found) for row, found in positives] + [(row, []) for row in sampled]
+    if args.max_rows is not None and args.max_rows < len(out_rows):
+        out_rows = rng.sample(out_rows, args.max_rows)
     out_rows.sort(key=lambda item: item[0][0])
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from textrisk import cli
         ("--evidence", "-1", "argument --evidence: must be >= 0, got -1"),
         ("--chunk-tokens", "4", "argument --chunk-tokens: must be >= 8, got 4"),
         ("--threads", "many", "argument --threads: expected an integer, got 'many'"),
-        ("--threshold", "nan", "argument --threshold: must be in (0, 1), got nan"),
+        ("--threshold", "nan", "argument --threshold: must be a finite number, got nan"),
         ("--flush-every", "0", "argument --flush-every: must be >= 1, got 0"),
     ],
 )

@@ -93,3 +93,21 @@ def test_cli_engine_ray_refuses_a_non_empty_output(local_ray, risk_model_dir, tm
                      str(tmp_path / "new")])
     err = capsys.readouterr().err
     assert code == 2 and "bad.jsonl line 2: not valid JSON" in err and "Traceback" not in err
+
+
+def test_cli_engine_ray_keeps_the_input_fields_and_honours_encoding_and_backend(local_ray, risk_model_dir, tmp_path):
+    rows = [{"id": f"n{i}", "text": text, "ticker": "NOK", "n": i} for i, text in enumerate(SENTENCES[:3])]
+    (tmp_path / "in.jsonl").write_bytes("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+                                        .replace("Nokia", "Nökia").encode("latin-1"))
+    out = tmp_path / "out"
+    assert cli.main(["score", "--engine", "ray", "--model", str(risk_model_dir), "--input", str(tmp_path / "in.jsonl"),
+                     "--output", str(out), "--encoding", "latin-1", "--backend", "bf16"]) == 0
+    records = sorted((json.loads(line) for p in out.glob("*.json") for line in p.read_text().splitlines()),
+                     key=lambda r: r["position"])
+    assert [json.loads(r["input"]) for r in records] == [{k: v for k, v in row.items() if k != "text"}
+                                                         for row in rows]
+    assert all(r["error"] is None for r in records)
+    local = RiskAnalyzer.from_pretrained(risk_model_dir, backend="bf16").score(
+        [row["text"].replace("Nokia", "Nökia") for row in rows])
+    for record, report in zip(records, local):  # bf16 scores, not fp32 ones: the backend reached the actors
+        assert json.loads(record["report"])["sentiment_scores"] == pytest.approx(report.sentiment_scores, abs=1e-6)

@@ -60,8 +60,8 @@ ROWS = [{"id": f"r{i}", "text": f"Operating profit rose {i}% in the quarter."} f
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        ("docs.jsonl", "is the input file; writing it would destroy the input"),
-        ("sub/../docs.jsonl", "is the input file"),
+        ("docs.jsonl", "is the --input file; writing it would destroy it"),
+        ("sub/../docs.jsonl", "is the --input file"),
         ("folder.jsonl", "is a folder; give a file name"),
         ("afile/out.jsonl", "cannot create its folder"),
         ("out.txt", "unsupported suffix '.txt'; use .jsonl or .csv"),

@@ -118,3 +118,34 @@ def test_data_dir_lookup_order(tmp_path, monkeypatch):
     assert find_data_dir() == tmp_path / "shared" / "data"
     with pytest.raises(DataError, match="does not hold financial_phrasebank"):
         find_data_dir(tmp_path / "work")
+
+
+def test_risk_files_carry_judgement_cells(tmp_path):
+    from textrisk.data.datasets import load_risk_file
+
+    path = tmp_path / "judged.jsonl"
+    rows = [{"text": "The bank missed a coupon.", "labels": ["credit"], "topics": ["credit"], "kind": "event",
+             "severity": 3},
+            {"text": "We may face lawsuits.", "labels": [], "topics": ["legal_regulatory"], "kind": "boilerplate",
+             "severity": 0},
+            {"text": "Signals only.", "labels": ["macro"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = load_risk_file(path, ["credit", "legal_regulatory", "macro"], judgement=True)
+    assert data["judgement"] == [[1, 0, 0, 0, 3, 1], [0, 1, 0, 2, 0, 0], [-1, -1, -1, -1, -1, -1]]
+    assert "judgement" not in load_risk_file(path, ["credit", "legal_regulatory", "macro"]).column_names
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"kind": "rumour"}, "kind 'rumour' is not one of"),
+    ({"kind": "event", "severity": 5}, "severity 5 is not one of"),
+    ({"kind": "boilerplate", "severity": 2}, "severity 2 on a 'boilerplate' row"),
+    ({"topics": ["weather"]}, "unknown label 'weather'"),
+])
+def test_bad_judgement_cells_are_named_with_the_line(tmp_path, row, message):
+    from textrisk.data.datasets import load_risk_file
+    from textrisk.errors import DataError
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"text": "ok", "labels": [], **row}) + "\n")
+    with pytest.raises(DataError, match=f"line 1.*{message}|{message}"):
+        load_risk_file(path, ["credit"], judgement=True)

@@ -235,4 +235,45 @@ def test_risk_head_models_get_signals_per_section(risk_model_dir):
         assert item.flags == [k for k, v in item.signals.items() if v >= thresholds[k]]
     assert comparison.to_dict()["new"][0]["flags"] == comparison.new[0].flags
     first = comparison.new[0]
-    assert ",".join(first.flags) in comparison.table() if first.flags else "p_neg" in comparison.table()
+    assert f"risk {first.risk_change:+.2f}" in comparison.table()
+    assert ",".join(first.flags) in comparison.table()
+
+
+def test_judgement_models_rank_filing_evidence_by_adverse_risk(judgement_model_dir):
+    from textrisk.scoring.report import adverse_risk
+
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(judgement_model_dir, chunk_tokens=16))
+    report = filings.score_filing(FILING)
+    layout = filings.layout(FILING)
+    out = filings.analyzer.forward([p.text for p in layout.passages])
+    weights = np.array([p.n_tokens for p in layout.passages], dtype=float)
+    assert report.risk_score == pytest.approx(float(weights @ out.adverse / weights.sum()), abs=1e-6)
+    assert report.tone_risk is not None and report.kind in ("event", "outlook", "boilerplate", "other")
+    danger = adverse_risk(out.adverse, out.severity)
+    by_text = {p.text: danger[i] for i, p in enumerate(layout.passages)}
+    negative = [by_text[e.text] for e in report.negative_evidence]
+    assert negative == sorted(negative, reverse=True)
+    assert all(e.kind is not None and e.risk_score is not None for e in report.negative_evidence)
+    for section in report.sections:
+        if section.num_passages:
+            assert 0 <= section.risk_score <= 1 and 0 <= section.severity <= 3
+
+
+def test_passages_with_no_readable_token_are_left_out_and_an_unreadable_filing_refused(tiny_model_dir, tmp_path,
+                                                                                        capsys):
+    """The one text policy in filings: what ``textrisk score`` refuses is not scored as a passage either."""
+    from textrisk.cli import main
+
+    (tmp_path / "emoji.txt").write_text("🚀🚀🚀 📉📉\n")
+    (tmp_path / "mixed.txt").write_text("Net sales fell by 20% and the company issued a profit warning.\n\n"
+                                        "🚀🚀🚀 📉📉\n")
+    (tmp_path / "new.txt").write_text("Net sales rose by 20% and the outlook was raised.\n")
+    base = ["compare", "--model", str(tiny_model_dir), "--no-progress"]
+    assert main([*base, str(tmp_path / "emoji.txt"), str(tmp_path / "new.txt")]) == 2
+    assert f"{tmp_path / 'emoji.txt'} contains no passage the model can read" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "mixed.txt"), str(tmp_path / "new.txt"), "--out", str(tmp_path / "c.json")]) == 0
+    removed = [p["text"] for p in json.loads((tmp_path / "c.json").read_text())["removed"]]
+    assert removed and not any("🚀" in text for text in removed)
+    assert main([*base, str(tmp_path / "mixed.txt"), str(tmp_path / "new.txt"), "--out", str(tmp_path / "new.txt")]
+                ) == 2
+    assert "--out" in capsys.readouterr().err and (tmp_path / "new.txt").read_text().startswith("Net sales rose")

@@ -94,7 +94,8 @@ def test_bad_prices_are_named(tmp_path, capsys, content, message):
      "line 2: not valid JSON"),
     ('{"ticker": "AAA", "text": "no time"}\n', "line 1: field 'timestamp'"),
     ('["AAA", "2015-03-02T15:00:00+00:00", "x"]\n', "line 1: expected a JSON object"),
-    ('{"ticker": "AAA", "timestamp": "2015-03-02 15:00", "text": "naive"}\n', "has no time zone"),
+    ('{"ticker": "AAA", "timestamp": "2015-03-02 15:00", "text": "naive"}\n',
+     "line 1: field 'timestamp' is '2015-03-02 15:00' with no UTC offset"),
     ('{"ticker": "ZZZ", "timestamp": "2015-03-02T15:00:00+00:00", "text": "x"}\n', "without prices"),
 ])
 def test_bad_texts_are_named(files, tmp_path, capsys, tiny_model_dir, content, message):

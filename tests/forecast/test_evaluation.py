@@ -94,3 +94,11 @@ def test_evaluate_with_no_realised_return_is_a_user_error(files, tmp_path, capsy
     frame.to_csv(tmp_path / "future.csv", index=False)
     assert run_cli("evaluate", "--predictions", tmp_path / "future.csv") == 2
     assert "no (ticker, date) forecast has a realised return" in capsys.readouterr().err
+
+
+def test_evaluate_never_writes_over_an_input(files, tmp_path, capsys):
+    copy = tmp_path / "ewma.csv"
+    copy.write_text((files / "ewma.csv").read_text())
+    assert run_cli("evaluate", "--predictions", copy, "--out", copy) == 2
+    assert "--predictions" in capsys.readouterr().err
+    assert copy.read_text() == (files / "ewma.csv").read_text()

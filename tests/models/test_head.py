@@ -59,7 +59,8 @@ def test_adapter_loads_with_peft_alone(tiny_bert, tmp_path):
     [  # damaged and missing files of every model kind: tests/test_model_contract.py
         (lambda d: (d / "textrisk_config.json").write_text('{"labels": ["a"]}'), "at least 2 label"),
         (lambda d: (d / "textrisk_config.json").write_text('{"max_length": 4096}'), r"exceeds .* positions"),
-        (lambda d: (d / "textrisk_config.json").write_text('{"temperature": -1}'), "temperature must be > 0"),
+        (lambda d: (d / "textrisk_config.json").write_text('{"temperature": -1}'),
+         "temperature must be >= 0.05, got -1"),
         (lambda d: (d / "textrisk_config.json").write_text('{"risk_thresholds": {"x": 0.5}}'), "lacks"),
     ],
 )

@@ -10,8 +10,8 @@ import pytest
 
 from textrisk.monitor.dashboard import export_html, make_server, render_page
 from textrisk.monitor.engine import Monitor
+from textrisk.monitor.records import Record
 from textrisk.monitor.rules import parse_rules
-from textrisk.monitor.source import Record
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer
@@ -33,7 +33,7 @@ def state_file(tmp_path_factory):
         neg = rng.uniform(0, 0.4) if i < 120 else rng.uniform(0.4, 1.0)
         credit = 0.9 if rng.uniform() < 0.1 else 0.0
         batch.append((Record(id=str(i), timestamp=1.42e9 + 3600 * i, entity=["AAPL", "XOM"][i % 2],
-                             text=f"neg={neg:.2f} credit={credit} <b>bank</b> & co missed a coupon"), ("-", i)))
+                             text=f"neg={neg:.2f} credit={credit} <b>bank</b> & co missed a coupon"), None))
     mon.process(batch)
     mon.state.close()
     return path

@@ -4,8 +4,8 @@ import pytest
 from textrisk.data.inputs import script_of
 from textrisk.monitor.drift import DriftConfig, compare, js_distance, ks, psi
 from textrisk.monitor.engine import MODEL_ENTITY, Monitor
+from textrisk.monitor.records import Record
 from textrisk.monitor.rules import parse_rules
-from textrisk.monitor.source import Record
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer
@@ -64,7 +64,7 @@ def test_monitor_raises_drift_alerts_when_the_stream_changes(tmp_path):
     rng = np.random.default_rng(3)
     calm = [f"neg={rng.uniform(0, 0.3):.3f} quarterly results in line" for _ in range(100)]
     stormy = [f"neg={rng.uniform(0.6, 1):.3f} 利润 警告 暴跌 公司 股价 大幅 下跌" for _ in range(60)]
-    batch = [(Record(id=str(i), timestamp=float(i), entity="E", text=t), ("-", i))
+    batch = [(Record(id=str(i), timestamp=float(i), entity="E", text=t), None)
              for i, t in enumerate(calm + stormy)]
     mon.process(batch)
     db = mon.state.db

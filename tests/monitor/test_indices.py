@@ -6,8 +6,8 @@ import pytest
 from textrisk.errors import ConfigError
 from textrisk.monitor.engine import Monitor
 from textrisk.monitor.indices import EntityIndex, document_risk
+from textrisk.monitor.records import Record
 from textrisk.monitor.rules import parse_rules
-from textrisk.monitor.source import Record
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer
@@ -17,12 +17,12 @@ H = 3600.0
 
 def records(*items):
     """(id, hours, entity, text) tuples -> batch of (record, position)."""
-    return [(Record(id=i, timestamp=h * H, entity=e, text=t), ("-", n)) for n, (i, h, e, t) in enumerate(items)]
+    return [(Record(id=i, timestamp=h * H, entity=e, text=t), None) for n, (i, h, e, t) in enumerate(items)]
 
 
 def monitor(tmp_path, rules, signals=False):
     return Monitor(FakeAnalyzer(signals=signals), MonitorState(tmp_path / "s.db"), parse_rules(rules),
-                   clock=lambda: 1000.0)
+                   clock=lambda: 1e6)
 
 
 def test_ew_index_by_hand():

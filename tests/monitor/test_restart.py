@@ -1,17 +1,15 @@
 """Kill/restart: a monitor process SIGKILLed at random points during a replay, then restarted, ends with the
 same state, the same alerts file and the same webhook deliveries as an uninterrupted run."""
 
-import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from ..helpers import REPO
-from .fake_monitor import WALL_CLOCK, alert_lines, kill_after_progress, write_inputs
+from .fake_monitor import alert_lines, documents, kill_after_progress, snapshot, write_inputs
 from .webhook_server import Receiver, free_port
 
 
@@ -19,37 +17,6 @@ def command(tmp_path, name, delay):
     return [sys.executable, "-m", "tests.monitor.fake_monitor", str(tmp_path / "in.jsonl"),
             str(tmp_path / f"{name}.db"), str(tmp_path / f"{name}.jsonl"), str(tmp_path / "rules.yaml"), "7",
             str(delay)]
-
-
-def documents(path):
-    if not path.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM documents").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:  # the schema is not there yet
-        return 0
-
-
-def snapshot(path):
-    db = sqlite3.connect(path)
-    db.row_factory = sqlite3.Row
-    out = {}
-    for table, order in (("documents", "seq"), ("entities", "entity"), ("alerts", "seq"),
-                         ("drift", "seq_end, feature"), ("outbox", "alert_id")):
-        rows = []
-        for row in db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
-            row = {k: row[k] for k in row.keys() if k not in WALL_CLOCK | {"attempts", "next_attempt",
-                                                                         "last_error", "delivered_at", "url"}}
-            if "payload" in row:
-                row["payload"] = {k: v for k, v in json.loads(row["payload"]).items() if k not in WALL_CLOCK}
-            rows.append(row)
-        out[table] = rows
-    db.close()
-    return out
 
 
 def run_with_kills(tmp_path, cycles, n, down_cycles):

@@ -35,11 +35,18 @@ def test_default_rules_add_signal_rules_only_with_a_risk_head():
 
 @pytest.mark.parametrize(("rules", "message"), [
     ([{"name": "a", "type": "level"}], "rule 'a': field 'above' is required for a level rule"),
-    ([{"name": "a", "type": "level", "above": 1.5}], r"rule 'a': field 'above' must be a number in \[0, 1\]"),
-    ([{"name": "a", "type": "level", "above": "high"}], "rule 'a': field 'above' must be a number"),
+    ([{"name": "a", "type": "level", "above": 1.5}], "rule 'a': field 'above' must be <= 1, got 1.5"),
+    ([{"name": "a", "type": "level", "above": "high"}], "rule 'a': field 'above' must be a number, got 'high'"),
+    ([{"name": "a", "type": "level", "above": float("nan")}], "rule 'a': field 'above' must be a finite number"),
+    ([{"name": "a", "type": "level", "above": 0.5, "cooldown_hours": float("nan")}],
+     "rule 'a': field 'cooldown_hours' must be a finite number, got nan"),
+    ([{"name": "a", "type": "volume", "factor": float("nan")}], "rule 'a': field 'factor' must be a finite number"),
+    ([{"name": "a", "type": "jump", "z": float("inf")}], "rule 'a': field 'z' must be a finite number, got inf"),
+    ([{"name": "a", "type": "level", "above": True}], "rule 'a': field 'above' must be a number, got True"),
+    ([{"name": "a", "type": "volume", "factor": 2, "min_count": 2.5}], "field 'min_count' must be an integer, got 2.5"),
     ([{"name": "a", "type": "spike"}], "rule 'a': field 'type' must be one of"),
-    ([{"name": "a", "type": "jump", "z": -1}], "rule 'a': field 'z' must be a number >= 0"),
-    ([{"name": "a", "type": "jump", "z": 2, "min_history": 0}], "rule 'a': field 'min_history' must be an integer"),
+    ([{"name": "a", "type": "jump", "z": -1}], "rule 'a': field 'z' must be >= 0, got -1"),
+    ([{"name": "a", "type": "jump", "z": 2, "min_history": 0}], "rule 'a': field 'min_history' must be >= 1, got 0"),
     ([{"name": "a", "type": "signal", "signal": "weather", "probability": 0.5}], "rule 'a': field 'signal' must "
                                                                                   "be one of"),
     ([{"name": "a", "type": "signal", "signal": "credit"}], "rule 'a': field 'probability' is required"),
@@ -47,6 +54,8 @@ def test_default_rules_add_signal_rules_only_with_a_risk_head():
     ([{"name": "a", "type": "level", "above": 0.5, "colour": "red"}], r"rule 'a': unknown field\(s\) \['colour'\]"),
     ([{"name": "a", "type": "level", "above": 0.5, "index": "vol"}], "rule 'a': field 'index' must be"),
     ([{"name": "a", "type": "level", "above": 0.5, "entities": "AAPL"}], "rule 'a': field 'entities' must be"),
+    ([{"name": "a", "type": "level", "above": 0.5, "entities": 5}], "rule 'a': field 'entities' must be a list"),
+    ([{"name": "a", "type": "level", "above": 0.5, "entities": {"AAPL": 1}}], "field 'entities' must be a list"),
     ([{"type": "level", "above": 0.5}], "rule #1: field 'name' is required"),
     ([{"name": "a", "type": "level", "above": 0.5}, {"name": "a", "type": "jump", "z": 1}],
      r"rule name\(s\) \['a'\] are used more than once"),
@@ -59,11 +68,17 @@ def test_bad_rules_name_the_rule_and_field(rules, message):
 
 @pytest.mark.parametrize(("raw", "message"), [
     ({"rules": [], "alerts": 1}, r"unknown top-level field\(s\) \['alerts'\]"),
-    ({"index": {"half_life_hours": 0}}, "index.half_life_hours must be a positive number"),
-    ({"drift": {"psi": 2}}, r"drift.psi must be a number in \(0, 1\]"),
+    ({"index": {"half_life_hours": 0}}, r"index.half_life_hours \(hours\) must be >= 0.001, got 0"),
+    ({"drift": {"psi": 2}}, "drift.psi must be <= 1, got 2"),
     ({"drift": {"window": 5}}, r"drift: unknown field\(s\) \['window'\]"),
     ({"webhooks": [{"url": "ftp://x"}]}, "webhook field 'url' must be an http"),
-    ({"webhooks": [{"url": "http://x", "max_attempts": 0}]}, "field 'max_attempts' must be an integer >= 1"),
+    ({"webhooks": [{"url": "http://x", "max_attempts": 0}]}, "field 'max_attempts' must be >= 1, got 0"),
+    ({"webhooks": [{"url": "http://x", "timeout_seconds": float("nan")}]},
+     "r.yaml: webhook http://x: field 'timeout_seconds' must be a finite number, got nan"),
+    ({"webhooks": [{"url": "http://x", "backoff_seconds": float("inf")}]}, "'backoff_seconds' must be a finite"),
+    ({"webhooks": [{"url": "http://x", "timeout_seconds": 1e9}]}, "'timeout_seconds' must be <= 300"),
+    ({"index": {"window_hours": float("nan")}}, r"index.window_hours \(hours\) must be a finite number"),
+    ({"drift": {"every": 1.5}}, "drift.every must be an integer, got 1.5"),
 ])
 def test_bad_sections(raw, message):
     with pytest.raises(ConfigError, match=message):

@@ -5,8 +5,9 @@ import pytest
 from textrisk.errors import DataError
 from textrisk.monitor.alerts_file import AlertsFile
 from textrisk.monitor.engine import Monitor
+from textrisk.monitor.records import DeadLetter, Record, parse_record
 from textrisk.monitor.rules import parse_rules
-from textrisk.monitor.source import Record, open_source, parse_record
+from textrisk.monitor.source import open_source
 from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer
@@ -15,7 +16,7 @@ RULES = {"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours
 
 
 def batch(*ids, text="neg=0.9"):
-    return [(Record(id=i, timestamp=float(n), entity="X", text=text), ("-", n)) for n, i in enumerate(ids)]
+    return [(Record(id=i, timestamp=float(n), entity="X", text=text), None) for n, i in enumerate(ids)]
 
 
 def counts(state):
@@ -37,25 +38,30 @@ def test_replayed_and_repeated_ids_count_once(tmp_path):
     assert [json.loads(line)["id"] for line in lines] == ["hi|X|a", "hi|X|b", "hi|X|c"]
 
 
-def test_failed_batch_commits_nothing(tmp_path):
+def test_a_record_that_fails_is_dead_lettered_and_the_batch_never_half_committed(tmp_path):
     class Boom(FakeAnalyzer):
         def score(self, texts, progress=None):
             reports = super().score(texts)
-            reports[1].sentiment_scores = None  # the engine fails half way through the transaction
+            for text, report in zip(texts, reports):
+                if "boom" in text:
+                    report.sentiment_scores = None  # the engine fails half way through the transaction
             return reports
 
     mon = Monitor(Boom(), MonitorState(tmp_path / "s.db"), parse_rules(RULES))
-    with pytest.raises(AttributeError):
-        mon.process(batch("a", "b"))
-    assert mon.state.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
-    assert mon.state.db.execute("SELECT count(*) FROM alerts").fetchone()[0] == 0
+    records = batch("a", "b", "c")
+    records[1] = (Record(id="b", timestamp=1.0, entity="X", text="neg=0.9 boom", where="in.jsonl line 2"), None)
+    result = mon.process(records)  # fails as a batch; retried record by record, in order
+    assert (result.scored, result.dead, result.alerts) == (2, 1, 2)
+    assert [r[0] for r in mon.state.db.execute("SELECT id FROM documents ORDER BY seq")] == ["a", "c"]
+    (where, error), = mon.state.db.execute("SELECT location, error FROM dead_letters").fetchall()
+    assert where == "in.jsonl line 2" and "processing failed (AttributeError" in error
 
 
 def test_alerts_file_reconciles_a_torn_line_and_missing_alerts(tmp_path):
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "s.db"), parse_rules(RULES))
     mon.process(batch("a", "b", "c"))  # committed, but no alerts file attached: a kill before writing
     path = tmp_path / "a.jsonl"
-    first = json.dumps({"id": "hi|X|a"})
+    first = json.dumps({"id": "hi|X|a", "rule": "hi"})
     path.write_text(first + "\n" + '{"id": "hi|X|b", "tru')  # a torn second line
     written = AlertsFile(path).sync(mon.state, lambda: 0.0)
     assert written == 2
@@ -71,24 +77,27 @@ def test_growing_file_is_tailed_by_offset(tmp_path):
     source = open_source(str(path))
     got = list(source.poll())
     assert [r.id for r, _ in got] == ["1"] and got[0][0].timestamp == 1420192800.0
-    assert got[0][1] == (str(path.resolve()), len(line))
+    assert (got[0][1].offset, got[0][1].line) == (len(line), 1)
     with path.open("a") as handle:
         handle.write(second[20:])
     assert [r.id for r, _ in source.poll()] == ["2"]  # read once complete, from where the first one ended
     assert list(source.poll()) == []
-    resumed = open_source(str(path), {str(path.resolve()): len(line)})  # a restart from the stored offset
+    resumed = open_source(str(path), [got[0][1].to_row()])  # a restart from the stored position
     assert [r.id for r, _ in resumed.poll()] == ["2"]
+    legacy = open_source(str(path), [{"source": str(path.resolve()), "offset": len(line)}])  # a 0.2.0 state
+    assert [r.id for r, _ in legacy.poll()] == ["2"]
 
 
-def test_folder_source_and_bad_lines(tmp_path, capsys):
+def test_folder_source_and_bad_lines(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.jsonl").write_text(json.dumps({"id": "x", "timestamp": 1, "entity": "E", "text": "t"}) + "\n"
                                     + "not json\n" + json.dumps({"id": "y", "timestamp": 2, "entity": "E"}) + "\n")
     source = open_source(str(folder))
-    assert [r.id for r, _ in source.poll()] == ["x"]
-    err = capsys.readouterr().err
-    assert "a.jsonl byte" in err and "not valid JSON" in err and "missing field(s) ['text']" in err
+    items = [item for item, _ in source.poll()]
+    assert items[0].id == "x" and all(isinstance(item, DeadLetter) for item in items[1:])
+    assert [item.where for item in items[1:]] == [f"{folder / 'a.jsonl'} line 2", f"{folder / 'a.jsonl'} line 3"]
+    assert "not valid JSON" in items[1].error and "missing field(s) ['text']" in items[2].error
     (folder / "b.jsonl").write_text(json.dumps({"id": "z", "timestamp": 3, "entity": "E", "text": "t"}) + "\n")
     assert [r.id for r, _ in source.poll()] == ["z"]
 

@@ -1,6 +1,6 @@
 from textrisk.monitor.engine import Monitor
+from textrisk.monitor.records import Record
 from textrisk.monitor.rules import parse_rules
-from textrisk.monitor.source import Record
 from textrisk.monitor.state import MonitorState
 from textrisk.monitor.webhook import WebhookConfig, backoff_delay
 
@@ -21,7 +21,7 @@ def make(tmp_path, url, clock, max_attempts=5):
                          "webhooks": [{"url": url, "max_attempts": max_attempts, "backoff_seconds": 1,
                                        "timeout_seconds": 2}]})
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "s.db"), rules, clock=clock)
-    mon.process([(Record(id=f"d{i}", timestamp=i, entity="X", text="neg=0.9"), ("-", i)) for i in range(2)])
+    mon.process([(Record(id=f"d{i}", timestamp=i, entity="X", text="neg=0.9"), None) for i in range(2)])
     return mon
 
 
@@ -70,7 +70,7 @@ def test_outage_survives_a_restart_and_gives_up_after_max_attempts(tmp_path):
                          "webhooks": [{"url": f"http://127.0.0.1:{port2}/", "max_attempts": 2,
                                        "backoff_seconds": 1}]})
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "t.db"), rules, clock=clock)
-    mon.process([(Record(id="z", timestamp=0, entity="X", text="neg=0.9"), ("-", 0))])
+    mon.process([(Record(id="z", timestamp=0, entity="X", text="neg=0.9"), None)])
     for step in range(5):
         clock.now = 1000.0 + 10 * step
         mon.deliver()

@@ -88,8 +88,8 @@ RISK_ROWS = [
 ]
 
 
-def _risk_file(path, rows=RISK_ROWS, repeat=4):
-    path.write_text("".join(json.dumps({"text": f"{t} ({i})", "labels": labels}) + "\n"
+def _risk_file(path, rows=RISK_ROWS, repeat=4, tag=""):
+    path.write_text("".join(json.dumps({"text": f"{t} ({tag}{i})", "labels": labels}) + "\n"
                             for i in range(repeat) for t, labels in rows))
     return str(path)
 
@@ -97,10 +97,12 @@ def _risk_file(path, rows=RISK_ROWS, repeat=4):
 @needs_data
 def test_joint_training_adds_a_risk_head_with_tuned_thresholds(tiny_bert, tmp_path):
     risk = _risk_file(tmp_path / "risk.jsonl")
+    dev = _risk_file(tmp_path / "dev.jsonl", repeat=2, tag="dev ")
     labels = ["credit", "earnings_guidance", "legal_regulatory", "dividend", "restructuring", "m_and_a"]
-    result = train(_config(tiny_bert, tmp_path / "run", risk_labels=labels, risk_train_data=[risk],
-                           risk_dev_data=risk, risk_eval_data=risk, epochs=1.0), progress=False)
-    assert set(result.risk_metrics) == {"dev", "test_threshold_0.5", "test_tuned"}
+    result = train(_config(tiny_bert, tmp_path / "run", risk_labels=labels, risk_train_data=[risk, dev],
+                           risk_dev_data=dev, risk_eval_data=dev, epochs=1.0), progress=False)
+    assert result.steps > 0
+    assert set(result.risk_metrics) == {"calibration", "dev", "test_threshold_0.5", "test_tuned"}
     analyzer = RiskAnalyzer.from_pretrained(tmp_path / "run")
     assert analyzer.model.config.risk_labels == labels
     assert set(analyzer.model.config.risk_thresholds) == set(labels)
@@ -167,9 +169,18 @@ def test_init_from_keeps_the_first_runs_held_out_rows_held_out(tiny_bert, tmp_pa
     second_train, second_dev, _ = training_data(second)
     assert set(second_dev["text"]) == set(first_dev["text"])
     assert not set(second_dev["text"]) & set(first_train["text"])
-    (tmp_path / "first" / "train_config.json").unlink()
-    with pytest.raises(ConfigError, match="train_config.json"):
-        training_data(second)
+    (tmp_path / "first" / "train_config.json").unlink()  # a plain model folder: this run splits its own rows
+    third_train, third_dev, _ = training_data(second)
+    assert len(third_dev) >= 2 and not set(third_dev["text"]) & set(third_train["text"])
+
+
+def test_init_from_names_the_embedded_default_and_refuses_what_is_not_there(tmp_path):
+    from textrisk.models.hub import DEFAULT_MODEL_DIR
+    from textrisk.training.data import init_model_path
+
+    assert init_model_path("default") == DEFAULT_MODEL_DIR
+    with pytest.raises(ConfigError, match="init_from"):
+        init_model_path(str(tmp_path / "missing"))
 
 
 @needs_data
@@ -186,3 +197,59 @@ def test_training_only_the_risk_head_leaves_sentiment_untouched(tiny_bert, tmp_p
     a = load_file(tmp_path / "first" / "adapter_model.safetensors")
     b = load_file(tmp_path / "second" / "adapter_model.safetensors")
     assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+JUDGED_ROWS = [
+    ("The bank missed a coupon payment and entered talks with creditors.", ["credit"], "event", 3),
+    ("We may be unable to refinance our debt on acceptable terms.", ["credit"], "boilerplate", 0),
+    ("The company raised its quarterly dividend by 10%.", ["dividend"], "event", 0),
+    ("We expect revenue to fall about 15% next year.", ["earnings_guidance"], "outlook", 2),
+    ("We operate 212 stores in 14 states.", [], "other", 0),
+    ("The SEC opened a formal investigation into our revenue recognition.", ["legal_regulatory"], "event", 2),
+]
+
+
+def _judged_file(path, repeat=4, tag=""):
+    from textrisk.labels.taxonomy import ADVERSE_KINDS
+
+    path.write_text("".join(json.dumps({"text": f"{t} ({tag}{i})", "topics": topics, "kind": kind, "severity": sev,
+                                        "labels": topics if kind in ADVERSE_KINDS else []}) + "\n"
+                            for i in range(repeat) for t, topics, kind, sev in JUDGED_ROWS))
+    return str(path)
+
+
+@needs_data
+def test_judgement_training_learns_every_group_calibrates_and_reports(tiny_bert, tmp_path):
+    from textrisk.models.head.layout import JUDGEMENT
+
+    judged = _judged_file(tmp_path / "judged.jsonl")
+    dev = _judged_file(tmp_path / "dev.jsonl", repeat=2, tag="dev ")
+    labels = ["credit", "earnings_guidance", "legal_regulatory", "dividend"]
+    signals_only = _risk_file(tmp_path / "risk.jsonl", repeat=1,
+                              rows=[(t, [x for x in found if x in labels]) for t, found in RISK_ROWS])
+    result = train(_config(tiny_bert, tmp_path / "run", risk_labels=labels, risk_train_data=[judged, signals_only, dev],
+                           risk_source_weights=[1.0, 0.3, 1.0], risk_outputs=list(JUDGEMENT), risk_layers=[1, 2],
+                           risk_hidden=8, risk_dev_data=[dev], risk_eval_data=dev, epochs=1.0),
+                   progress=False)
+    assert result.steps > 0
+    counts = json.loads((tmp_path / "run" / "training_results.json").read_text())["sources"]
+    assert counts[dev] == 0 and counts[judged] == len(JUDGED_ROWS) * 4  # dev rows never get risk targets
+    dev = result.risk_metrics["dev"]
+    assert {"kind_accuracy", "severity_accuracy", "adverse_auc", "signals"} <= set(dev)
+    assert set(result.risk_metrics["calibration"]["ece_after"]) >= {"adverse"}
+    analyzer = RiskAnalyzer.from_pretrained(tmp_path / "run")
+    assert analyzer.model.config.risk_outputs == list(JUDGEMENT) and set(analyzer.model.risk_thresholds) == set(labels)
+    report = analyzer.score(["The bank missed a coupon payment."])[0]
+    assert report.kind in ("event", "outlook", "boilerplate", "other") and 0 <= report.risk_score <= 1
+
+
+def test_judgement_config_is_checked_by_name(tmp_path):
+    with pytest.raises(ConfigError, match="risk_outputs"):
+        TrainConfig(output_dir=str(tmp_path), risk_labels=["credit"], risk_train_data=["x.jsonl"],
+                    risk_outputs=["kind"])
+    with pytest.raises(ConfigError, match="risk_source_weights"):
+        TrainConfig(output_dir=str(tmp_path), risk_labels=["credit"], risk_train_data=["x.jsonl"],
+                    risk_source_weights=[1.0, 2.0])
+    old_style = TrainConfig(output_dir=str(tmp_path), risk_labels=["credit"], risk_train_data=["x.jsonl"],
+                            risk_dev_data="dev.jsonl")
+    assert old_style.risk_dev_data == ["dev.jsonl"]

@@ -54,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
                         help="local: this process; ray: Ray Data on $RAY_ADDRESS (default: a local Ray)")
-    parser.add_argument("--ray-concurrency", type=int, default=1, help="--engine ray: scoring actors")
-    parser.add_argument("--ray-batch-size", type=int, default=256, help="--engine ray: rows per actor batch")
+    parser.add_argument("--ray-concurrency", type=int_at_least(1), default=1, help="--engine ray: scoring actors")
+    parser.add_argument("--ray-batch-size", type=int_at_least(1), default=256,
+                        help="--engine ray: rows per actor batch")
     parser.add_argument("--output-format", choices=["jsonl", "parquet"],
                         help="--engine ray: shard format in --output DIR (default: parquet for parquet input, "
                              "else jsonl)")
@@ -96,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--resume and --force need --output")
     with contextlib.ExitStack() as stack:
         if output is not None:  # before any work: a bad or busy --output must cost nothing
-            stack.enter_context(output_lock(output, [*([args.input] if args.input else []), *(args.files or [])]))
+            folder = (args.input_dir, args.glob) if args.input_dir else None
+            stack.enter_context(output_lock(output, {"--input": args.input, "--files": list(args.files or []),
+                                                     "--input-dir": folder}))
         documents = documents_of(args)
         analyzer = RiskAnalyzer.from_pretrained(args.model, chunk_tokens=args.chunk_tokens,
                                                 batch_size=args.batch_size, num_threads=args.threads,
@@ -123,13 +126,18 @@ def _run_ray(args: argparse.Namespace) -> int:
 
     if args.texts or not args.input or not args.output:
         raise ConfigError("--engine ray needs --input PATH_OR_GLOB and --output DIR (no TEXT arguments)")
-    if args.resume:
-        raise ConfigError("--resume is not supported with --engine ray (Ray retries failed tasks itself)")
+    if args.resume or args.force:
+        raise ConfigError("--resume and --force are not supported with --engine ray (Ray retries failed tasks "
+                          "itself; --output must be a new or empty folder)")
+    if args.files or args.input_dir:
+        raise ConfigError("--files and --input-dir score files as filings with --engine local only; --engine ray "
+                          "reads rows (--input)")
     written = score_files(args.input, args.output, args.model, output_format=args.output_format,
                           concurrency=args.ray_concurrency, batch_size=args.ray_batch_size,
-                          text_field=args.text_field, id_field=args.id_field, forward_batch_size=args.batch_size,
-                          chunk_tokens=args.chunk_tokens, num_threads=args.threads, max_evidence=args.evidence,
-                          threshold=args.threshold, signal_labels=args.labels)
+                          text_field=args.text_field, id_field=args.id_field, encoding=args.encoding,
+                          forward_batch_size=args.batch_size, chunk_tokens=args.chunk_tokens,
+                          num_threads=args.threads, max_evidence=args.evidence, threshold=args.threshold,
+                          signal_labels=args.labels, backend=args.backend)
     print(f"wrote {written.format} shards of {written.files} input file(s) to {args.output}", file=sys.stderr)
     if written.errors:
         print(f"warning: {written.errors} row(s) could not be scored; they carry an 'error' field", file=sys.stderr)

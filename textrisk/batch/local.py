@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +30,17 @@ from .resume import PartialRun, row_digest
 __all__ = ["output_lock", "run_options", "score_all", "score_block", "score_documents"]
 
 
-def output_lock(output: str | os.PathLike, inputs: Sequence[str | os.PathLike] = ()
+def output_lock(output: str | os.PathLike, inputs: Mapping[str, Any] | None = None
                 ) -> contextlib.AbstractContextManager:
-    """Check ``output`` (a .jsonl/.csv path that is none of ``inputs``) and hold its lock file while scoring.
+    """Check ``output`` (a .jsonl/.csv path that is none of ``inputs``, option name -> path or list of paths) and
+    hold its lock file while scoring.
 
     Taken before any work, so a bad or busy output costs nothing; a second run on the same output is refused.
     """
     from ..utils.atomic import exclusive_lock
 
     output = Path(output)
-    check_output_path(output, [Path(p) for p in inputs])
+    check_output_path(output, inputs)
     return exclusive_lock(output.with_name(output.name + ".lock"), str(output))
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..utils.atomic import atomic_write_text, prepare_output_file
+from ..utils.atomic import atomic_write_text
+from ..utils.outputs import guard_output
 
 __all__ = ["OUTPUT_SUFFIXES", "check_output_path", "dumps_json", "format_table", "make_record", "write_records"]
 
@@ -38,17 +39,15 @@ def _printable(value: Any) -> str:
     return _SURROGATE.sub("\ufffd", value if isinstance(value, str) else str(value))
 
 
-def check_output_path(output: Path, inputs: list[Path]) -> None:
-    """Refuse an output that is an input or a folder, or has an unknown suffix; create its folder.
+def check_output_path(output: Path, inputs: Mapping[str, Any] | None = None) -> None:
+    """Refuse an output that has an unknown suffix, or that :func:`textrisk.utils.outputs.guard_output` refuses
+    (an input, a folder...); create its folder.
 
     Called before any work, so a bad ``--output`` costs nothing.
     """
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise DataError(f"--output {str(output)!r}: unsupported suffix {output.suffix!r}; use .jsonl or .csv")
-    for source in inputs:
-        if output.resolve() == source.resolve() or (output.exists() and os.path.samefile(output, source)):
-            raise DataError(f"--output {str(output)!r} is the input file; writing it would destroy the input")
-    prepare_output_file(output, "--output")
+    guard_output(output, "--output", inputs=inputs)
 
 
 def make_record(doc: Any, report: Any = None, error: str | None = None) -> dict[str, Any]:

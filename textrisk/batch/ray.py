@@ -7,10 +7,12 @@ batches of rows. The output keeps every input column except the text and adds fl
 ``error``) and ``report``, the full ``RiskReport.to_dict()`` as JSON -- the same record local scoring writes.
 
 ``textrisk score --engine ray --input 'shards/*.jsonl' --output DIR`` reads JSONL/CSV/text or Parquet shards
-(one read task per file; each row carries ``source`` = its file and ``position`` = its row in that file, so
-sorting by ``(source, position)`` restores input order; ``id`` is the input's id field, else ``line N`` as in
-local scoring), scores them on the Ray cluster of ``RAY_ADDRESS`` (default: a local one) and writes JSONL or
-Parquet shards to DIR (written to a temporary sibling folder, renamed into place when complete).
+(one read task per file, decoded by the package's decoding policy with ``--encoding``; each row carries
+``source`` = its file and ``position`` = its row in that file, so sorting by ``(source, position)`` restores
+input order; ``id`` is the input's id field, else ``line N`` as in local scoring; ``input`` holds the row's
+other fields as JSON text, as the ``input`` object of local scoring), scores them on the Ray cluster of
+``RAY_ADDRESS`` (default: a local one) with the options of local scoring (``--backend`` included) and writes
+JSONL or Parquet shards to DIR (written to a temporary sibling folder, renamed into place when complete).
 
 The module top imports only the standard library; ray and pyarrow load inside the functions (``[ray]`` extra).
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, DataError, InputError, TextRiskError
+from ..utils.validation import check_number
 
 __all__ = ["DocumentScorer", "Written", "read_documents_dataset", "score_dataset", "score_files"]
 
@@ -132,8 +135,10 @@ def score_dataset(ds, model: str | None = None, *, batch_size: int = 256, concur
     Returns:
         A lazy Dataset: the input columns but the text, plus the :meth:`DocumentScorer.schema` columns.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_number(batch_size, "batch_size", integer=True, ge=1)
+    for n in concurrency if isinstance(concurrency, tuple) else (concurrency,):
+        check_number(n, "concurrency", integer=True, ge=1)
+    check_number(num_cpus, "num_cpus", gt=0)
     if analyzer_kwargs.get("num_threads") is None:  # torch's default (every core) per actor oversubscribes
         analyzer_kwargs["num_threads"] = max(1, int(num_cpus))
     if model is not None and Path(model).exists():  # workers do not share the driver's working directory
@@ -161,8 +166,17 @@ def _expand(patterns: list[str]) -> list[str]:
     return [str(Path(p).resolve()) for p in paths]  # read by workers with another working directory
 
 
-def _read_shard(item: dict[str, Any], text_field: str, id_field: str) -> list[dict[str, Any]]:
-    """Rows of one input file: id, text, source, position, error (as :func:`textrisk.data.documents.read_documents`)."""
+def _input_json(extra: dict[str, Any] | None) -> str | None:
+    """The row's other fields as JSON text (None for plain-text input, which has none)."""
+    from .output import dumps_json
+
+    return None if extra is None else dumps_json({str(k): v for k, v in extra.items()})
+
+
+def _read_shard(item: dict[str, Any], text_field: str, id_field: str, encoding: str = "utf-8"
+                ) -> list[dict[str, Any]]:
+    """Rows of one input file: id, text, source, position, error (as :func:`textrisk.data.documents.read_documents`)
+    and ``input``, the row's other fields as JSON text."""
     path = item["path"]
     if path.lower().endswith(_PARQUET):
         import pyarrow.parquet as pq
@@ -173,29 +187,36 @@ def _read_shard(item: dict[str, Any], text_field: str, id_field: str) -> list[di
                             "--text-field")
         texts = table.column(text_field).to_pylist()
         ids = table.column(id_field).to_pylist() if id_field in table.column_names else [None] * len(texts)
+        others = table.drop_columns([text_field]).to_pylist()
         rows = []
-        for position, (text, doc_id) in enumerate(zip(texts, ids)):
+        for position, (text, doc_id, extra) in enumerate(zip(texts, ids, others)):
             error = None
             if not isinstance(text, str):
                 error, text = f"{text_field!r} is {type(text).__name__}, not a string", None
             elif not text.strip():
                 error, text = f"{text_field!r} is empty", None
             rows.append({"id": str(doc_id) if doc_id not in (None, "") else f"row {position + 1}", "text": text,
-                         "source": path, "position": position, "error": error})
+                         "source": path, "position": position, "error": error,
+                         "input": json.dumps(extra, ensure_ascii=False, default=str)})
         return rows
     from ..data.documents import read_documents
 
-    return [{"id": doc.id, "text": doc.text, "source": path, "position": position, "error": doc.error}
-            for position, doc in enumerate(read_documents(path, text_field=text_field, id_field=id_field))]
+    documents = read_documents(path, text_field=text_field, id_field=id_field, encoding=encoding)
+    return [{"id": doc.id, "text": doc.text, "source": path, "position": position, "error": doc.error,
+             "input": _input_json(doc.extra)} for position, doc in enumerate(documents)]
 
 
-def read_documents_dataset(paths: list[str], text_field: str = "text", id_field: str = "id"):
+def read_documents_dataset(paths: list[str], text_field: str = "text", id_field: str = "id",
+                           encoding: str = "utf-8"):
     """A Ray Dataset of the documents in ``paths`` (files, folders or globs), one read task per file."""
     import ray.data
 
+    from ..data.files import codec_name
+
+    codec_name(encoding)  # an unknown encoding is named here, not in a Ray task
     files = _expand(paths)
     return ray.data.from_items([{"path": path} for path in files], override_num_blocks=len(files)).flat_map(
-        _read_shard, fn_kwargs={"text_field": text_field, "id_field": id_field})
+        _read_shard, fn_kwargs={"text_field": text_field, "id_field": id_field, "encoding": encoding})
 
 
 def _publish(tmp: Path, output: Path) -> None:
@@ -235,7 +256,8 @@ class Written:
 
 def score_files(inputs: str | list[str], output: str | os.PathLike, model: str | None = None, *,
                 output_format: str | None = None, concurrency: int | tuple[int, int] = 1, batch_size: int = 256,
-                text_field: str = "text", id_field: str = "id", **scorer_options: Any) -> Written:
+                text_field: str = "text", id_field: str = "id", encoding: str = "utf-8",
+                **scorer_options: Any) -> Written:
     """Score the documents of ``inputs`` (files, folders or globs; JSONL/CSV/text or Parquet) on Ray into the
     new or empty folder ``output`` as JSONL or Parquet shards (written to a temporary sibling folder, renamed into
     place when complete). ``scorer_options`` go to :func:`score_dataset` (``forward_batch_size``, ``chunk_tokens``,
@@ -256,7 +278,7 @@ def score_files(inputs: str | list[str], output: str | os.PathLike, model: str |
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
-    ds = read_documents_dataset(files, text_field=text_field, id_field=id_field)
+    ds = read_documents_dataset(files, text_field=text_field, id_field=id_field, encoding=encoding)
     scored = score_dataset(ds, model, batch_size=batch_size, concurrency=concurrency, **scorer_options)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{output.name}.partial-", dir=output.parent))

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..labels.taxonomy import RISK_LABELS, SENTIMENT_LABELS, normalize_label, validate_risk_labels
+from ..labels.taxonomy import (
+    ADVERSE_KINDS,
+    KINDS,
+    RISK_LABELS,
+    SENTIMENT_LABELS,
+    SEVERITY_LEVELS,
+    normalize_label,
+    validate_risk_labels,
+)
 from .files import read_text
 
 __all__ = [
@@ -165,7 +173,7 @@ def load_labeled_file(
 
 
 def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LABELS, text_column: str = "text",
-                   labels_column: str = "labels", unknown_column: str = "unknown"):
+                   labels_column: str = "labels", unknown_column: str = "unknown", judgement: bool = False):
     """Load a multi-label risk file (CSV or JSONL) as a ``datasets.Dataset`` with ``text``, multi-hot ``risk`` and
     multi-hot ``known`` (1 where the row's label is defined).
 
@@ -174,16 +182,21 @@ def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LA
     rows): they are neither positive nor negative there (``known`` 0). Labels of ``risk_labels`` that the file does
     not mention are negative.
 
+    ``judgement=True`` also reads the judgement corpus's optional cells (finetune/risk_data/corpus): ``topics`` (a
+    label list like ``labels``), ``kind`` (one of ``KINDS``) and ``severity`` (0-3; 0 unless kind is an event or
+    outlook), into a ``judgement`` column packed as ``topics (len(risk_labels)) | kind index | severity |
+    adverse``, -1 where a row lacks the cell (``adverse`` needs both kind and severity).
+
     Raises:
         DataError: missing file or column, empty text, a blank labels cell, or a label outside ``risk_labels``
-            (with the line number); a label both in ``labels`` and ``unknown``.
+            (with the line number); a label both in ``labels`` and ``unknown``; a bad kind or severity.
     """
     from datasets import Dataset
 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"risk data file not found: {str(path)!r}")
-    texts, targets, known = [], [], []
+    texts, targets, known, judged = [], [], [], []
     for number, row in table_rows(path):
         where = f"{path} line {number}"
         text = _row_text(row, where, text_column, labels_column)
@@ -197,9 +210,40 @@ def load_risk_file(path: str | os.PathLike, risk_labels: Sequence[str] = RISK_LA
         texts.append(text)
         targets.append([int(label in found) for label in risk_labels])
         known.append([int(label not in unknown) for label in risk_labels])
+        if judgement:
+            judged.append(_judgement_cells(row, risk_labels, where))
     if not texts:
         raise DataError(f"{path}: no rows")
-    return Dataset.from_dict({"text": texts, "risk": targets, "known": known})
+    columns = {"text": texts, "risk": targets, "known": known}
+    if judgement:
+        columns["judgement"] = judged
+    return Dataset.from_dict(columns)
+
+
+def _judgement_cells(row: dict[str, Any], risk_labels: Sequence[str], where: str) -> list[int]:
+    """``topics | kind | severity | adverse`` of one row (-1: cell absent)."""
+    topics = [-1] * len(risk_labels)
+    if row.get("topics") not in (None, ""):
+        found = set(validate_risk_labels(row["topics"], risk_labels, f"{where} (topics)"))
+        topics = [int(label in found) for label in risk_labels]
+    kind = severity = adverse = -1
+    if row.get("kind") not in (None, ""):
+        if row["kind"] not in KINDS:
+            raise DataError(f"{where}: kind {row['kind']!r} is not one of {list(KINDS)}")
+        kind = KINDS.index(row["kind"])
+    if row.get("severity") not in (None, ""):
+        try:
+            severity = int(row["severity"])
+        except (TypeError, ValueError):
+            severity = -1
+        if severity not in SEVERITY_LEVELS or isinstance(row["severity"], bool):
+            raise DataError(f"{where}: severity {row['severity']!r} is not one of {list(SEVERITY_LEVELS)}")
+    if kind >= 0 and severity >= 0:
+        if severity and KINDS[kind] not in ADVERSE_KINDS:
+            raise DataError(f"{where}: severity {severity} on a {KINDS[kind]!r} row (only events and outlooks are "
+                            "adverse)")
+        adverse = int(severity >= 1)
+    return [*topics, kind, severity, adverse]
 
 
 def _load_fpb(data_dir: Path, labels: Sequence[str]):

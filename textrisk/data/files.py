@@ -1,7 +1,8 @@
 """The one file-decoding policy: how every file textrisk reads becomes text.
 
-Used by ``textrisk score --input``, ``--files`` and ``--input-dir``, ``textrisk compare``, and the labelled files
-of training and evaluation (:func:`read_text`, :func:`decode`):
+Used by ``textrisk score --input``, ``--files`` and ``--input-dir``, ``textrisk compare``, the labelled files
+of training and evaluation (:func:`read_text`, :func:`decode`) and each line ``textrisk monitor`` reads
+(:func:`decode` with ``first_line``):
 
 - **Strict decoding.** The bytes are decoded as ``encoding`` (``--encoding``; default UTF-8, whose byte-order
   mark is dropped). A byte that is not valid there raises :class:`~textrisk.errors.DataError` naming the file,
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["decode", "read_text", "sniff_binary"]
+__all__ = ["codec_name", "decode", "read_text", "sniff_binary"]
 
 #: Leading bytes of formats that are never text, and what to tell the user.
 _MAGIC = ((b"\x1f\x8b", "gzip-compressed: decompress it first (gunzip)"),
@@ -48,28 +49,30 @@ def sniff_binary(data: bytes, codec: str = "utf-8", nul: bool = True) -> str | N
     return None
 
 
-def _codec(encoding: str) -> str:
+def codec_name(encoding: str) -> str:
+    """The codec's canonical name (``"latin-1"`` -> ``"iso8859-1"``); an unknown encoding raises DataError."""
     try:
         return codecs.lookup(encoding).name
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)") from None
 
 
-def decode(data: bytes, path: str | os.PathLike, encoding: str = "utf-8") -> str:
-    """``data`` (the bytes of the file ``path``) as text under the policy of the module docstring.
+def decode(data: bytes, path: str | os.PathLike, encoding: str = "utf-8", first_line: int = 1) -> str:
+    """``data`` (the bytes of the file ``path``, from its line ``first_line`` on) as text under the policy of the
+    module docstring.
 
     Raises:
         DataError: unknown encoding, a binary file, or bytes that are not valid ``encoding`` -- naming the file
             (and line, column and byte), and suggesting ``--encoding``.
     """
-    codec = _codec(encoding)
+    codec = codec_name(encoding)
     found = sniff_binary(data, codec, nul=False)  # archives and PDFs first: "not valid utf-8" would mislead
     if found:
         raise DataError(f"{path} is {found}")
     try:
         text = data.decode("utf-8-sig" if codec == "utf-8" else codec)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataError(f"{path} line {line}: byte 0x{data[exc.start]:02x} at column {column} is not valid "
                         f"{encoding} ({exc.reason}); give the file's encoding (e.g. --encoding latin-1 or cp1252) "
@@ -82,6 +85,6 @@ def decode(data: bytes, path: str | os.PathLike, encoding: str = "utf-8") -> str
 
 def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
     """The whole file decoded under the policy of the module docstring (see :func:`decode`)."""
-    _codec(encoding)  # an unknown encoding is named before the file is read
+    codec_name(encoding)  # an unknown encoding is named before the file is read
     path = Path(path)
     return decode(path.read_bytes(), path, encoding)

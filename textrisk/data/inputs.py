@@ -21,20 +21,29 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "script_of", "text_warnings", "unknown_shares",
-           "validate_texts"]
+__all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "name_problem", "script_of", "text_warnings",
+           "unicode_problem", "unknown_shares", "validate_texts"]
 
 #: Share of a text's tokens that are the unknown token above which its report carries a warning.
 UNKNOWN_TOKEN_WARNING = 0.2
 _INVISIBLE = ("Cc", "Cf")  # control and format characters (NUL, zero-width space, RTL marks, BOM...)
 
 
-def _surrogate_at(text: str) -> int | None:
+def unicode_problem(text: str) -> str | None:
+    """Why ``text`` is not valid Unicode text (a lone surrogate, which no UTF-8 file, database or HTTP answer can
+    hold), or None; the check every string from outside passes (texts, and the monitor's ids and entities)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        return exc.start
+        return f"holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character {exc.start}: not valid Unicode text"
     return None
+
+
+def name_problem(value: str, limit: int) -> str | None:
+    """Why the identifier ``value`` (a document id, an entity) cannot be kept and answered: a lone surrogate, or
+    more than ``limit`` characters; None when it can."""
+    return unicode_problem(value) or (f"has {len(value)} characters; the limit is {limit}" if len(value) > limit
+                                      else None)
 
 
 def _unknown_id(tokenizer: Any) -> int | None:
@@ -109,9 +118,9 @@ def check_text(text: Any, tokenizer: Any = None) -> tuple[str | None, list[str]]
         return f"is {'None' if text is None else type(text).__name__}, not a string", []
     if not text.strip():
         return "is empty or whitespace only", []
-    at = _surrogate_at(text)
-    if at is not None:
-        return f"holds a lone surrogate (U+{ord(text[at]):04X}) at character {at}: not valid Unicode text", []
+    problem = unicode_problem(text)
+    if problem is not None:
+        return problem, []
     if all(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in text):
         return "has no readable characters (control or format characters only)", []
     if tokenizer is None:

@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="report.json", help="JSON report (PNG written beside it)")
     parser.add_argument("--data-dir", help="shared data folder (default ../shared/data)")
     parser.add_argument("--risk-data", nargs="+", metavar="SET",
-                        help="risk tests: gold_test, random_gold, sentivent_test (also gold_dev, sentivent_dev) or "
-                             "labelled risk files; prints model / rules / ensemble per-label scores")
+                        help="risk tests: gold_test, random_gold, sentivent_test, filings_test, contrast (also "
+                             "gold_dev, sentivent_dev) or labelled risk files; prints model / rules / ensemble "
+                             "per-label scores, a judgement model's kind and adverse scores, contrast-pair order")
     parser.add_argument("--risk-dir", help="folder of the named hand-labelled risk sets (default "
                                            "finetune/risk_data of the checkout)")
     parser.add_argument("--no-progress", action="store_true")

@@ -13,7 +13,8 @@ import numpy as np
 from ..data.datasets import BENCHMARKS, load_benchmark, load_labeled_file
 from ..metrics.reports import evaluate_logits
 from ..models.contract import ScoringModel, as_scoring_model
-from ..utils.atomic import atomic_write_bytes, atomic_write_json, prepare_output_file
+from ..utils.atomic import atomic_write_bytes, atomic_write_json
+from ..utils.outputs import guard_output
 
 __all__ = ["MIN_ROWS", "evaluate_model", "metric_warnings", "plot_confusion_matrices"]
 
@@ -80,7 +81,7 @@ def evaluate_model(
 
     model = as_scoring_model(model)
     if out is not None:  # checked before the (long) evaluation, not after it
-        out = prepare_output_file(out, "out")
+        out = guard_output(out, "out")
     labels = list(model.labels)
     report: dict[str, Any] = {"model": str(model.source_dir or model.model_kind), "labels": labels,
                               "temperature": model.temperature, "limit": limit, "datasets": {}}

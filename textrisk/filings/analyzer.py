@@ -131,6 +131,10 @@ class FilingAnalyzer:
         if len(forms) != len(texts):
             raise InputError(f"forms has {len(forms)} entries for {len(texts)} texts")
         layouts = [self.layout(text, form) for text, form in zip(texts, forms)]
+        for i, layout in enumerate(layouts):
+            if not layout.passages:
+                raise InputError(f"texts[{i}] contains no passage the model can read (binary, symbols or control "
+                                 "characters only?)")
         out = self.analyzer.forward([p.text for layout in layouts for p in layout.passages], embeddings=True,
                                     progress=progress)
         bounds = np.cumsum([0] + [len(layout.passages) for layout in layouts])

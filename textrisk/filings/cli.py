@@ -36,9 +36,12 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..scoring.analyzer import RiskAnalyzer
     from ..utils.atomic import atomic_write_json
+    from ..utils.outputs import guard_output
     from .analyzer import FilingAnalyzer
     from .documents import form_from_name, read_filing
 
+    if args.out:  # before any work: the path guard of every command that writes
+        guard_output(args.out, "--out", inputs={"OLD": args.old, "NEW": args.new})
     texts = []
     for path in (args.old, args.new):
         try:
@@ -50,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
         texts.append(text)
     analyzer = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, batch_size=args.batch_size,
                                                            num_threads=args.threads, backend=args.backend))
-    comparison = analyzer.compare(texts[0], texts[1], old_form=args.form or form_from_name(args.old),
-                                  new_form=args.form or form_from_name(args.new),
-                                  progress=False if args.no_progress else None)
+    try:
+        comparison = analyzer.compare(texts[0], texts[1], old_form=args.form or form_from_name(args.old),
+                                      new_form=args.form or form_from_name(args.new),
+                                      progress=False if args.no_progress else None)
+    except InputError as exc:  # name the file, not its index
+        raise InputError(str(exc).replace("texts[0]", str(args.old)).replace("texts[1]", str(args.new))) from None
     sys.stdout.write(comparison.table(show=args.show))
     if args.out:
         atomic_write_json(args.out, comparison.to_dict())

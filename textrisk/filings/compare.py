@@ -17,6 +17,16 @@ its sentiment distribution (old and new for a changed one) and, with a risk head
 flags. Per section (by item key, in both filings) the report
 gives the change in negative share and in P(negative), and with a risk head the change in each signal's share.
 
+What an analyst reads first: every item carries ``risk_change``, the change in **adverse risk** it brings (a
+judgement model's ``risk_score * E[severity | adverse] / 3`` of the passage, :func:`textrisk.scoring.report.
+adverse_risk`; without a judgement, P(negative)): a new passage adds its own, a removed one takes its own away, a
+changed one moves it from the old text's to the new text's. New and changed passages are listed by the largest
+increase, removed ones by the largest decrease; a changed passage also carries a word-level ``diff`` of old and new
+(``[-removed-]`` / ``{+added+}``, as ``git diff --word-diff`` writes it). Each section delta carries a 95 % bootstrap
+interval over passages (both filings' passages of the section resampled, 1,000 times, seeded) for the change in
+negative share, in risk score and in each signal's share, and ``significant`` lists the measures whose interval
+excludes 0: a +0.01 share move inside [-0.03, +0.05] is noise.
+
 Document similarity, in the spirit of "Lazy Prices" (Cohen, Malloy & Nguyen, Journal of Finance 2020, where
 firms whose 10-K language changes most later underperform): ``similarity`` is the token-weighted mean best-match
 cosine of passages, averaged over both directions (1 = every passage has an identical counterpart);
@@ -25,7 +35,9 @@ cosine of passages, averaged over both directions (1 = every passage has an iden
 
 from __future__ import annotations
 
+import difflib
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,11 +45,12 @@ from typing import Any
 import numpy as np
 
 from ..scoring.engine import PassageOutputs
+from ..scoring.report import adverse_risk
 from .passages import Layout, Passage
 from .report import FilingReport
 
-__all__ = ["CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta", "compare_layouts",
-           "signal_moves", "signal_share_delta", "tf_cosine", "word_overlap"]
+__all__ = ["BOOTSTRAP_ROUNDS", "CHANGED", "MIN_WORD_OVERLAP", "SAME", "Comparison", "PassageChange", "SectionDelta",
+           "compare_layouts", "signal_moves", "signal_share_delta", "tf_cosine", "word_diff", "word_overlap"]
 
 #: best-match cosine at or above which a passage counts as unchanged
 SAME = 0.97
@@ -45,6 +58,8 @@ SAME = 0.97
 CHANGED = 0.90
 #: word-set Jaccard overlap a changed passage must share with the old one it is matched to
 MIN_WORD_OVERLAP = 0.3
+#: bootstrap resamples of a section's passages for the intervals of its deltas
+BOOTSTRAP_ROUNDS = 1000
 _WORDS = re.compile(r"[a-z]+")
 
 
@@ -66,6 +81,11 @@ class PassageChange:
     signals: dict[str, float] | None = None  # risk-signal probabilities (a model with a risk head), else None
     flags: list[str] = field(default_factory=list)  # signals at or over their thresholds
     old_flags: list[str] | None = None  # changed: the old passage's flags
+    risk_change: float = 0.0  # change in adverse risk this item brings (see the module docstring)
+    kind: str | None = None  # a judgement model's kind of the passage (the old one's for a removed passage)
+    risk_score: float | None = None  # a judgement model's P(adverse) of the passage
+    old_risk_score: float | None = None  # changed: the old passage's
+    diff: str | None = None  # changed: word-level diff, [-old-] {+new+}
 
 
 @dataclass
@@ -80,6 +100,9 @@ class SectionDelta:
     p_negative_delta: float
     similarity: float
     signal_share_delta: dict[str, float] | None = None
+    risk_score_delta: float | None = None  # a judgement model's change in the section's risk score
+    intervals: dict[str, list[float]] = field(default_factory=dict)  # measure -> 95 % bootstrap [low, high]
+    significant: list[str] = field(default_factory=list)  # measures whose interval excludes 0
 
 
 @dataclass
@@ -101,24 +124,51 @@ class Comparison:
         return asdict(self)
 
     def table(self, width: int = 100, show: int = 3) -> str:
-        """A readable summary: similarity, counts, section deltas and the most negative changes."""
+        """A readable summary: similarity and counts, the per-section deltas (with significance), then the passages
+        that move risk most, in full (wrapped), changed ones as word diffs."""
         lines = [f"similarity {self.similarity:.3f}  cosine_tf {self.cosine_tf:.3f}  "
                  + "  ".join(f"{k} {v}" for k, v in self.counts.items())]
         if self.sections:
-            lines.append(f"{'section':8} {'neg_share old':>13} {'new':>7} {'delta':>7} {'sim':>6}  title")
+            judged = any(s.risk_score_delta is not None for s in self.sections)
+            lines.append(f"{'section':8} {'neg_share old':>13} {'new':>7} {'delta':>7} "
+                         + (f"{'risk_delta':>10} " if judged else "") + f"{'sim':>6}  title")
             for s in self.sections:
+                risk = f"{s.risk_score_delta:+10.3f} " if judged and s.risk_score_delta is not None else (
+                    " " * 11 if judged else "")
                 lines.append(f"{s.key:8} {s.negative_share_old:13.3f} {s.negative_share_new:7.3f} "
-                             f"{s.negative_share_delta:+7.3f} {s.similarity:6.3f}  {s.title[:40]}")
+                             f"{s.negative_share_delta:+7.3f} {risk}{s.similarity:6.3f}  {s.title[:40]}")
                 moved = signal_moves(s.signal_share_delta, top=4)
                 if moved:
                     lines.append("         signal share: " + moved)
-        for name, items in (("new", self.new), ("removed", self.removed), ("changed", self.changed)):
+                if s.significant:
+                    lines.append("         significant (95% bootstrap over passages): " + ", ".join(s.significant))
+                elif s.intervals:
+                    lines.append("         no delta is significant (95% bootstrap over passages)")
+        for name, items in (("new", self.new), ("changed", self.changed), ("removed", self.removed)):
             for item in items[:show]:
                 flags = f" {','.join(item.flags)}" if item.flags else ""
-                tag = f"[{item.section or '-'} p_neg {item.scores.get('negative', 0):.2f}{flags}]"
-                snippet = " ".join(item.text.split())[: max(width - 12 - len(tag), 20)]
-                lines.append(f"  {name:7} {tag} {snippet}")
+                kind = f" {item.kind}" if item.kind else ""
+                tag = f"{name} [{item.section or '-'}{kind} risk {item.risk_change:+.2f}{flags}]"
+                body = item.diff if item.diff is not None else " ".join(item.text.split())
+                lines.append(f"  {tag}")
+                lines.append(textwrap.fill(body, width=width, initial_indent=" " * 4, subsequent_indent=" " * 4,
+                                           break_long_words=False))
         return "\n".join(lines) + "\n"
+
+
+def word_diff(old: str, new: str) -> str:
+    """Word-level diff of two passages: unchanged words as they are, ``[-removed words-]``, ``{+added words+}``."""
+    a, b = old.split(), new.split()
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.extend(a[i1:i2])
+            continue
+        if i2 > i1:
+            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            out.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(out)
 
 
 def signal_share_delta(old: dict[str, float], new: dict[str, float]) -> dict[str, float]:
@@ -197,6 +247,16 @@ def compare_layouts(old_layout: Layout, new_layout: Layout, out: PassageOutputs,
 
     signal_labels = list(signal_labels)
 
+    judged = out.judged
+    negative = labels.index("negative") if "negative" in labels else 0
+    danger = [adverse_risk(part.adverse, part.severity) if judged else part.probs[:, negative] for part in split]
+
+    def judge(item: PassageChange, part: int, row: int) -> None:
+        if judged:
+            from ..labels.taxonomy import KINDS
+
+            item.kind, item.risk_score = KINDS[int(split[part].kind[row].argmax())], float(split[part].adverse[row])
+
     def signals(part: int, row: int) -> tuple[dict[str, float] | None, list[str]]:
         if split[part].risk is None:
             return None, []
@@ -216,12 +276,18 @@ def compare_layouts(old_layout: Layout, new_layout: Layout, out: PassageOutputs,
         comparison.counts[status] += 1
         item = PassageChange(status, p.section, p.text, p.start, p.end, scores(split[1].probs[j]), s)
         item.signals, item.flags = signals(1, j)
+        judge(item, 1, j)
+        item.risk_change = float(danger[1][j])
         if status == "changed":
-            o = old_p[match_new[j]]
+            o, k = old_p[match_new[j]], match_new[j]
             item.old_text, item.old_start, item.old_end = o.text, o.start, o.end
-            item.old_scores = scores(split[0].probs[match_new[j]])
+            item.old_scores = scores(split[0].probs[k])
+            item.diff = word_diff(o.text, p.text)
+            item.risk_change = float(danger[1][j] - danger[0][k])
+            if judged:
+                item.old_risk_score = float(split[0].adverse[k])
             if item.signals is not None:
-                item.old_flags = signals(0, match_new[j])[1]
+                item.old_flags = signals(0, k)[1]
         getattr(comparison, status).append(item)
     for i, p in enumerate(old_p):
         if not new_p or _status(float(best_old[i]), p, new_p[match_old[i]]) == "new":
@@ -229,10 +295,12 @@ def compare_layouts(old_layout: Layout, new_layout: Layout, out: PassageOutputs,
             removed = PassageChange("removed", p.section, p.text, p.start, p.end, scores(split[0].probs[i]),
                                     float(best_old[i]))
             removed.signals, removed.flags = signals(0, i)
+            judge(removed, 0, i)
+            removed.risk_change = -float(danger[0][i])
             comparison.removed.append(removed)
-    negative = labels.index("negative") if "negative" in labels else 0
-    for items in (comparison.new, comparison.removed, comparison.changed):
-        items.sort(key=lambda c: -c.scores.get(labels[negative], 0.0))
+    comparison.new.sort(key=lambda c: -c.risk_change)  # largest increase of adverse risk first
+    comparison.changed.sort(key=lambda c: -c.risk_change)
+    comparison.removed.sort(key=lambda c: c.risk_change)  # largest decrease first
     w_new = np.array([max(p.n_tokens, 1) for p in new_p], float)
     w_old = np.array([max(p.n_tokens, 1) for p in old_p], float)
     if len(new_p) and len(old_p):
@@ -259,5 +327,37 @@ def compare_layouts(old_layout: Layout, new_layout: Layout, out: PassageOutputs,
             - before.sentiment_scores.get(labels[negative], 0.0), similarity=similarity)
         if section.signal_share is not None and before.signal_share is not None:
             delta.signal_share_delta = signal_share_delta(before.signal_share, section.signal_share)
+        if section.risk_score is not None and before.risk_score is not None:
+            delta.risk_score_delta = section.risk_score - before.risk_score
+        _bootstrap(delta, split, rows_old, rows_new, w_old, w_new, negative, signal_labels, thresholds)
         comparison.sections.append(delta)
     return comparison
+
+
+def _bootstrap(delta: SectionDelta, split: list[PassageOutputs], rows_old: np.ndarray, rows_new: np.ndarray,
+               w_old: np.ndarray, w_new: np.ndarray, negative: int, signal_labels: list[str],
+               thresholds: dict[str, float]) -> None:
+    """95 % bootstrap intervals of the section's deltas, resampling each filing's passages of the section."""
+    def measures(part: int, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(rounds, measures) token-weighted means of each resample: negative share, risk score, signal shares."""
+        out = split[part]
+        columns = [(out.probs[rows].argmax(axis=1) == negative).astype(float)]
+        names = ["negative_share"]
+        if out.adverse is not None:
+            columns.append(out.adverse[rows])
+            names.append("risk_score")
+        if out.risk is not None:
+            over = out.risk[rows] >= np.array([thresholds[k] for k in signal_labels])
+            columns += [over[:, k].astype(float) for k in range(len(signal_labels))]
+            names += [f"{label}_share" for label in signal_labels]
+        draws = rng.integers(0, len(rows), size=(BOOTSTRAP_ROUNDS, len(rows)))
+        w = weights[rows][draws]
+        total = w.sum(axis=1)
+        return names, np.column_stack([(w * column[draws]).sum(axis=1) / total for column in columns])
+
+    rng = np.random.default_rng(7)
+    names, old = measures(0, rows_old, w_old)
+    _, new = measures(1, rows_new, w_new)
+    low, high = np.percentile(new - old, [2.5, 97.5], axis=0)
+    delta.intervals = {name: [float(a), float(b)] for name, a, b in zip(names, low, high)}
+    delta.significant = [name for name, a, b in zip(names, low, high) if a > 0 or b < 0]

@@ -5,7 +5,9 @@ A passage never crosses a section boundary, an excluded line (table, exhibit ind
 :func:`textrisk.data.chunking.chunk_document` (whole sentences, at most ``chunk_tokens`` tokens). Keeping passages
 inside paragraphs makes them stable from one year's filing to the next, which :mod:`textrisk.filings.compare`
 relies on. A text that fits the model window and has no excluded line is one passage, as in ``RiskAnalyzer.score``.
-A text with no prose line at all (a bare heading, a table) is scored whole, with a warning.
+A text with no prose line at all (a bare heading, a table) is scored whole, with a warning. A passage the
+package's text check refuses (:func:`textrisk.data.inputs.check_text` with the model's tokenizer: no token the
+model can read, e.g. emoji only) is left out, with a warning, as ``textrisk score`` refuses such a text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.chunking import chunk_document
+from ..data.inputs import check_text
 from .prose import EXCLUDED_KINDS, Line, classify_lines
 from .sections import Section, detect_form, detect_sections
 
@@ -97,7 +100,7 @@ def layout_filing(text: str, tokenizer: Any, chunk_tokens: int, window: int, for
         n = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
         if n and n + tokenizer.num_special_tokens_to_add() <= window:
             layout.passages = [Passage(0, len(text), text, n, None)]
-            return layout
+            return _readable(layout, tokenizer)
     spans = _split_at(_paragraphs(lines), starts)
     if not spans:  # nothing looks like prose: score every non-blank line rather than nothing
         spans = [(line.start, line.end) for line in lines if line.kind != "blank"]
@@ -106,4 +109,14 @@ def layout_filing(text: str, tokenizer: Any, chunk_tokens: int, window: int, for
         key = section_of(a)
         for chunk in chunk_document(text[a:b], tokenizer, chunk_tokens):
             layout.passages.append(Passage(a + chunk.start, a + chunk.end, chunk.text, chunk.n_tokens, key))
+    return _readable(layout, tokenizer)
+
+
+def _readable(layout: Layout, tokenizer: Any) -> Layout:
+    """Leave out the passages the text check refuses (see the module docstring), with a warning."""
+    kept = [p for p in layout.passages if check_text(p.text, tokenizer)[0] is None]
+    if len(kept) < len(layout.passages):
+        layout.warnings.append(f"{len(layout.passages) - len(kept)} passage(s) with no token the model can read "
+                               "(emoji, symbols or control characters only) were left out")
+        layout.passages = kept
     return layout

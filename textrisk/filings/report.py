@@ -6,7 +6,10 @@ aggregation of :mod:`textrisk.scoring.report`), so tables and page furniture no 
 ``negative_evidence`` lists the passages with the highest P(negative) (at least ``MIN_EVIDENCE_TOKENS`` tokens,
 duplicates dropped), each with its section and offsets, next to the winning-label ``evidence``. With a risk head,
 each section also carries its signals (max over its passages), the token share of passages at or over each
-signal's threshold, and per-signal evidence.
+signal's threshold, and per-signal evidence. With a judgement model, the document and each section carry the
+``risk_score`` and ``severity`` of :func:`textrisk.scoring.report.add_judgement`, and every evidence list (overall,
+negative, per signal) is ranked by adverse risk: ``negative_evidence`` then lists the most adverse of the passages
+read as negative.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from ..labels.taxonomy import KINDS
 from ..scoring.engine import PassageOutputs
 from ..scoring.report import (
     MIN_EVIDENCE_TOKENS,
     PASSAGES,
     Evidence,
     RiskReport,
+    add_judgement,
     add_signals,
+    adverse_risk,
     evidence_of,
     pick_top,
     sentiment_report,
@@ -57,6 +63,8 @@ class SectionScore:
     risk_signals: dict[str, float] | None = None
     signal_share: dict[str, float] | None = None
     signal_evidence: dict[str, list[SectionEvidence]] = field(default_factory=dict)
+    risk_score: float | None = None  # a judgement model's token-weighted mean P(adverse) over the section
+    severity: float | None = None  # expected severity of the section's most adverse passage
 
 
 @dataclass
@@ -101,13 +109,23 @@ def build_report(labels: list[str], signal_labels: list[str], thresholds: dict[s
         negative_share=float((weights * is_negative).sum() / weights.sum()),
         excluded_chars=dict(layout.excluded_chars),
         excluded_share=float(sum(layout.excluded_chars.values()) / non_blank) if non_blank else 0.0)
+    danger = adverse_risk(out.adverse, out.severity) if out.judged else None
     if negative is not None:
+        order = np.argsort(-probs[:, negative], kind="stable")
+        if danger is not None:  # the most adverse of the passages read as negative
+            order = np.array([i for i in np.lexsort((-probs[:, negative], -danger)) if is_negative[i]], np.int64)
+        chosen = pick_top(order, passages, max_negative_evidence, PASSAGES)
         report.negative_evidence = [
             evidence_of(passages[i], probs[i], labels, probs[i, negative], "negative", _section_evidence)
-            for i in pick_top(np.argsort(-probs[:, negative], kind="stable"), passages, max_negative_evidence,
-                              PASSAGES)]
+            for i in chosen]
+        if danger is not None:
+            for item, i in zip(report.negative_evidence, chosen):
+                item.kind, item.risk_score = KINDS[int(out.kind[i].argmax())], float(out.adverse[i])
     if out.risk is not None:
         add_signals(report, signal_labels, thresholds, passages, out.risk, PASSAGES, _section_evidence)
+    if out.judged:
+        add_judgement(report, KINDS, signal_labels, thresholds, passages, out, PASSAGES, _section_evidence,
+                      max_evidence)
     keys = np.array([p.section or "" for p in passages])
     for s in layout.sections:
         rows = np.flatnonzero(keys == s.key)
@@ -121,5 +139,9 @@ def build_report(labels: list[str], signal_labels: list[str], thresholds: dict[s
                 score.risk_signals, score.signal_share, score.signal_evidence = signal_scores(
                     signal_labels, thresholds, [passages[i] for i in rows], out.risk[rows], PASSAGES,
                     _section_evidence)
+            if danger is not None:
+                score.risk_score = float(w @ out.adverse[rows] / w.sum())
+                worst = rows[int(danger[rows].argmax())]
+                score.severity = float(out.severity[worst] @ np.arange(out.severity.shape[1]))
         report.sections.append(score)
     return report

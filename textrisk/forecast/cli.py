@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
+
+from ..utils.args import day, integer, number
 
 __all__ = ["add_arguments", "read_prices_csv", "read_texts_jsonl", "run"]
 
@@ -50,30 +53,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="Folder to save the forecaster in.")
     train.add_argument("--variant", default=None, choices=("fused", "price_only", "text_only"),
                        help="Default: fused with --texts, else price_only.")
-    train.add_argument("--train-end", default=None, help="Train/dev boundary date (default: at 70%% of the dates).")
-    train.add_argument("--dev-end", default=None, help="Dev/test boundary date (default: at 85%% of the dates).")
-    train.add_argument("--epochs", type=int, default=30, help="Maximum epochs (default 30).")
-    train.add_argument("--seed", type=int, default=0, help="Seed (default 0).")
+    train.add_argument("--train-end", type=day, default=None,
+                       help="Train/dev boundary date (default: at 70%% of the dates).")
+    train.add_argument("--dev-end", type=day, default=None,
+                       help="Dev/test boundary date (default: at 85%% of the dates).")
+    train.add_argument("--epochs", type=integer(ge=1, le=100_000), default=30, help="Maximum epochs (default 30).")
+    train.add_argument("--seed", type=integer(ge=0), default=0, help="Seed (default 0).")
 
     predict = sub.add_parser("predict", help="write forecasts (p_rise, volatility, VaR, risk level) as CSV")
     inputs(predict)
     predict.add_argument("--model", required=True, help="Forecaster folder written by `forecast train`.")
     predict.add_argument("--out", required=True, help="Predictions CSV to write.")
-    predict.add_argument("--start", default=None, help="First target date (default: all).")
-    predict.add_argument("--end", default=None, help="End target date, exclusive (default: through the next session).")
+    predict.add_argument("--start", type=day, default=None, help="First target date (default: all).")
+    predict.add_argument("--end", type=day, default=None,
+                         help="End target date, exclusive (default: through the next session).")
 
     backtest = sub.add_parser("backtest", help="portfolio overlay driven by a forecaster or a baseline")
     inputs(backtest)
     driver = backtest.add_mutually_exclusive_group(required=True)
     driver.add_argument("--model", help="Forecaster folder driving the overlay.")
     driver.add_argument("--driver", choices=PRICE_BASELINES, help="A baseline driving the overlay.")
-    backtest.add_argument("--start", required=True, help="First session of the backtest.")
-    backtest.add_argument("--end", default=None, help="End session, exclusive (default: after the last price).")
+    backtest.add_argument("--start", type=day, required=True, help="First session of the backtest.")
+    backtest.add_argument("--end", type=day, default=None,
+                          help="End session, exclusive (default: after the last price).")
     backtest.add_argument("--strategy", default="vol_target", choices=("vol_target", "min_variance", "risk_parity"))
     backtest.add_argument("--mode", default="long_only", choices=("long_only", "long_short"))
-    backtest.add_argument("--target-vol", type=float, default=0.10, help="Annualised volatility target (0.10).")
-    backtest.add_argument("--cost-bp", type=float, default=5.0, help="Cost per unit of turnover in bp (5).")
-    backtest.add_argument("--var-budget", type=float, default=None, help="Cap on the book's one-day 99%% VaR.")
+    backtest.add_argument("--target-vol", type=number(gt=0, le=5), default=0.10,
+                          help="Annualised volatility target, 0 < v <= 5 (0.10).")
+    backtest.add_argument("--cost-bp", type=number(ge=0, le=10_000), default=5.0,
+                          help="Cost per unit of turnover in bp, 0 .. 10000 (5).")
+    backtest.add_argument("--var-budget", type=number(gt=0, le=1), default=None,
+                          help="Cap on the book's one-day 99%% VaR, a fraction of capital in (0, 1].")
     backtest.add_argument("--out", required=True, help="JSON summary to write.")
     backtest.add_argument("--plot", default=None, help="PNG of equity curves and drawdowns.")
 
@@ -88,8 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                                "positive loss fraction), plus realised_return unless --prices is given.")
     evaluate.add_argument("--prices", default=None,
                           help="Prices CSV (as for train): realised returns and the Parkinson range come from it.")
-    evaluate.add_argument("--start", default=None, help="First forecast date scored (default: all).")
-    evaluate.add_argument("--end", default=None, help="End forecast date, exclusive (default: all).")
+    evaluate.add_argument("--start", type=day, default=None, help="First forecast date scored (default: all).")
+    evaluate.add_argument("--end", type=day, default=None, help="End forecast date, exclusive (default: all).")
     evaluate.add_argument("--out", default=None, help="Also write the full report as JSON here.")
     return parser
 
@@ -129,6 +139,7 @@ def read_texts_jsonl(path: str | os.PathLike) -> list[tuple[str, str, str]]:
         DataError: a line that is not valid JSON or not a JSON object.
     """
     from ..data.datasets import read_jsonl_rows
+    from ..data.timestamps import parse_timestamp
     from ..errors import InputError
 
     rows = []
@@ -137,6 +148,7 @@ def read_texts_jsonl(path: str | os.PathLike) -> list[tuple[str, str, str]]:
             for field in ("ticker", "timestamp", "text"):
                 if not isinstance(item.get(field), str) or not item[field].strip():
                     raise InputError(f"{path} line {number}: field {field!r} is missing or not a non-empty string")
+            parse_timestamp(item["timestamp"], f"{path} line {number}")  # the timestamp policy, naming the line
             rows.append((item["ticker"].strip(), item["timestamp"], item["text"]))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the texts JSONL: {exc}") from exc
@@ -166,14 +178,67 @@ def _default_split(ds, share: float) -> str:
     return str(dates[int(len(dates) * share)].date())
 
 
+def _is_forecaster(folder: Path) -> str | None:
+    """The ``owned`` check of ``forecast train --out``: None for a forecaster folder, else why it is refused."""
+    from ..errors import ModelLoadError
+    from ..models.hub import read_model_config
+
+    try:
+        kind, _ = read_model_config(folder)
+    except ModelLoadError:
+        kind = None
+    if kind == "forecaster":
+        return None
+    names = ", ".join(sorted(p.name for p in folder.iterdir())[:3])
+    what = f"a {kind!r} model" if kind else f"files that are not a forecaster ({names}...)"
+    return f"holds {what}; training would overwrite it: use a new or empty folder, or one holding a forecaster"
+
+
+def _guard(args: argparse.Namespace, option: str, folder: bool = False) -> Path:
+    """The output path guard (:func:`textrisk.utils.outputs.guard_output`) for ``option``, before any work."""
+    from ..utils.outputs import guard_output
+
+    inputs = {"--prices": args.prices, "--texts": getattr(args, "texts", None), "--model": getattr(args, "model", None),
+              "--predictions": getattr(args, "predictions", None)}
+    if option == "--plot":
+        inputs["--out"] = args.out
+    return guard_output(getattr(args, option[2:]), option, inputs=inputs, folder=folder,
+                        owned=_is_forecaster if folder else None)
+
+
+def _history_check(ds: Any, window: int, forecast: Any | None = None) -> None:
+    """Name the tickers with too little price history for a forecast (``forecast``: the tickers it lacks, on
+    stderr; else the dataset itself must hold enough history to train on)."""
+    import numpy as np
+
+    from ..errors import InputError
+    from .constants import PRICE_WARMUP
+
+    usable = np.isfinite(ds.price).all(axis=2).sum(axis=1)
+    rows = ds.has_price.sum(axis=1)
+    need = f"{window} sessions of complete price features, i.e. at least {window + PRICE_WARMUP} price rows"
+    if forecast is None:
+        if usable.max(initial=0) < window + 3:
+            raise InputError(f"too little price history to train: the longest ticker has {int(rows.max(initial=0))} "
+                             f"price row(s); the forecaster needs {need} and a few more for train, dev and test")
+        return
+    missing = sorted(set(ds.tickers) - set(forecast["ticker"]))
+    for ticker in missing:
+        i = list(ds.tickers).index(ticker)
+        print(f"warning: no forecasts for {ticker}: it has {int(rows[i])} price row(s) ({int(usable[i])} with "
+              f"complete features) in the period; a forecast needs {need} before the target day", file=sys.stderr)
+
+
 def _train(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .forecaster import Forecaster
     from .model import ForecastConfig
 
+    _guard(args, "--out", folder=True)
     variant = args.variant or ("fused" if args.texts else "price_only")
     ds = _dataset(args, needs_text=variant != "price_only")
+    _history_check(ds, ForecastConfig().window)
     first, last = ds.sessions[0], ds.sessions[-1]
     config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, train_start=str(first.date()),
                             train_end=args.train_end or _default_split(ds, 0.70),
@@ -197,8 +262,10 @@ def _load(args: argparse.Namespace):
 def _predict(args: argparse.Namespace) -> int:
     from ..utils.atomic import atomic_write_text
 
+    _guard(args, "--out")
     model, ds = _load(args)
     pred = model.predict(ds, args.start, args.end, text_effect=model.config.uses_text)
+    _history_check(ds, model.config.window, pred)
     frame = pred[[c for c in (*PREDICTION_COLUMNS, *TEXT_EFFECT_COLUMNS) if c in pred.columns]].copy()
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     atomic_write_text(args.out, frame.to_csv(index=False))
@@ -216,9 +283,13 @@ def _backtest(args: argparse.Namespace) -> int:
     from .plots import plot_equity
     from .portfolio import PortfolioConfig
 
+    _guard(args, "--out")
+    if args.plot:
+        _guard(args, "--plot")
     if args.model:
         model, ds = _load(args)
         forecast, driver = model.predict(ds, args.start, args.end), f"forecaster {args.model}"
+        _history_check(ds, model.config.window, forecast)
     else:
         ds = _dataset(args, needs_text=False)
         forecast, driver = baseline_forecast(args.driver, ds, args.start, start=args.start, end=args.end), args.driver
@@ -248,6 +319,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .dataset import build_dataset
     from .evaluation import evaluate_predictions, format_evaluation, predictions_names, read_predictions_csv
 
+    if args.out:
+        _guard(args, "--out")
     ds = build_dataset(read_prices_csv(args.prices)) if args.prices else None
     frames = {name: read_predictions_csv(path, need_realised=ds is None)
               for name, path in predictions_names(args.predictions).items()}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError
+from ..utils.validation import check_number
 
 __all__ = ["PortfolioConfig", "STRATEGIES", "book_scale", "forecast_covariance", "min_variance_weights",
            "risk_parity_weights", "shrunk_correlation", "strategy_weights", "vol_target_weights"]
@@ -48,13 +49,11 @@ class PortfolioConfig:
             raise ConfigError(f"strategy must be one of {STRATEGIES}, got {self.strategy!r}")
         if self.mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {self.mode!r}")
-        for name in ("target_vol", "max_leverage", "max_weight"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if self.var_budget is not None and not self.var_budget > 0:
-            raise ConfigError(f"var_budget must be > 0 or None, got {self.var_budget!r}")
-        if self.cost_bp < 0:
-            raise ConfigError(f"cost_bp must be >= 0, got {self.cost_bp!r}")
+        for name in ("target_vol", "max_leverage", "max_weight"):  # finite numbers (NaN, inf refused)
+            check_number(getattr(self, name), name, gt=0)
+        if self.var_budget is not None:
+            check_number(self.var_budget, "var_budget", gt=0)
+        check_number(self.cost_bp, "cost_bp", ge=0)
         if self.rebalance_every < 1 or self.corr_window < 20:
             raise ConfigError("rebalance_every must be >= 1 and corr_window >= 20")
 

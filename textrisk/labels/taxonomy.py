@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from ..errors import DataError
 
 __all__ = [
+    "ADVERSE_KINDS",
+    "KINDS",
+    "KIND_INFO",
     "RISK_LABELS",
     "RISK_LABEL_INFO",
     "SENTIMENT_LABELS",
+    "SEVERITY_LEVELS",
     "RiskLabel",
     "normalize_label",
     "validate_label_set",
@@ -215,6 +219,24 @@ _RISK_LABEL_LIST: tuple[RiskLabel, ...] = (
 RISK_LABELS: tuple[str, ...] = tuple(info.name for info in _RISK_LABEL_LIST)
 #: Definition, includes/excludes and examples of each risk label.
 RISK_LABEL_INFO: dict[str, RiskLabel] = {info.name: info for info in _RISK_LABEL_LIST}
+
+# ---------------------------------------------------------------------------------------------------------
+# Judgement of a passage (finetune/risk_data/corpus/GUIDE_FIELDS.md): what kind of statement it is and how adverse.
+
+#: What a passage does, in the order of the kind head's outputs.
+KINDS: tuple[str, ...] = ("event", "outlook", "boilerplate", "other")
+#: One-line definitions of the kinds (the annotation guide has the decisions and examples).
+KIND_INFO: dict[str, str] = {
+    "event": "reports something that happened, was decided or announced, or a specific state of affairs",
+    "outlook": "a forward-looking statement about a specific firm, market or economy (guidance, a forecast)",
+    "boilerplate": "generic risk or legal language that would be as true of competitors in a good year",
+    "other": "descriptions, definitions, neutral facts, opinion or chatter with no event or forecast",
+}
+#: Kinds whose topics are risk *signals* (the topics of boilerplate passages are only mentions).
+ADVERSE_KINDS: tuple[str, ...] = ("event", "outlook")
+#: Severity of a passage's adverse content: 0 not adverse, 1 mild, 2 material, 3 severe (survival, solvency,
+#: integrity); 0 for every boilerplate and other passage. A passage is *adverse* when its severity is >= 1.
+SEVERITY_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
 
 # Cells that explicitly say "this row has no risk label" (a blank cell is an error, not "no risk").
 _EMPTY_RISK_MARKERS = frozenset({"[]", "none", "no_risk", "no risk"})

@@ -33,6 +33,7 @@ __all__ = [
     "is_decoder_only",
     "load_backbone",
     "load_pretrained",
+    "load_tokenizer",
     "prepare_tokenizer",
     "refuse_pickled_weights",
     "resolve_model_path",
@@ -157,6 +158,24 @@ def prepare_tokenizer(tokenizer: Any, where: str) -> Any:
     return tokenizer
 
 
+def load_tokenizer(folder: str | os.PathLike, trust_remote_code: bool = False, **extra: Any) -> Any:
+    """The tokenizer saved in ``folder``, prepared for batching (:func:`prepare_tokenizer`).
+
+    Raises:
+        ModelLoadError: the tokenizer files cannot be read (missing, damaged, a ``tokenizer.json`` that is not
+            a tokenizer), naming the folder; transformers raises KeyError, TypeError or its own errors for those.
+    """
+    import transformers
+
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, **extra)
+    except Exception as exc:  # noqa: BLE001 - every failure here is a damaged folder, said in one line
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ModelLoadError(f"cannot load the tokenizer in {str(folder)!r} (tokenizer.json, tokenizer_config.json "
+                             f"damaged or missing?): {type(exc).__name__}: {detail}") from exc
+    return prepare_tokenizer(tokenizer, str(folder))
+
+
 def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoModel", trust_remote_code: bool = False,
                     check_config: Callable[[Any], None] | None = None) -> tuple[Any, Any, Path]:
     """Load ``(model, tokenizer, folder)`` with the transformers class ``auto_model`` (folder, Hub id or GGUF).
@@ -179,7 +198,7 @@ def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoMode
         config = transformers.AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
         if check_config is not None:
             check_config(config)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+        tokenizer = load_tokenizer(path, trust_remote_code, **extra)
         model = getattr(transformers, auto_model).from_pretrained(path, config=config,
                                                                   trust_remote_code=trust_remote_code, **extra)
     except ModelLoadError:  # check_config's refusal, already clear (and an OSError, so caught below otherwise)
@@ -188,7 +207,7 @@ def load_pretrained(name_or_path: str | os.PathLike, auto_model: str = "AutoMode
         hint = " (GGUF files need the gguf package: pip install 'gguf>=0.10')" if (
             gguf_file and isinstance(exc, ImportError)) else ""
         raise ModelLoadError(f"cannot load model from {str(path)!r}: {exc}{hint}") from exc
-    return model, prepare_tokenizer(tokenizer, str(path)), path
+    return model, tokenizer, path
 
 
 #: Weight files that hold pickles: loading them can run arbitrary code, so textrisk never does.

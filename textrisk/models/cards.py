@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DATA_SOURCES", "ModelCardData", "render_card", "render_model_card"]
+__all__ = ["DATA_SOURCES", "ModelCardData", "render_card", "render_model_card", "source_info"]
 
 #: Licence and description of the data sources textrisk knows by name.
 DATA_SOURCES: dict[str, dict[str, str]] = {
@@ -42,7 +42,33 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
         "license": "cc-by-nc-sa-3.0",
         "license_text": "texts: CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + Twitter terms (StockNet)",
     },
+    "corpus": {
+        "name": "textrisk judgement corpus, train split: passages of SEC filings, FPB train part, TFNS train, "
+                "SENTiVENT train/dev articles and StockNet tweets, labelled by reading for topics, kind, severity and "
+                "sentiment (finetune/risk_data/corpus/README.md)",
+        "license": "other",
+        "license_text": "labels: textrisk (MIT); texts: public EDGAR records, CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + "
+                        "Twitter terms (StockNet), research use only (SENTiVENT)",
+    },
+    "distill": {
+        "name": "distillation teacher's sentiment probabilities on the training texts (a textrisk model trained on "
+                "FPB and TFNS)",
+        "license": "cc-by-nc-sa-3.0",
+        "license_text": "inherits the teacher's training data: CC BY-NC-SA 3.0 (FPB), MIT (TFNS)",
+    },
 }
+#: File names of the checkout's derived training files -> their DATA_SOURCES entry.
+_SOURCE_FILES = {"corpus_train.jsonl": "corpus", "sentivent_train.jsonl": "sentivent", "gold_dev.jsonl": "gold_dev",
+                 "distill_texts": "distill"}
+
+
+def source_info(source: str) -> dict[str, str]:
+    """Name and licence of a training source: a known name (``fpb``), a known derived file (by its file name,
+    silver files by their prefix), else a user file whose terms its owner states."""
+    base = source.replace("\\", "/").rsplit("/", 1)[-1]
+    key = source if source in DATA_SOURCES else _SOURCE_FILES.get(base, "silver" if base.startswith("risk_silver")
+                                                                  else None)
+    return DATA_SOURCES.get(key, {"name": f"user file `{source}`", "license_text": "as stated by its owner"})
 
 
 @dataclass
@@ -65,12 +91,12 @@ class ModelCardData:
     risk_tests: dict[str, Any] = field(default_factory=dict)  # textrisk.evaluation.risk.evaluate_risk_sets output
     risk_calibration: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> ECE before / after
     risk_ensemble: bool = False  # the risk probabilities are a stacker's over the head and the rules
+    risk_outputs: list[str] = field(default_factory=list)  # the risk head's groups (a judgement model: all five)
 
     @property
     def license(self) -> str:
         """The most restrictive licence among the training sources (FPB's share-alike wins)."""
-        licences = [DATA_SOURCES.get(source, {}).get("license", "other")
-                    for source in [*self.train_sources, *self.risk_sources]]
+        licences = [source_info(source).get("license", "other") for source in [*self.train_sources, *self.risk_sources]]
         for candidate in ("cc-by-nc-sa-3.0", "other", "mit"):
             if candidate in licences:
                 return candidate
@@ -79,25 +105,31 @@ class ModelCardData:
 
 def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> str:
     """README.md text for a trained model of ``kind``: Hub metadata, data provenance, licence, config, metrics."""
-    sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
-                                                         "license_text": "as stated by its owner"})}
-               for source, rows in data.train_sources.items()]
-    risk_sources = [{"rows": rows, **DATA_SOURCES.get(source, {"name": f"user file `{source}`",
-                                                              "license_text": "as stated by its owner"})}
-                    for source, rows in data.risk_sources.items()]
+    sources = [{"rows": rows, **source_info(source)} for source, rows in data.train_sources.items()]
+    risk_sources = [{"rows": rows, **source_info(source)} for source, rows in data.risk_sources.items()]
     context = {
         "config": data.config, "base_model": data.base_model, "labels": list(data.labels),
         "textrisk_version": data.textrisk_version, "train_sources": sources,
         "dev_rows": data.dev_rows, "temperature": data.temperature, "share_alike": "fpb" in data.train_sources,
         "eval_metrics": data.eval_metrics, "risk_labels": data.risk_labels,
         "dev_metrics": {k: v for k, v in data.dev_metrics.items() if isinstance(v, float)},
-        "risk_tuned": data.risk_metrics.get("test_tuned"), "risk_plain": data.risk_metrics.get("test_threshold_0.5"),
+        "risk_tuned": _signals(data.risk_metrics.get("test_tuned")),
+        "risk_plain": _signals(data.risk_metrics.get("test_threshold_0.5")),
         "train_minutes": data.train_seconds / 60, "license": data.license, "risk_sources": risk_sources,
         "risk_tests": data.risk_tests, "risk_calibration": data.risk_calibration, "risk_ensemble": data.risk_ensemble,
-        "research_only": any(DATA_SOURCES.get(source, {}).get("license") == "other" for source in data.risk_sources),
+        "research_only": any(source_info(source).get("license") == "other"
+                             for source in [*data.train_sources, *data.risk_sources]),
+        "judgement": len(data.risk_outputs) > 1, "risk_outputs": list(data.risk_outputs),
         **extra,
     }
     return render_card(kind, context)
+
+
+def _signals(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The signal part of a risk report (:func:`textrisk.evaluation.judgement.judgement_report`) with its row count."""
+    if not report:
+        return None
+    return {**report["signals"], "rows": report["rows"]} if "signals" in report else report
 
 
 _TAGS = {"head": ["textrisk", "finance", "sentiment", "lora", "peft"],

@@ -30,11 +30,21 @@ __all__ = ["ModelOutputs", "ScoringMixin", "ScoringModel", "as_scoring_model"]
 
 @dataclass
 class ModelOutputs:
-    """What one pass of a scoring model returns (``None`` where not asked for)."""
+    """What one pass of a scoring model returns (``None`` where not asked for, or the model has no such output).
+
+    A judgement model (``risk_outputs`` beyond ``signals``, :mod:`textrisk.models.head.layout`) also returns, with
+    ``risk``: ``topics`` ``(n, len(risk_labels))`` (what each text is about, boilerplate included), ``kind``
+    ``(n, len(KINDS))`` and ``severity`` ``(n, 4)`` distributions, and ``adverse`` ``(n,)``: the calibrated
+    probability that the text reports an adverse event or a specific adverse outlook.
+    """
 
     logits: np.ndarray
     risk: np.ndarray | None = None
     embeddings: np.ndarray | None = None
+    topics: np.ndarray | None = None
+    kind: np.ndarray | None = None
+    severity: np.ndarray | None = None
+    adverse: np.ndarray | None = None
 
 
 @runtime_checkable
@@ -56,6 +66,11 @@ class ScoringModel(Protocol):
     @property
     def risk_thresholds(self) -> dict[str, float]:
         """Tuned flag threshold per risk label (labels not listed: 0.5)."""
+
+    @property
+    def risk_outputs(self) -> list[str]:
+        """Output groups of the risk head (``[]`` without risk signals; ``["signals"]``, or a judgement model's
+        ``signals, topics, kind, severity, adverse``)."""
 
     @property
     def temperature(self) -> float:
@@ -116,6 +131,13 @@ class ScoringMixin:
     def window(self) -> int:
         """Most text tokens of one input."""
         return int(self.config.max_length)
+
+    @property
+    def risk_outputs(self) -> list[str]:
+        """Output groups of the risk head (``config.risk_outputs``; ``["signals"]`` for a model without them)."""
+        if not self.risk_labels:
+            return []
+        return list(getattr(self.config, "risk_outputs", None) or ["signals"])
 
     def predict(self, texts: Sequence[str], batch_size: int = 32, progress: bool | None = None,
                 return_embeddings: bool = False) -> tuple[np.ndarray, np.ndarray | None]:

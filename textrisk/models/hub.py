@@ -126,15 +126,24 @@ def config_from_saved(cls: type[_Config], data: dict[str, Any], where: str | os.
 
 
 def load_safetensors(path: Path) -> dict[str, Any]:
-    """Tensors of a safetensors file; a missing or corrupt file raises :class:`ModelLoadError` naming it."""
+    """Tensors of a safetensors file; a missing or corrupt file, or weights that are not finite numbers (NaN or
+    infinite values: a model that would score every text with NaN probabilities), raise :class:`ModelLoadError`
+    naming the file (and the tensor)."""
+    import torch
     from safetensors.torch import load_file
 
     if not path.is_file():
         raise ModelLoadError(f"model folder {str(path.parent)!r} is missing {path.name!r}")
     try:
-        return load_file(path)
+        tensors = load_file(path)
     except Exception as exc:  # safetensors raises its own error type for truncated or garbled files
         raise ModelLoadError(f"corrupt weights file {str(path)!r}: {exc}") from exc
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ModelLoadError(f"corrupt weights file {str(path)!r}: tensor {name!r} holds {bad} NaN or infinite "
+                                 "value(s)")
+    return tensors
 
 
 class PretrainedModel:

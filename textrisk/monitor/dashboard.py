@@ -6,19 +6,30 @@ export is self-contained.
 Panels: each charted entity's EW risk index over time with its alerts as red dots, the latest alerts, the
 latest flagged documents (with a risk head: flagged signals; without: negative documents) with their
 evidence, and drift (the latest check per feature, PSI or JS distance against the threshold).
+
+The server answers only requests whose ``Host`` header is on its allow-list (:mod:`textrisk.utils.hosts`: the
+local names and the bind address by default), so a web page cannot read the dashboard through DNS rebinding. A
+request that fails (the state is locked, unreachable or damaged) gets an error page and the server keeps
+serving; times outside 1900..2100 (written before textrisk checked them) are left out of the charts.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import sys
+from collections.abc import Iterable
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..data.timestamps import EARLIEST, LATEST, format_timestamp
+from ..errors import TextRiskError
 from ..utils.atomic import atomic_write_text
+from ..utils.hosts import allowed_hosts, host_allowed, refusal
+from ..utils.outputs import guard_output
+from .database import state_file
 from .schema import alerts, documents, drift
 from .state import MonitorState
 from .svg import bar_chart, line_chart
@@ -32,7 +43,8 @@ _MAX_POINTS = 400
 
 
 def _time(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+    text = format_timestamp(ts)
+    return text[:16].replace("T", " ") if text.endswith("Z") else text
 
 
 def _charted_entities(store: MonitorState, limit: int) -> list[str]:
@@ -46,14 +58,16 @@ def _charted_entities(store: MonitorState, limit: int) -> list[str]:
 
 def _entity_chart(store: MonitorState, entity: str) -> str:
     d = documents.c
-    rows = store.rows(sa.select(d.ts, d.risk_index).where(d.entity == entity, d.error.is_(None))
+    rows = store.rows(sa.select(d.ts, d.risk_index).where(d.entity == entity, d.error.is_(None),
+                                                          d.ts.between(EARLIEST, LATEST), d.risk_index.is_not(None))
                       .order_by(d.ts, d.seq))
     step = max(1, len(rows) // _MAX_POINTS)
     points = [(r["ts"], r["risk_index"]) for r in rows[::step]]
     if rows and points[-1][0] != rows[-1]["ts"]:
         points.append((rows[-1]["ts"], rows[-1]["risk_index"]))
     marks = [(r["ts"], r["rule"]) for r in store.rows(sa.select(alerts.c.ts, alerts.c.rule)
-                                                      .where(alerts.c.entity == entity)
+                                                      .where(alerts.c.entity == entity,
+                                                             alerts.c.ts.between(EARLIEST, LATEST))
                                                       .order_by(alerts.c.ts, alerts.c.seq))]
     return line_chart(points, marks, title=f"{entity}: EW risk index ({len(rows)} docs, {len(marks)} alerts)")
 
@@ -83,7 +97,7 @@ def _flagged_table(store: MonitorState) -> str:
         shown = "; ".join(f"[{e['label']} {e['weight']:.2f}] {e['text'][:120]}" for e in evidence[:2]) \
             or r["text"][:200]
         body.append(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['entity'])}</td><td>{escape(flags)}</td>"
-                    f"<td>{r['risk_value']:.3f}</td><td>{escape(shown)}</td></tr>")
+                    f"<td>{r['risk_value'] or 0:.3f}</td><td>{escape(shown)}</td></tr>")
     return ("<table><tr><th>time</th><th>entity</th><th>flags</th><th>risk</th><th>evidence</th></tr>"
             + "".join(body) + "</table>")
 
@@ -123,27 +137,57 @@ def render_page(state: str | Path, entities: int = 6, refresh: int | None = None
             f'<link rel="icon" href="data:,"><style>{_STYLE}</style></head><body>{"".join(sections)}</body></html>')
 
 
+def _our_export(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    if start.startswith(b"<!DOCTYPE html>") and b"<title>textrisk monitor</title>" in start:
+        return None
+    return "exists and is not a dashboard export (an HTML file textrisk wrote); choose a new file"
+
+
 def export_html(state: str | Path, out: str | Path, entities: int = 6) -> None:
-    """Write a self-contained static report of the state (atomically)."""
+    """Write a self-contained static report of the state (atomically); ``out`` must not be the state, and an
+    existing ``out`` must be an earlier export."""
+    out = guard_output(out, "--export", inputs={"--state": state_file(state)}, owned=_our_export)
     atomic_write_text(out, render_page(state, entities))
 
 
 def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
-                refresh: int = 30) -> ThreadingHTTPServer:
-    """An HTTP server (not yet serving) whose ``/`` is the dashboard, rebuilt from the state on every request."""
+                refresh: int = 30, allowed: Iterable[str] | None = None) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) whose ``/`` is the dashboard, rebuilt from the state on every request.
+
+    ``allowed``: the Host allow-list (default :func:`textrisk.utils.hosts.allowed_hosts` of ``host``).
+    """
     MonitorState(state, readonly=True).close()  # fail now, with a clear error, if the state is missing
+    allowed = tuple(allowed) if allowed is not None else allowed_hosts(host)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            if self.path.split("?")[0] not in ("/", "/index.html"):
-                self.send_error(404)
-                return
-            body = render_page(state, entities, refresh).encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+        def _answer(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            host = self.headers.get("Host")
+            if not host_allowed(host, allowed):
+                self._answer(400, (refusal(host) + "\n").encode("utf-8"), "text/plain; charset=utf-8")
+                return
+            if self.path.split("?")[0] not in ("/", "/index.html"):
+                self.send_error(404)
+                return
+            try:
+                body = render_page(state, entities, refresh).encode("utf-8")
+            except (TextRiskError, sa.exc.SQLAlchemyError) as exc:  # the state is busy, gone or damaged: say so
+                message = f"the monitor state cannot be read now: {str(exc).splitlines()[0]}"
+                self._answer(503, f"<!DOCTYPE html><p>{escape(message)}</p>".encode(), "text/html; charset=utf-8")
+                return
+            except Exception as exc:  # noqa: BLE001 - one page failed; the server keeps serving
+                print(f"textrisk dashboard: error building the page: {type(exc).__name__}: {exc}", file=sys.stderr)
+                self._answer(500, b"<!DOCTYPE html><p>internal error; the server log has the details</p>")
+                return
+            self._answer(200, body)
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002
             pass
@@ -152,9 +196,9 @@ def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, en
 
 
 def serve(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
-          refresh: int = 30) -> None:
-    """Serve the dashboard until interrupted."""
-    server = make_server(state, host, port, entities, refresh)
+          refresh: int = 30, allowed: Iterable[str] | None = None) -> None:
+    """Serve the dashboard until interrupted (``allowed``: the Host allow-list, see :func:`make_server`)."""
+    server = make_server(state, host, port, entities, refresh, allowed)
     print(f"dashboard on http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()

@@ -7,7 +7,7 @@
 
 Errors are one line and name the URL with its password hidden: a malformed URL or an unsupported backend
 (:class:`ConfigError`), a missing driver (:class:`ConfigError`), a server that cannot be reached or a file that
-is not a database (:class:`DataError`).
+is not a database, or holds another application's tables (:class:`DataError`, found before anything is written).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["Database", "open_database", "safe_url"]
+__all__ = ["Database", "open_database", "safe_url", "state_file"]
 
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -97,17 +97,46 @@ def _server_engine(state: str) -> tuple[sa.engine.Engine, str]:
                           "(use postgresql+psycopg://)") from None
 
 
+def _check_sqlite_file(path: Path, label: str) -> None:
+    """Before a writable connection changes anything (the WAL switch rewrites the file header): an existing file
+    must be a SQLite database holding no tables but a monitor state's."""
+    from .schema import metadata
+
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise DataError(f"{label} is not a textrisk monitor state ({str(exc).splitlines()[0]})") from None
+    foreign = sorted(t for t in tables - set(metadata.tables) if not t.startswith("sqlite_"))
+    if foreign:
+        raise DataError(f"{label} is not a textrisk monitor state: it holds other tables ({', '.join(foreign[:5])}); "
+                        "use a new --state file")
+
+
+def state_file(state: str | Path) -> Path | None:
+    """The SQLite file of ``--state`` (a path or ``sqlite:///PATH``), None for a database server."""
+    state = str(state)
+    is_url = "://" in state or state.lower().startswith("sqlite:")
+    if not is_url:
+        return Path(state)
+    return _sqlite_path(state) if state.lower().startswith("sqlite") else None
+
+
 def open_database(state: str | Path, readonly: bool = False) -> Database:
     """Open ``state`` (a SQLite path or a SQLAlchemy URL) and connect once; errors as in the module docstring."""
     state = str(state)
-    path: Path | None = None
+    path = state_file(state)
     is_url = "://" in state or state.lower().startswith("sqlite:")
-    if not is_url or state.lower().startswith("sqlite"):
-        path = _sqlite_path(state) if is_url else Path(state)
+    if path is not None:
         label = safe_url(state) if is_url else state
         if readonly and not path.is_file():
             raise DataError(f"monitor state {path} does not exist (run textrisk monitor first)")
         if not readonly:
+            if path.is_file() and path.stat().st_size:
+                _check_sqlite_file(path, label)
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = _sqlite_engine(path, readonly)
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..utils.validation import check_number
 
 __all__ = ["NUMERIC", "CATEGORICAL", "DriftConfig", "compare", "js_distance", "ks", "psi"]
 
@@ -43,13 +43,9 @@ class DriftConfig:
 
     def __post_init__(self) -> None:
         for name in ("reference_size", "window_size", "every", "bins", "cooldown_docs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise ConfigError(f"drift.{name} must be an integer >= 2, got {value!r}")
+            check_number(getattr(self, name), f"drift.{name}", integer=True, ge=2)
         for name in ("psi", "ks_pvalue", "js"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-                raise ConfigError(f"drift.{name} must be a number in (0, 1], got {value!r}")
+            check_number(getattr(self, name), f"drift.{name}", gt=0, le=1)
 
 
 def psi(reference: Sequence[float], current: Sequence[float], bins: int = 10) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..errors import ConfigError
+from ..utils.validation import check_number
 
 __all__ = ["EntityIndex", "IndexConfig", "document_risk"]
 
@@ -28,10 +28,8 @@ class IndexConfig:
     window_hours: float = field(default=24.0, metadata={"help": "window for signal counts and volume, hours"})
 
     def __post_init__(self) -> None:
-        for name in ("half_life_hours", "window_hours"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"index.{name} must be a positive number of hours, got {value!r}")
+        for name in ("half_life_hours", "window_hours"):  # 3.6 seconds .. 10 years
+            check_number(getattr(self, name), f"index.{name} (hours)", ge=0.001, le=87600)
 
 
 def document_risk(risk_score: float | None, p_negative: float) -> float:

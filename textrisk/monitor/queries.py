@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .schema import alerts, documents, entities, meta, offsets, outbox
+from .schema import alerts, dead_letters, documents, entities, meta, offsets, outbox
 from .schema import drift as drift_table
 
 __all__ = ["Queries", "queries"]
@@ -45,12 +45,14 @@ class Queries:
     last_alert_seq: sa.Select  # rule
     window: sa.Select  # first, last
     alerts_after: sa.Select  # seq
+    dead_letters_after: sa.Select  # seq
     due_outbox: sa.Select  # now, limit
     pending_outbox: sa.Select  # -
     meta_value: sa.Select  # key
     insert_document: sa.Insert  # the document columns
     insert_alert: sa.Insert  # the alert columns but seq (the next one); does nothing if the id exists
     insert_outbox: sa.Insert  # alert_id, url; does nothing if the pair exists
+    insert_dead_letter: sa.Insert  # the dead-letter columns but seq (the next one)
     upsert_entity: sa.Insert  # the entity columns
     upsert_drift: sa.Insert  # the drift columns
     upsert_offset: sa.Insert  # source, offset
@@ -86,6 +88,8 @@ def queries(dialect: str) -> Queries:
         window=sa.select(*(d[name] for name in features)).where(d.seq.between(_param("first"), _param("last")),
                                                                 d.error.is_(None)).order_by(d.seq),
         alerts_after=sa.select(a.seq, a.payload).where(a.seq > _param("seq")).order_by(a.seq),
+        dead_letters_after=sa.select(dead_letters).where(dead_letters.c.seq > _param("seq"))
+        .order_by(dead_letters.c.seq),
         due_outbox=sa.select(o.alert_id, o.url, o.attempts, a.payload).join_from(outbox, alerts, a.id == o.alert_id)
         .where(o.status == "pending", o.next_attempt <= _param("now")).order_by(a.seq)
         .limit(_param("limit", sa.Integer())),
@@ -95,6 +99,8 @@ def queries(dialect: str) -> Queries:
         insert_alert=insert(alerts).values(seq=sa.select(sa.func.coalesce(sa.func.max(a.seq), 0) + 1)
                                            .scalar_subquery()).on_conflict_do_nothing(),
         insert_outbox=insert(outbox).on_conflict_do_nothing(),
+        insert_dead_letter=sa.insert(dead_letters).values(
+            seq=sa.select(sa.func.coalesce(sa.func.max(dead_letters.c.seq), 0) + 1).scalar_subquery()),
         upsert_entity=_upsert(insert, entities),
         upsert_drift=_upsert(insert, drift_table),
         upsert_offset=_upsert(insert, offsets),

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..labels.taxonomy import RISK_LABELS
+from ..utils.validation import check_number
 from .drift import DriftConfig
 from .indices import IndexConfig
 from .webhook import WebhookConfig
@@ -67,32 +68,22 @@ class Rule:
                 raise ConfigError(f"{where}: field {key!r} applies to {owner} rules only, not {self.type}")
         if self.index not in ("risk", "negative"):
             raise ConfigError(f"{where}: field 'index' must be 'risk' or 'negative', got {self.index!r}")
-        for key in ("above", "probability"):
-            value = getattr(self, key)
-            if value is not None and (not _number(value) or not 0 <= value <= 1):
-                raise ConfigError(f"{where}: field {key!r} must be a number in [0, 1], got {value!r}")
-        for key in ("z", "factor", "cooldown_hours"):
-            value = getattr(self, key)
-            if value is not None and (not _number(value) or value < 0):
-                raise ConfigError(f"{where}: field {key!r} must be a number >= 0, got {value!r}")
+        for key, bounds in (("above", {"ge": 0, "le": 1}), ("probability", {"ge": 0, "le": 1}), ("z", {"ge": 0}),
+                            ("factor", {"ge": 0}), ("cooldown_hours", {"ge": 0})):
+            if getattr(self, key) is not None:
+                check_number(getattr(self, key), f"{where}: field {key!r}", **bounds)
         for key in ("min_history", "lookback_windows", "min_count", "min_docs"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{where}: field {key!r} must be an integer >= 1, got {value!r}")
+            check_number(getattr(self, key), f"{where}: field {key!r}", integer=True, ge=1)
         if self.signal is not None and self.signal not in RISK_LABELS:
             raise ConfigError(f"{where}: field 'signal' must be one of {list(RISK_LABELS)}, got {self.signal!r}")
         if self.entities is not None:
-            if isinstance(self.entities, str) or not all(isinstance(e, str) for e in self.entities):
+            if not isinstance(self.entities, (list, tuple)) or not all(isinstance(e, str) for e in self.entities):
                 raise ConfigError(f"{where}: field 'entities' must be a list of strings")
             object.__setattr__(self, "entities", tuple(self.entities))
 
     def applies_to(self, entity: str) -> bool:
         """Whether the rule watches ``entity``."""
         return self.entities is None or entity in self.entities
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -115,7 +106,8 @@ class RuleSet:
         return [rule for rule in self.rules if rule.type == "signal"]
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
+def _build(cls: type, raw: Any, where: str, source: str | None = None) -> Any:
+    """``cls(**raw)``; every error names ``where`` (and the rules file ``source``, once)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping, got {type(raw).__name__}")
     known = {f.name for f in fields(cls)}
@@ -126,6 +118,10 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         return cls(**raw)
     except TypeError as exc:  # a required field missing
         raise ConfigError(f"{where}: {exc}") from None
+    except ConfigError as exc:
+        if source is None or str(exc).startswith(source):
+            raise
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def parse_rules(raw: Any, source: str = "rules") -> RuleSet:
@@ -153,9 +149,9 @@ def parse_rules(raw: Any, source: str = "rules") -> RuleSet:
     if not isinstance(hooks, list):
         raise ConfigError(f"{source}: 'webhooks' must be a list")
     return RuleSet(rules=tuple(rules),
-                   index=_build(IndexConfig, raw.get("index") or {}, f"{source}: index"),
-                   drift=_build(DriftConfig, raw.get("drift") or {}, f"{source}: drift"),
-                   webhooks=tuple(_build(WebhookConfig, h, f"{source}: webhook #{i}")
+                   index=_build(IndexConfig, raw.get("index") or {}, f"{source}: index", source),
+                   drift=_build(DriftConfig, raw.get("drift") or {}, f"{source}: drift", source),
+                   webhooks=tuple(_build(WebhookConfig, h, f"{source}: webhook #{i}", source)
                                   for i, h in enumerate(hooks, start=1)))
 
 

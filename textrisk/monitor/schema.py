@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["DOCUMENT_COLUMNS", "ENTITY_COLUMNS", "alerts", "documents", "drift", "entities", "meta", "metadata",
-           "offsets", "outbox"]
+__all__ = ["ADDED_COLUMNS", "DEAD_LETTER_COLUMNS", "DOCUMENT_COLUMNS", "ENTITY_COLUMNS", "OFFSET_COLUMNS", "alerts",
+           "dead_letters", "documents", "drift", "entities", "meta", "metadata", "offsets", "outbox"]
 
 metadata = sa.MetaData()
 # 64-bit sequence numbers on servers; SQLite keeps its INTEGER rowid alias (the spelling of states made before).
@@ -87,10 +87,24 @@ drift = sa.Table(
     sa.Column("p_value", sa.Float),
     sa.Column("drift", sa.Integer, nullable=False),
 )
-offsets = sa.Table(
+offsets = sa.Table(  # one row per generation of a tailed file (textrisk.monitor.tail.Position)
     "offsets", metadata,
     sa.Column("source", sa.Text, primary_key=True),
     sa.Column("offset", sa.BigInteger, nullable=False),  # a reserved word in PostgreSQL: SQLAlchemy quotes it
+    sa.Column("path", sa.Text),  # added in textrisk 0.2.1 (rotation-aware tailing), like the columns below
+    sa.Column("head", sa.Text),
+    sa.Column("line", sa.BigInteger),
+    sa.Column("mark", sa.Text),
+    sa.Column("rank", sa.BigInteger),
+    sa.Column("first_read", sa.Float),
+)
+dead_letters = sa.Table(  # records that could not be processed (textrisk.monitor.records.DeadLetter)
+    "dead_letters", metadata,
+    sa.Column("seq", _Seq, primary_key=True, autoincrement=False),
+    sa.Column("location", sa.Text, nullable=False),  # "file line N"
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("arrived", sa.Float),
 )
 meta = sa.Table(
     "meta", metadata,
@@ -100,3 +114,7 @@ meta = sa.Table(
 
 DOCUMENT_COLUMNS = tuple(documents.c.keys())
 ENTITY_COLUMNS = tuple(entities.c.keys())
+OFFSET_COLUMNS = tuple(offsets.c.keys())
+DEAD_LETTER_COLUMNS = tuple(dead_letters.c.keys())
+#: Columns added to existing tables since the first release: (table, column), added to an older state on open.
+ADDED_COLUMNS = tuple((offsets, offsets.c[name]) for name in ("path", "head", "line", "mark", "rank", "first_read"))

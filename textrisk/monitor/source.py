@@ -1,124 +1,99 @@
-"""Record sources: a JSONL file that keeps growing (tailed by byte offset), a folder of JSONL files, or stdin.
+"""Record sources: a JSONL file that keeps growing (tailed through rotation), a folder of JSONL files, or stdin.
 
-A source yields ``(record, position)`` pairs; ``position`` is ``(key, byte_offset)``, the point just after the
-record, stored in the state in the same transaction as the record's batch so a restart resumes there.
-Only complete lines (ending in a newline) are consumed while following; ``--once`` also takes a final line
-without one. A malformed line is reported on stderr (file and byte offset, the problem) and skipped.
+A source yields ``(item, position)`` pairs: ``item`` is a :class:`~textrisk.monitor.records.Record` or, for a line
+that cannot be processed, a :class:`~textrisk.monitor.records.DeadLetter` (:mod:`textrisk.monitor.records`);
+``position`` is how far the line's file generation has been read (:class:`~textrisk.monitor.tail.Position`;
+None for stdin), stored in the state in the same transaction as the item's batch, so a restart resumes there.
+Files are followed through log rotation (:mod:`textrisk.monitor.tail`). Only complete lines (ending in a newline)
+are consumed while following; ``--once`` also takes a final line without one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from ..data.datasets import parse_json_object
+from ..data.files import codec_name
+from ..data.inputs import unicode_problem
 from ..errors import DataError
+from .records import DeadLetter, Record, parse_line
+from .tail import Position, Tail
 
-__all__ = ["Record", "Source", "open_source", "parse_record", "parse_timestamp"]
+__all__ = ["Source", "open_source"]
 
-Position = tuple[str, int]
-
-
-@dataclass(frozen=True)
-class Record:
-    """One monitored document."""
-
-    id: str
-    timestamp: float  # POSIX seconds, UTC
-    entity: str
-    text: str
-
-
-def parse_timestamp(value: object, where: str) -> float:
-    """POSIX seconds from a number or an ISO 8601 string (naive times are taken as UTC)."""
-    if isinstance(value, bool):
-        raise DataError(f"{where}: field 'timestamp' must be a number or an ISO 8601 string, got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise DataError(f"{where}: field 'timestamp' is not an ISO 8601 time: {value!r}") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.timestamp()
-    raise DataError(f"{where}: field 'timestamp' must be a number or an ISO 8601 string, got {value!r}")
-
-
-def parse_record(line: str, where: str) -> Record:
-    """A :class:`Record` from one JSONL line; ``where`` ("file line N") prefixes every error."""
-    raw = parse_json_object(line, where)
-    missing = [key for key in ("id", "timestamp", "entity", "text") if key not in raw]
-    if missing:
-        raise DataError(f"{where}: missing field(s) {missing}")
-    for key in ("entity", "text"):
-        if not isinstance(raw[key], str) or not raw[key].strip():
-            raise DataError(f"{where}: field {key!r} must be a non-empty string")
-    if not isinstance(raw["id"], (str, int)) or isinstance(raw["id"], bool):
-        raise DataError(f"{where}: field 'id' must be a string or an integer")
-    return Record(id=str(raw["id"]), timestamp=parse_timestamp(raw["timestamp"], where),
-                  entity=raw["entity"].strip(), text=raw["text"])
+Item = tuple["Record | DeadLetter", "Position | None"]
 
 
 class Source:
     """Records from ``path`` (a JSONL file or a folder of ``*.jsonl`` files) or ``"-"`` (stdin).
 
     Args:
-        offsets: byte offset per file key already consumed (from the state).
+        rows: the state's ``offsets`` rows (see :meth:`textrisk.monitor.state.MonitorState.offsets`).
+        encoding: the files' encoding (:func:`textrisk.data.files.decode`; UTF-16/32 cannot be tailed by line).
     """
 
-    def __init__(self, path: str, offsets: dict[str, int] | None = None):
-        self.path = path
-        self.offsets = dict(offsets or {})
-        if path != "-" and not Path(path).exists():
-            raise DataError(f"monitor input {path!r} does not exist")
+    def __init__(self, path: str, rows: list[dict[str, Any]] | None = None, encoding: str = "utf-8",
+                 clock: Callable[[], float] = time.time):
+        self.path, self.encoding, self.clock = path, encoding, clock
+        tailed = {row.get("path") for row in rows or []}
+        if path != "-" and not Path(path).exists() and os.path.abspath(path) not in tailed:
+            raise DataError(f"monitor input {path!r} does not exist")  # (a tailed file may be mid-rotation)
+        if codec_name(encoding).startswith(("utf-16", "utf-32")):
+            raise DataError(f"--encoding {encoding}: the monitor reads files line by line; UTF-16/32 files cannot "
+                            "be split on newline bytes (convert them to UTF-8)")
+        self._positions: dict[str, list[Position]] = {}
+        self._legacy: dict[str, int] = {}
+        for row in rows or []:
+            position = Position.from_row(row)
+            if position.path is None:
+                self._legacy[position.source] = position.offset
+            else:
+                self._positions.setdefault(position.path, []).append(position)
+        self._tails: dict[str, Tail] = {}
+        self._skipped: set[Path] = set()
 
     def files(self) -> list[Path]:
-        """The files to read, in name order (a folder's new files are picked up on every call)."""
+        """The files to read, in name order (a folder's new files are picked up on every call); a file whose name
+        is not valid Unicode (undecodable bytes) cannot be recorded in the state and is skipped with a warning."""
         target = Path(self.path)
-        return sorted(target.glob("*.jsonl")) if target.is_dir() else [target]
+        found = sorted(target.glob("*.jsonl")) if target.is_dir() else [target]
+        readable = [file for file in found if unicode_problem(str(file)) is None]
+        for file in set(found) - set(readable):
+            if file not in self._skipped:
+                self._skipped.add(file)
+                print(f"textrisk monitor: skipped {str(file)!r}: its name is not valid Unicode; rename it",
+                      file=sys.stderr)
+        return readable
 
-    def poll(self, final: bool = False) -> Iterator[tuple[Record, Position]]:
-        """Records not yet consumed; ``final`` also takes a last line that has no newline yet."""
+    def _tail(self, file: Path) -> Tail:
+        key = os.path.abspath(file)
+        if key not in self._tails:
+            self._tails[key] = Tail(key, self._positions.get(key, []), self._legacy.get(str(file.resolve())),
+                                    self.clock)
+        return self._tails[key]
+
+    def poll(self, final: bool = False) -> Iterator[Item]:
+        """Items not yet consumed; ``final`` also takes a last line that has no newline yet."""
         if self.path == "-":
             yield from self._stdin()
             return
         for file in self.files():
-            yield from self._file(file, final)
+            for raw, name, line, position in self._tail(file).read(final):
+                item = parse_line(raw, name, line, self.encoding)
+                if item is not None:
+                    yield item, position
 
-    def _file(self, file: Path, final: bool) -> Iterator[tuple[Record, Position]]:
-        key = str(file.resolve())
-        offset = self.offsets.get(key, 0)
-        with file.open("rb") as handle:
-            handle.seek(offset)
-            for raw in handle:
-                if not raw.endswith(b"\n") and not final:
-                    break  # a writer is still appending this line
-                offset += len(raw)
-                self.offsets[key] = offset
-                text = raw.decode("utf-8", errors="replace").strip()
-                if not text:
-                    continue
-                try:
-                    record = parse_record(text, f"{file} byte {offset - len(raw)}")
-                except DataError as exc:  # one bad line must not stop a live monitor: say so and go on
-                    print(f"textrisk monitor: skipped a record: {exc}", file=sys.stderr)
-                    continue
-                yield record, (key, offset)
-
-    def _stdin(self) -> Iterator[tuple[Record, Position]]:
-        for number, line in enumerate(sys.stdin, start=1):
-            if line.strip():
-                try:
-                    yield parse_record(line, f"stdin line {number}"), ("-", number)
-                except DataError as exc:
-                    print(f"textrisk monitor: skipped a record: {exc}", file=sys.stderr)
+    def _stdin(self) -> Iterator[Item]:
+        for number, raw in enumerate(sys.stdin.buffer, start=1):
+            item = parse_line(raw, "stdin", number, self.encoding)
+            if item is not None:
+                yield item, None
 
 
-def open_source(path: str, offsets: dict[str, int] | None = None) -> Source:
-    """A :class:`Source` for ``path`` resuming at ``offsets``."""
-    return Source(path, offsets)
+def open_source(path: str, rows: list[dict[str, Any]] | None = None, encoding: str = "utf-8") -> Source:
+    """A :class:`Source` for ``path`` resuming at the state's ``offsets`` rows."""
+    return Source(path, rows, encoding)

@@ -1,13 +1,17 @@
-"""The monitor's state: scored documents, per-entity indices, alert history, the webhook outbox, drift results
-and the source offsets, in a SQLite file (standard library ``sqlite3``, WAL) or a PostgreSQL database; the
-tables are :mod:`textrisk.monitor.schema`, the location :mod:`textrisk.monitor.database`, and every statement
-(:mod:`textrisk.monitor.queries`) is SQLAlchemy Core, one code path for both.
+"""The monitor's state: scored documents, per-entity indices, alert history, the webhook outbox, drift results,
+the source positions and the dead letters, in a SQLite file (standard library ``sqlite3``, WAL) or a PostgreSQL
+database; the tables are :mod:`textrisk.monitor.schema`, the location :mod:`textrisk.monitor.database`, and
+every statement (:mod:`textrisk.monitor.queries`) is SQLAlchemy Core, one code path for both.
 
 Each batch is one transaction (``BEGIN IMMEDIATE`` on SQLite; on PostgreSQL a transaction holding an advisory
 lock, so batch transactions never interleave and seq numbers stay dense) that writes the documents, the entity
-rows, the alerts with their outbox rows and the source offsets together; a kill at any moment leaves either the
-whole batch or none of it, and documents are keyed by ``id`` so a replayed record is skipped, never counted
-twice. Reads outside a batch are short transactions of their own.
+rows, the alerts with their outbox rows, the dead letters and the source positions together; a kill at any
+moment leaves either the whole batch or none of it, and documents are keyed by ``id`` so a replayed record is
+skipped, never counted twice. Reads outside a batch are short transactions of their own.
+
+Opening a state for writing refuses a database that is not one (tables of another application, a table of
+textrisk's name with other columns), a read-only one, and adds the columns a newer textrisk needs to a state of
+an older one; the ``meta`` row ``format`` marks the database as a textrisk monitor state.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from ..errors import DataError
 from .database import open_database
 from .indices import EntityIndex
 from .queries import queries
-from .schema import DOCUMENT_COLUMNS, ENTITY_COLUMNS, metadata
+from .schema import ADDED_COLUMNS, DEAD_LETTER_COLUMNS, DOCUMENT_COLUMNS, ENTITY_COLUMNS, OFFSET_COLUMNS, metadata
 
-__all__ = ["DOCUMENT_COLUMNS", "MonitorState"]
+__all__ = ["DOCUMENT_COLUMNS", "STATE_FORMAT", "MonitorState"]
+
+#: The ``meta`` value ``format`` of a monitor state.
+STATE_FORMAT = "textrisk-monitor-1"
 
 _LOCK_KEY = 0x74657874726973  # pg_advisory_xact_lock key of the batch transactions ("textris")
 
@@ -36,6 +43,7 @@ class MonitorState:
     ``readonly`` for the dashboard, which needs an existing state).
 
     Attributes:
+        location: the path or URL it was opened with (another connection opens the same state).
         label: the path, or the URL without its password (for messages).
         dialect: ``"sqlite"`` or ``"postgresql"``.
         path: the SQLite file (None on a server).
@@ -44,6 +52,7 @@ class MonitorState:
     """
 
     def __init__(self, location: str | Path, readonly: bool = False):
+        self.location = str(location)
         database = open_database(location, readonly)
         self.engine, self.conn, self.dialect, self.label = (database.engine, database.connection, database.dialect,
                                                             database.label)
@@ -53,16 +62,42 @@ class MonitorState:
         try:
             if not readonly:
                 with self.conn.begin():
-                    metadata.create_all(self.conn)
+                    self._prepare()
             self.scalar(self._q.document_count)
+        except DataError:
+            self.close()
+            raise
         except sa.exc.DBAPIError as exc:
             self.close()
-            reason = str(exc.orig).strip().splitlines()[0]
+            reason = _reason(exc)
             if readonly and self.path is None:
                 raise DataError(f"{self.label} holds no textrisk monitor state (run textrisk monitor first; "
                                 f"{reason})") from None
+            if "readonly" in reason or "read-only" in reason:
+                raise DataError(f"{self.label} is read-only ({reason}); textrisk monitor writes its state: check "
+                                "the permissions of the file and its folder, or use another --state") from None
             raise DataError(f"{self.label} is not a textrisk monitor state ({reason})") from None
         self.db = self.conn.connection.dbapi_connection
+
+    def _prepare(self) -> None:
+        """Refuse a database that is not a monitor state; create the tables and columns it lacks; mark it."""
+        inspector = sa.inspect(self.conn)  # (a SQLite file with other tables was refused by open_database)
+        present = set(inspector.get_table_names())
+        ours = set(metadata.tables)
+        added = {(table.name, column.name) for table, column in ADDED_COLUMNS}
+        for name in sorted(present & ours):
+            columns = {c["name"] for c in inspector.get_columns(name)}
+            lacking = [c.name for c in metadata.tables[name].c if c.name not in columns and (name, c.name) not in added]
+            if lacking:
+                raise DataError(f"{self.label} is not a textrisk monitor state: its table {name!r} lacks the "
+                                f"column(s) {lacking}; use a new --state")
+        metadata.create_all(self.conn)
+        quote = self.conn.dialect.identifier_preparer.quote
+        for table, column in ADDED_COLUMNS:
+            if table.name in present and column.name not in {c["name"] for c in inspector.get_columns(table.name)}:
+                kind = column.type.compile(dialect=self.conn.dialect)
+                self.conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+        self.conn.execute(self._q.upsert_meta, {"key": "format", "value": STATE_FORMAT})
 
     def close(self) -> None:
         """Close the connection."""
@@ -71,15 +106,22 @@ class MonitorState:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[MonitorState]:
-        """One atomic batch: everything written inside commits together or not at all."""
-        with self.conn.begin():
-            if self.dialect == "postgresql":
-                self.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-            self._in_batch = True
-            try:
-                yield self
-            finally:
-                self._in_batch = False
+        """One atomic batch: everything written inside commits together or not at all.
+
+        Raises:
+            DataError: the database refused the write (disk full, read-only, lost connection), naming it.
+        """
+        try:
+            with self.conn.begin():
+                if self.dialect == "postgresql":
+                    self.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+                self._in_batch = True
+                try:
+                    yield self
+                finally:
+                    self._in_batch = False
+        except sa.exc.OperationalError as exc:
+            raise DataError(f"cannot write the monitor state {self.label}: {_reason(exc)}") from None
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[sa.engine.Connection]:
@@ -105,9 +147,9 @@ class MonitorState:
             return conn.execute(statement, params).rowcount
 
     # --- reads -------------------------------------------------------------------------------------------------
-    def offsets(self) -> dict[str, int]:
-        """Source file -> bytes already consumed."""
-        return {row["source"]: row["offset"] for row in self.rows(self._q.offsets)}
+    def offsets(self) -> list[dict[str, Any]]:
+        """How far each source file generation has been read (rows of :class:`textrisk.monitor.tail.Position`)."""
+        return self.rows(self._q.offsets)
 
     def known_ids(self, ids: Iterable[str]) -> set[str]:
         """The ids among ``ids`` already stored."""
@@ -156,6 +198,10 @@ class MonitorState:
         """Alert payloads with ``seq`` above the given one, oldest first (each with its ``seq``)."""
         return [{**json.loads(r["payload"]), "seq": r["seq"]} for r in self.rows(self._q.alerts_after, {"seq": seq})]
 
+    def dead_letters_after(self, seq: int) -> list[dict[str, Any]]:
+        """Dead letters with ``seq`` above the given one, oldest first."""
+        return self.rows(self._q.dead_letters_after, {"seq": seq})
+
     def due_outbox(self, now: float, limit: int = 100) -> list[dict[str, Any]]:
         """Pending deliveries whose next attempt is due, oldest alert first (alert_id, url, attempts, payload)."""
         return self.rows(self._q.due_outbox, {"now": now, "limit": limit})
@@ -193,10 +239,15 @@ class MonitorState:
                 {"seq_end": seq_end, "feature": r["feature"], "test": r["test"], "statistic": r["statistic"],
                  "ks": r["ks"], "p_value": r["p_value"], "drift": int(r["drift"])} for r in results])
 
-    def put_offsets(self, positions: dict[str, int]) -> None:
-        """Record how far each source file has been consumed."""
-        if positions:
-            self._write(self._q.upsert_offset, [{"source": k, "offset": v} for k, v in positions.items()])
+    def put_offsets(self, positions: Iterable[dict[str, Any]]) -> None:
+        """Record how far each source file generation has been read (rows keyed by ``source``)."""
+        rows = [{c: row.get(c) for c in OFFSET_COLUMNS} for row in positions]
+        if rows:
+            self._write(self._q.upsert_offset, rows)
+
+    def put_dead_letter(self, row: dict[str, Any]) -> None:
+        """Store a record that could not be processed (``row``: location, error, raw, arrived); numbered next."""
+        self._write(self._q.insert_dead_letter, {c: row.get(c) for c in DEAD_LETTER_COLUMNS if c != "seq"})
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting (e.g. the model the documents were scored with)."""
@@ -215,3 +266,8 @@ class MonitorState:
         else:
             values = {"status": "dead" if dead else "pending", "next_attempt": next_attempt, "last_error": error}
         self._write(self._q.mark_delivery, {"match_alert_id": alert_id, "match_url": url, **values})
+
+
+def _reason(exc: sa.exc.DBAPIError) -> str:
+    """The first line of the driver's message."""
+    return str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from html import escape
+
+from ..data.timestamps import format_timestamp
 
 __all__ = ["bar_chart", "line_chart"]
 
@@ -12,7 +13,8 @@ _W, _H, _PAD = 560, 160, 36
 
 
 def _date(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+    text = format_timestamp(ts)
+    return text[:10] if text.endswith("Z") else text
 
 
 def line_chart(points: Sequence[tuple[float, float]], marks: Sequence[tuple[float, str]] = (),

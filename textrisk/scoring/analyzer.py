@@ -4,8 +4,8 @@ Long documents: a text that fits the model window is read whole. A longer one is
 chunks of at most ``chunk_tokens`` tokens (short, like the sentences the model was trained on), each chunk is
 scored by the one forward engine (:mod:`textrisk.scoring.engine`), and the chunks are aggregated into the document's
 report by :mod:`textrisk.scoring.report` (token-weighted mean of the calibrated distributions, evidence, risk
-signals, ``risk_score``). The result depends on ``chunk_tokens`` (the model reads short and long chunks
-differently; README measures how much).
+signals, a judgement model's kind, severity and ``risk_score``). The result depends on ``chunk_tokens`` (the model
+reads short and long chunks differently; docs/results.md measures how much).
 
 Filings (sections, prose only, negative evidence, year-over-year comparison) build on this class:
 :class:`textrisk.filings.analyzer.FilingAnalyzer`.
@@ -23,11 +23,12 @@ import numpy as np
 from ..data.chunking import Chunk, chunk_document
 from ..data.inputs import check_texts, validate_texts
 from ..errors import ConfigError, InputError, ModelLoadError
+from ..labels.taxonomy import KINDS
 from ..models.backbone import resolve_model_path
 from ..models.contract import ScoringModel, as_scoring_model
 from ..models.hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
 from .engine import PassageOutputs, run_forward
-from .report import CHUNKS, RiskReport, add_signals, sentiment_report
+from .report import CHUNKS, RiskReport, add_judgement, add_signals, sentiment_report
 
 __all__ = ["RiskAnalyzer"]
 
@@ -181,6 +182,9 @@ class RiskAnalyzer:
                                       warnings=warnings)
             if out.risk is not None:
                 add_signals(report, self.signal_labels, self.thresholds(), chunks, out.risk[span], CHUNKS)
+            if out.judged:
+                add_judgement(report, KINDS, self.signal_labels, self.thresholds(), chunks, out.rows(span), CHUNKS,
+                              max_evidence=self.max_evidence)
             reports.append(report)
             offset += len(chunks)
         return reports

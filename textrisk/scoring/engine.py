@@ -5,7 +5,8 @@ years of one filer's filings share most of their passages, so each distinct text
 are copied to every position it occurs at (3% of the passages of Boeing's 2004 10-K; about half of a year-over-year
 pair). The texts go through the backend in length-sorted batches (:meth:`~textrisk.models.contract.ScoringModel.
 predict_outputs`) under ``num_threads`` torch threads; sentiment comes back calibrated (softmax at the model's
-temperature), risk signals as the columns asked for, embeddings L2-normalised.
+temperature), risk signals as the columns asked for (with a judgement model's topics, kind, severity and adverse
+probability), embeddings L2-normalised.
 
 Used by :class:`~textrisk.scoring.analyzer.RiskAnalyzer` (chunks of documents) and, through it, by
 :class:`~textrisk.filings.analyzer.FilingAnalyzer` (passages of filings).
@@ -32,11 +33,25 @@ class PassageOutputs:
     probs: np.ndarray  # (n, labels) temperature-calibrated sentiment distribution
     risk: np.ndarray | None  # (n, signals) risk-signal probabilities of the asked columns; None: not asked
     embeddings: np.ndarray | None  # (n, hidden) pooled embeddings, L2-normalised; None unless asked for
+    # a judgement model's passage judgement (None otherwise): topics of the asked columns (n, signals), kind (n, 4)
+    # and severity (n, 4) distributions, adverse probability (n,) -- see textrisk.models.head.layout
+    topics: np.ndarray | None = None
+    kind: np.ndarray | None = None
+    severity: np.ndarray | None = None
+    adverse: np.ndarray | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Whether the passages carry a judgement (kind, severity, adverse)."""
+        return self.adverse is not None
 
     def rows(self, index: slice | np.ndarray) -> PassageOutputs:
         """The outputs of the texts ``index`` selects."""
-        return PassageOutputs(self.probs[index], None if self.risk is None else self.risk[index],
-                              None if self.embeddings is None else self.embeddings[index])
+        def pick(value: np.ndarray | None) -> np.ndarray | None:
+            return None if value is None else value[index]
+
+        return PassageOutputs(self.probs[index], pick(self.risk), pick(self.embeddings), pick(self.topics),
+                              pick(self.kind), pick(self.severity), pick(self.adverse))
 
 
 def run_forward(backend: Any, texts: Sequence[str], *, temperature: float, risk_columns: Sequence[int] | None = None,
@@ -62,4 +77,8 @@ def run_forward(backend: Any, texts: Sequence[str], *, temperature: float, risk_
         vectors = out.embeddings.astype(np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         vectors = vectors[where]
-    return PassageOutputs(probs, risk, vectors)
+    result = PassageOutputs(probs, risk, vectors)
+    if risk_columns is not None and out.adverse is not None:
+        result.topics = out.topics[:, list(risk_columns)][where]
+        result.kind, result.severity, result.adverse = out.kind[where], out.severity[where], out.adverse[where]
+    return result

@@ -7,8 +7,21 @@ label's mass.
 
 Risk signals: a document signals a risk type as strongly as its strongest chunk does (max over chunks), each
 flagged signal lists the chunks with the highest probability for it, and ``signal_share`` gives each signal's share
-of the document's tokens in chunks at or over its threshold. ``risk_score = P(negative) * P(at least one risk
-signal)``, the latter ``1 - prod(1 - p_label)``, treating them as independent.
+of the document's tokens in chunks at or over its threshold.
+
+Judgement (a model with ``kind`` / ``severity`` / ``adverse`` outputs, :mod:`textrisk.models.head.layout`): a
+chunk's ``risk_score`` is the calibrated probability that it reports an adverse risk event or a specific adverse
+outlook (event or outlook with severity >= 1), whatever its tone; its **adverse risk** is ``risk_score *
+E[severity | adverse] / 3`` (in [0, 1]; severity 3 is a threat to survival, solvency or integrity). A document's
+``risk_score`` is the token-weighted mean of its chunks' (the expected share of its text that reports adverse
+events: a one-chunk text keeps its own probability), ``severity`` is the expected severity of its most adverse
+chunk, ``kind_scores`` the token-weighted mean kind distribution, and ``mentions`` the token share of chunks that
+are about a risk type (topic probability >= 0.5) without reporting it (signal under its threshold: boilerplate).
+Every evidence list (overall and per signal) is ranked by adverse risk. Signals come from the signal head, trained
+to fire on events and outlooks only, so generic risk language raises mentions, not flags.
+
+Without a judgement, ``risk_score = P(negative) * P(at least one risk signal)`` (the latter
+``1 - prod(1 - p_label)``, treating them as independent); a judgement model reports that number as ``tone_risk``.
 
 Which chunks may be shown as evidence is an :class:`EvidencePolicy`: :data:`CHUNKS` (``RiskAnalyzer``: any chunk,
 signal evidence only for multi-chunk documents) or :data:`PASSAGES` (filings: no passage under
@@ -23,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CHUNKS", "MIN_EVIDENCE_TOKENS", "PASSAGES", "Evidence", "EvidencePolicy", "RiskReport", "add_signals",
-           "evidence_of", "pick_top", "risk_score", "sentiment_report", "signal_scores", "token_weights"]
+__all__ = ["CHUNKS", "MIN_EVIDENCE_TOKENS", "PASSAGES", "Evidence", "EvidencePolicy", "RiskReport", "add_judgement",
+           "add_signals", "adverse_risk", "evidence_of", "pick_top", "risk_score", "sentiment_report", "signal_scores",
+           "token_weights"]
 
 #: filings: passages shorter than this (a stray "DFI." or "capital;") are never shown as evidence
 MIN_EVIDENCE_TOKENS = 8
@@ -40,6 +54,8 @@ class Evidence:
     label: str  # the chunk's own most likely label
     weight: float  # share of the document's mass for its predicted label that this chunk contributes
     scores: dict[str, float]
+    kind: str | None = None  # a judgement model's kind of the chunk (event, outlook, boilerplate, other)
+    risk_score: float | None = None  # a judgement model's P(the chunk reports an adverse event or outlook)
 
 
 @dataclass
@@ -54,6 +70,11 @@ class RiskReport:
     risk_score: float | None = None
     signal_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # flagged signal -> top chunks
     signal_share: dict[str, float] = field(default_factory=dict)  # signal -> token share of chunks over threshold
+    tone_risk: float | None = None  # P(negative) * P(any signal) (the risk_score of models without a judgement)
+    kind: str | None = None  # most likely kind (for a document: of the token-weighted mean distribution)
+    kind_scores: dict[str, float] | None = None
+    severity: float | None = None  # expected severity (0-3) of the most adverse chunk
+    mentions: dict[str, float] = field(default_factory=dict)  # risk type -> token share of chunks only mentioning it
     num_chunks: int = 1
     num_tokens: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -167,3 +188,49 @@ def add_signals(report: RiskReport, signal_labels: Sequence[str], thresholds: di
     report.flags = [label for label, p in report.risk_signals.items() if p >= thresholds[label]]
     report.risk_score = risk_score(report.sentiment_scores, report.risk_signals)
     report.signal_evidence = {label: evidence[label] for label in report.flags if label in evidence}
+
+
+def adverse_risk(adverse: np.ndarray, severity: np.ndarray) -> np.ndarray:
+    """Per chunk ``P(adverse) * E[severity | adverse] / 3`` in [0, 1] (``severity``: (n, 4) distributions)."""
+    levels = np.arange(severity.shape[1], dtype=np.float64)
+    mass = severity[:, 1:].sum(axis=1)
+    given = np.where(mass > 0, (severity[:, 1:] * levels[1:]).sum(axis=1) / np.maximum(mass, 1e-12), 1.0)
+    return adverse * given / levels[-1]
+
+
+def add_judgement(report: RiskReport, kinds: Sequence[str], signal_labels: Sequence[str], thresholds: dict[str, float],
+                  spans: Sequence[Any], out: Any, policy: EvidencePolicy = CHUNKS, make: MakeEvidence = _evidence,
+                  max_evidence: int = 5) -> None:
+    """Fill ``report``'s judgement fields from its chunks' outputs ``out`` (a
+    :class:`~textrisk.scoring.engine.PassageOutputs` with ``topics``, ``kind``, ``severity``, ``adverse``); call after
+    :func:`add_signals` (see the module docstring)."""
+    kinds, labels = list(kinds), list(signal_labels)
+    weights = token_weights(spans)
+    levels = np.arange(out.severity.shape[1], dtype=np.float64)
+    danger = adverse_risk(out.adverse, out.severity)
+    report.tone_risk = report.risk_score
+    report.risk_score = float(weights @ out.adverse / weights.sum())
+    doc_kind = weights @ out.kind / weights.sum()
+    report.kind, report.kind_scores = kinds[int(doc_kind.argmax())], dict(zip(kinds, map(float, doc_kind)))
+    report.severity = float(out.severity[int(danger.argmax())] @ levels)
+    over = out.risk >= np.array([thresholds[label] for label in labels])
+    mentioned = (out.topics >= 0.5) & ~over
+    report.mentions = {label: float(weights @ mentioned[:, k] / weights.sum()) for k, label in enumerate(labels)
+                       if mentioned[:, k].any()}
+
+    def judged(i: int, label: str, weight: float, scores: dict[str, float]) -> Evidence:
+        return make(spans[i], label=label, weight=weight, scores=scores, kind=kinds[int(out.kind[i].argmax())],
+                    risk_score=float(out.adverse[i]))
+
+    order = np.lexsort((-out.adverse, -danger))  # by adverse risk, then P(adverse)
+    sentiments = list(report.sentiment_scores)
+    if len(spans) > 1:
+        report.evidence = [judged(i, sentiments[int(out.probs[i].argmax())], float(danger[i]),
+                                  dict(zip(sentiments, map(float, out.probs[i]))))
+                           for i in pick_top(order, spans, max_evidence, policy)]
+    for label in list(report.signal_evidence):
+        column = labels.index(label)
+        ranked = [i for i in order if over[i, column]]
+        report.signal_evidence[label] = [judged(i, label, float(danger[i]), {label: float(out.risk[i, column])})
+                                         for i in pick_top(np.array(ranked, dtype=np.int64), spans, 3, policy)]
+

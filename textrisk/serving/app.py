@@ -4,6 +4,7 @@
 ``GET /v1/model`` describes the model; ``GET /v1/stats`` shows the batcher's counters; ``GET /healthz`` answers
 while the process runs, ``GET /readyz`` while requests are accepted (503 while shutting down). ``/docs`` and
 ``/openapi.json`` are FastAPI's. Errors are JSON ``{"detail": "..."}`` naming the field, index or limit.
+Requests whose ``Host`` header is not on the server's allow-list get 400 (:mod:`textrisk.utils.hosts`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError, ModelLoadError, TextRiskError
 from ..scoring.analyzer import RiskAnalyzer
+from ..utils.hosts import host_allowed, refusal
 from ..version import __version__
 from .batcher import MicroBatcher
 from .config import ServeConfig
@@ -61,6 +63,23 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class HostCheck:
+    """ASGI middleware: 400 for a request whose ``Host`` header is not on ``allowed`` (DNS rebinding)."""
+
+    def __init__(self, app, allowed: tuple[str, ...]):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Refuse a request for a name the server does not answer to, pass everything else through."""
+        if scope["type"] in ("http", "websocket"):
+            raw = dict(scope["headers"]).get(b"host")
+            host = raw.decode("latin-1") if raw is not None else None
+            if not host_allowed(host, self.allowed):
+                await _error(400, refusal(host))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -80,7 +99,8 @@ def _validation_message(exc: RequestValidationError) -> str:
         if err.get("type") == "json_invalid":
             problems.append(f"request body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})")
         else:
-            problems.append(f"{_location(tuple(err.get('loc', ())))}: {err.get('msg', 'invalid')}")
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append(f"{_location(tuple(err.get('loc', ())))}: {message}")
     more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
     return "invalid request: " + "; ".join(problems[:5]) + more
 
@@ -174,6 +194,7 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     app.add_middleware(BodyLimit, limit=body_limit, max_request_chars=config.max_request_chars)
+    app.add_middleware(HostCheck, allowed=config.hosts())  # added last: runs first
 
     @app.post("/v1/score", response_model=ScoreResponse, responses=_ERRORS)
     async def score(body: ScoreRequest) -> JSONResponse:

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
+from ..utils.validation import check_number
+
 __all__ = ["BatcherStats", "MicroBatcher"]
 
 T = TypeVar("T")
@@ -60,8 +62,8 @@ class MicroBatcher(Generic[T]):
     def __init__(self, score_fn: Callable[[list[str]], Sequence[T]], max_batch_size: int = 64,
                  max_wait_ms: float = 5.0):
         self.score_fn = score_fn
-        self.max_batch_size = max_batch_size
-        self.max_wait_s = max_wait_ms / 1000.0
+        self.max_batch_size = check_number(max_batch_size, "max_batch_size", integer=True, ge=1)
+        self.max_wait_s = check_number(max_wait_ms, "max_wait_ms", ge=0, le=10_000) / 1000.0
         self.stats = BatcherStats()
         self._queue: asyncio.Queue[_Pending | None] | None = None
         self._worker: asyncio.Task | None = None

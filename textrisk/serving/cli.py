@@ -13,13 +13,10 @@ from dataclasses import fields
 
 __all__ = ["add_arguments", "run"]
 
-_FLAG_TYPES = {"port": int, "max_batch_size": int, "batch_size": int, "threads": int, "max_documents": int,
-               "max_document_chars": int, "max_request_chars": int, "max_wait_ms": float,
-               "graceful_timeout_s": float}
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``serve`` options to ``parser`` (one per :class:`ServeConfig` field)."""
+    """Add the ``serve`` options to ``parser`` (one per :class:`ServeConfig` field, typed and range-checked as the
+    field is: :func:`textrisk.utils.args.config_field_type`)."""
+    from ..utils.args import config_field_type
     from .config import ServeConfig
 
     for f in fields(ServeConfig):
@@ -27,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         text = f.metadata["help"]
         if f.default is not None and "default" not in text:
             text += f" (default: {f.default})"
-        parser.add_argument(flag, dest=f.name, type=_FLAG_TYPES.get(f.name, str), default=f.default, help=text)
+        parser.add_argument(flag, dest=f.name, type=config_field_type(ServeConfig, f.name), default=f.default,
+                            help=text)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
@@ -47,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
 
     config = ServeConfig(**{f.name: getattr(args, f.name) for f in fields(ServeConfig)})
     analyzer = RiskAnalyzer.from_pretrained(config.model, batch_size=config.batch_size, num_threads=config.threads)
-    print(f"textrisk serve: model loaded; listening on http://{config.host}:{config.port} (docs at /docs)",
-          file=sys.stderr)
-    uvicorn.run(create_app(analyzer, config), host=config.host, port=config.port, log_level=args.log_level,
-                timeout_graceful_shutdown=config.graceful_timeout_s or None, access_log=False)
+    app = create_app(analyzer, config)
+    print(f"textrisk serve: model loaded; listening on http://{config.host}:{config.port} (docs at /docs); "
+          f"answering Host {', '.join(config.hosts())}", file=sys.stderr)
+    uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level,
+                timeout_graceful_shutdown=config.graceful_timeout_s, access_log=False)
     return 0

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
-__all__ = ["DocumentIn", "ErrorResponse", "ScoreOptions", "ScoreRequest", "ScoreResponse"]
+from ..data.inputs import name_problem
+
+__all__ = ["MAX_ID_CHARS", "DocumentIn", "ErrorResponse", "ScoreOptions", "ScoreRequest", "ScoreResponse"]
+
+#: Longest document id accepted (characters).
+MAX_ID_CHARS = 1024
 
 
 class ScoreOptions(BaseModel):
@@ -24,8 +29,18 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: StrictStr | StrictInt
+    id: StrictStr | StrictInt = Field(description=f"echoed back; a string of at most {MAX_ID_CHARS} characters or an "
+                                                   "integer")
     text: StrictStr
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | int) -> str | int:
+        """Refuse an id the response could not carry: a lone surrogate (not UTF-8), or an over-long one."""
+        problem = name_problem(value, MAX_ID_CHARS) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(f"the id {problem}")
+        return value
 
 
 class ScoreRequest(BaseModel):

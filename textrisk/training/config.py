@@ -81,17 +81,35 @@ class TrainConfig(RunConfig):
                                              "sentiment; empty: sentiment only."))
     risk_train_data: list[str] = field(
         default_factory=list, metadata=check("CSV/JSONL files with text and labels (a list of risk labels)."))
-    risk_dev_data: str | None = field(
-        default=None, metadata=check("Labelled risk file used to tune per-label flag thresholds (gold dev)."))
+    risk_dev_data: list[str] = field(
+        default_factory=list, metadata=check("Labelled risk files (never trained on) that calibration and the "
+                                             "per-label flag thresholds are fitted on (gold dev, the corpus dev)."))
     risk_eval_data: str | None = field(
         default=None, metadata=check("Labelled risk file evaluated after training for the card (gold test)."))
     risk_loss_weight: float = field(default=1.0, metadata=check("Weight of the risk loss in the joint loss.", gt=0))
+    risk_outputs: list[str] = field(
+        default_factory=lambda: ["signals"], metadata=check(
+            "Risk head output groups: [signals], or a judgement model's [signals, topics, kind, severity, adverse] "
+            "(trained from the topics/kind/severity cells of risk_train_data files that have them).",
+            choices=("signals", "topics", "kind", "severity", "adverse"), nonempty=True))
+    risk_layers: list[int] = field(
+        default_factory=list, metadata=check("Backbone layers whose pooled states the risk head reads (empty: the "
+                                             "sentiment head's pooled embedding)."))
+    risk_hidden: int = field(default=0, metadata=check("Hidden width of the risk head (0: linear).", ge=0))
+    risk_source_weights: list[float] | None = field(
+        default=None, metadata=check("Loss weight of each risk_train_data file's rows, in order (e.g. less for "
+                                     "rule-labelled silver rows); default: all 1.", nonempty=True))
+    risk_calibrate: bool = field(
+        default=True, metadata=check("Fit per-label Platt scaling of the signals (and of adverse) on risk_dev_data "
+                                     "and fold it into the head, so every backend outputs calibrated probabilities."))
     risk_balance: bool = field(
         default=True, metadata=check("Weight each risk label's positives by sqrt(negatives/positives), "
                                      "clipped to [1, 20], so rare labels are learned."))
     init_from: str | None = field(
-        default=None, metadata=check("Continue from a training run folder (adapter + sentiment head); its "
-                                     "held-out rows stay held out; a risk head is added if risk_labels is set."))
+        default=None, metadata=check("Continue from a saved model: 'default' (the embedded model), a model or "
+                                     "run folder, or a Hub id (adapter + sentiment head). When it carries its "
+                                     "train_config.json, the rows that run held out stay held out; a new risk head "
+                                     "replaces its own if risk_labels is set."))
     trainable_heads: list[str] | None = field(
         default=None, metadata=check("Train only these heads (e.g. [risk]); the backbone, the adapter and the "
                                      "other heads stay frozen, so adding risk signals cannot change sentiment.",
@@ -136,6 +154,8 @@ class TrainConfig(RunConfig):
                                     gt=0))
 
     def __post_init__(self) -> None:
+        if isinstance(self.risk_dev_data, str) or self.risk_dev_data is None:  # one file, as before 0.2
+            self.risk_dev_data = [self.risk_dev_data] if self.risk_dev_data else []
         check_run_fields(self)
         if self.full_finetune and self.lora_r != 0:
             raise ConfigError(f"full_finetune trains every backbone weight, so lora_r must be 0 (got {self.lora_r})")
@@ -160,6 +180,14 @@ class TrainConfig(RunConfig):
             raise ConfigError("risk_labels needs risk_train_data (files with text and labels columns)")
         if self.trainable_heads and "risk" in self.trainable_heads and not self.risk_labels:
             raise ConfigError("trainable_heads names 'risk' but risk_labels is empty")
+        from ..models.head.layout import validate_outputs
+
+        self.risk_outputs = validate_outputs(self.risk_outputs)
+        if self.risk_source_weights is not None and (
+                len(self.risk_source_weights) != len(self.risk_train_data)
+                or any(not 0 < w < float("inf") for w in self.risk_source_weights)):
+            raise ConfigError(f"risk_source_weights must give one weight > 0 per risk_train_data file "
+                              f"({len(self.risk_train_data)}), got {self.risk_source_weights!r}")
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike, **overrides: Any) -> TrainConfig:

@@ -51,6 +51,8 @@ def training_data(config: Any, labels: Sequence[str] | None = None, min_train_ro
         data = _with_risk_targets(data, config, counts)
     init_from = getattr(config, "init_from", None)
     held_out = _held_out_texts(init_from) if init_from else None
+    if held_out is not None and sum(text in held_out for text in data["text"]) < 2:
+        held_out = None  # the earlier run held out none of these rows (other data): split them afresh
     if held_out is None:
         split = data.train_test_split(test_size=config.calibration_fraction, seed=config.seed)
         train_rows, dev_rows = split["train"], split["test"]
@@ -65,13 +67,34 @@ def training_data(config: Any, labels: Sequence[str] | None = None, min_train_ro
     return train_rows, dev_rows, counts
 
 
-def _held_out_texts(init_from: str) -> set[str]:
-    """Texts the run in ``init_from`` held out, recomputed from its saved config (the split is deterministic)."""
-    saved = Path(init_from) / "train_config.json"
+def init_model_path(init_from: str) -> Path:
+    """The folder ``init_from`` names: ``"default"`` (the embedded default model), a model or run folder, or a Hub
+    id (downloaded unless offline).
+
+    Raises:
+        ConfigError: nothing loadable by that name (the message says why).
+    """
+    from ..errors import ModelLoadError
+    from ..models.backbone import resolve_model_path
+    from ..models.hub import DEFAULT_MODEL_DIR
+
+    if init_from == "default":
+        return DEFAULT_MODEL_DIR
+    try:
+        return resolve_model_path(init_from)
+    except ModelLoadError as exc:
+        raise ConfigError(f"init_from: {exc}") from exc
+
+
+def _held_out_texts(init_from: str) -> set[str] | None:
+    """Texts the run behind ``init_from`` held out, recomputed from the ``train_config.json`` saved with it (the split
+    is deterministic); None when the folder has none (then this run splits its own rows, seeded)."""
+    saved = init_model_path(init_from) / "train_config.json"
     if not saved.is_file():
-        raise ConfigError(f"init_from must be a training run folder with train_config.json ({saved} is missing), "
-                          "so the rows its temperature was fitted on stay held out")
-    previous = TrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")), source=str(saved))
+        return None
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["output_dir"] = data.get("output_dir") or str(saved.parent)
+    previous = TrainConfig.from_dict(data, source=str(saved))
     return set(training_data(previous)[1]["text"])
 
 
@@ -86,26 +109,44 @@ def risk_pos_weight(targets: np.ndarray) -> torch.Tensor:
 
 
 def _with_risk_targets(data, config: TrainConfig, counts: dict[str, int]):
-    """Join risk labels onto the sentiment rows by text; risk-only texts become rows with sentiment -100.
+    """Join risk targets onto the sentiment rows by text; risk-only texts become rows with sentiment -100.
 
-    Rows without risk labels get -1 targets (masked out of the risk loss), so one model learns both heads.
+    Targets are packed as :mod:`textrisk.models.head.layout` says (signals, then a judgement model's topics, kind,
+    severity, adverse), -1 where a row is not annotated, so one model learns every head from mixed rows; a row's
+    ``risk_weight`` is its file's ``risk_source_weights`` entry (1 by default). A text in several files keeps the
+    first file's targets. Texts of ``risk_dev_data`` and ``risk_eval_data`` never get risk targets (they are what
+    calibration, thresholds and the reports are fitted and measured on), whichever training file also holds them.
     """
     from datasets import Dataset
 
-    risk_by_text: dict[str, list[int]] = {}
-    for source in config.risk_train_data:
-        part = load_risk_file(source, config.risk_labels, config.text_column)
-        counts[source] = len(part)
-        risk_by_text.update((text, [t if k else -1 for t, k in zip(targets, known)])  # -1: not annotated
-                            for text, targets, known in zip(part["text"], part["risk"], part["known"]))
-    unknown = [-1] * len(config.risk_labels)
+    from ..models.head.layout import target_width
+
+    judged = config.risk_outputs != ["signals"]
+    width = target_width(len(config.risk_labels)) if judged else len(config.risk_labels)
+    weights = config.risk_source_weights or [1.0] * len(config.risk_train_data)
+    held_out = {text for path in [*config.risk_dev_data, *([config.risk_eval_data] if config.risk_eval_data else [])]
+                for text in load_risk_file(path, config.risk_labels, config.text_column)["text"]}
+    risk_by_text: dict[str, tuple[list[int], float]] = {}
+    for source, weight in zip(config.risk_train_data, weights):
+        part = load_risk_file(source, config.risk_labels, config.text_column, judgement=judged)
+        extra = part["judgement"] if judged else [[]] * len(part)
+        kept = 0
+        for text, targets, known, more in zip(part["text"], part["risk"], part["known"], extra):
+            if text in held_out:
+                continue
+            row = [t if k else -1 for t, k in zip(targets, known)] + list(more)  # -1: not annotated
+            kept += text not in risk_by_text
+            risk_by_text.setdefault(text, (row, float(weight)))
+        counts[source] = kept
+    unknown = ([-1] * width, 1.0)
     texts, labels = list(data["text"]), list(data["label"])
     risks = [risk_by_text.pop(text, unknown) for text in texts]
     for text, risk in risk_by_text.items():  # texts that only carry risk labels, in file order
         texts.append(text)
         labels.append(-100)
         risks.append(risk)
-    return Dataset.from_dict({"text": texts, "label": labels, "risk": risks}).shuffle(seed=config.seed)
+    return Dataset.from_dict({"text": texts, "label": labels, "risk": [r for r, _ in risks],
+                              "risk_weight": [w for _, w in risks]}).shuffle(seed=config.seed)
 
 
 def distill_texts(config: TrainConfig, dev_texts: list[str], train_texts: list[str]) -> list[str]:

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..data.datasets import load_risk_file
 from ..errors import ConfigError
-from ..metrics.reports import multilabel_report, tune_thresholds
+from ..evaluation.judgement import judgement_report, load_dev_rows
 from ..models.cards import ModelCardData, render_model_card
 from ..models.head.model import TextRiskModel
 from ..utils.atomic import atomic_write_json
 from ..version import __version__
 from .config import TrainConfig
-from .data import distill_texts, risk_pos_weight, training_data
+from .data import distill_texts, init_model_path, risk_pos_weight, training_data
 from .distillation import teacher_probabilities
 from .length_batching import length_grouped_order
 from .loop import (
@@ -36,6 +34,7 @@ from .loop import (
     prepare_output,
 )
 from .recipe_loss import RecipeLoss, class_weights
+from .risk_calibration import calibrate_risk, tune_risk_thresholds
 
 __all__ = ["recipe_of", "train"]
 
@@ -44,11 +43,12 @@ def _check_init_from(config: TrainConfig) -> None:
     from ..models.head.config import ModelConfig
     from ..models.hub import CONFIG_NAME, config_from_saved, read_model_config
 
-    kind, saved = read_model_config(Path(config.init_from))
+    folder = init_model_path(config.init_from)
+    kind, saved = read_model_config(folder)
     if kind != "head":
         raise ConfigError(f"init_from {config.init_from!r} holds a {kind!r} model; head-mode training needs a "
                           "head-mode run folder")
-    previous = config_from_saved(ModelConfig, saved, Path(config.init_from) / CONFIG_NAME)
+    previous = config_from_saved(ModelConfig, saved, folder / CONFIG_NAME)
     if previous.labels != list(config.labels) or previous.base_model != config.base_model:
         raise ConfigError(f"init_from {config.init_from!r} has labels {previous.labels} over "
                           f"{previous.base_model!r}; the config says {config.labels} over {config.base_model!r}")
@@ -56,36 +56,46 @@ def _check_init_from(config: TrainConfig) -> None:
 
 def _new_model(config: TrainConfig) -> TextRiskModel:
     if config.init_from is None:
-        return TextRiskModel.from_base(
+        model = TextRiskModel.from_base(
             config.base_model, config.labels, max_length=config.max_length, lora_r=config.lora_r,
             lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-            lora_target_modules=config.lora_target_modules, risk_labels=config.risk_labels,
+            lora_target_modules=config.lora_target_modules,
         )
-    model = TextRiskModel.from_pretrained(config.init_from, trainable=True)
+    else:
+        model = TextRiskModel.from_pretrained(init_model_path(config.init_from), trainable=True)
     if config.risk_labels:
-        model.add_risk_head(config.risk_labels)
+        model.add_risk_head(config.risk_labels, config.risk_hidden, config.risk_layers, config.risk_outputs)
     model.train()
     return model
 
 
-def _tune_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, progress: bool | None) -> dict[str, Any]:
-    """Tune per-label thresholds on ``risk_dev_data``; report ``risk_eval_data`` at 0.5 and tuned thresholds."""
+def _calibrate_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, progress: bool | None
+                                 ) -> dict[str, Any]:
+    """On ``risk_dev_data``: Platt scaling folded into the head (``risk_calibrate``), then per-label thresholds, and
+    the dev report; ``risk_eval_data`` reported at the tuned thresholds and at 0.5 (see
+    :mod:`textrisk.training.risk_calibration`)."""
     results: dict[str, Any] = {}
     labels = list(config.risk_labels)
-
-    def probabilities(path: str):
-        data = load_risk_file(path, labels, config.text_column)
-        return np.asarray(data["risk"]), model.predict_risk(data["text"], progress=progress)
-
+    judged = config.risk_outputs != ["signals"]
     if config.risk_dev_data:
-        targets, probs = probabilities(config.risk_dev_data)
-        model.config.risk_thresholds = tune_thresholds(targets, probs, labels)
-        results["dev"] = multilabel_report(targets, probs, labels, model.config.risk_thresholds)
+        dev = load_dev_rows(config.risk_dev_data, labels, config.text_column, judgement=judged)
+        if config.risk_calibrate:
+            results["calibration"] = calibrate_risk(model, dev, progress)
+        model.config.risk_thresholds = tune_risk_thresholds(model, dev, progress)
+        results["dev"] = judgement_report(model, dev, progress=progress)
     if config.risk_eval_data:
-        targets, probs = probabilities(config.risk_eval_data)
-        results["test_threshold_0.5"] = multilabel_report(targets, probs, labels)
-        results["test_tuned"] = multilabel_report(targets, probs, labels, model.config.risk_thresholds)
+        rows = load_dev_rows([config.risk_eval_data], labels, config.text_column, judgement=judged)
+        results["test_threshold_0.5"] = judgement_report(model, rows, {label: 0.5 for label in labels}, progress)
+        results["test_tuned"] = judgement_report(model, rows, progress=progress)
     return results
+
+
+def _ece_by_label(calibration: dict[str, Any] | None) -> dict[str, dict[str, float]]:
+    """``label -> {"ece_before", "ece_after"}`` from :func:`calibrate_risk`'s report (for the model card)."""
+    if not calibration:
+        return {}
+    return {label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
+            for label, before in calibration["ece_before"].items()}
 
 
 def recipe_of(config: TrainConfig, targets: list[int]) -> RecipeLoss | None:
@@ -122,7 +132,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         model.backbone.requires_grad_(False)  # lora_r 0 without full_finetune: the heads alone train
     heads = set(config.trainable_heads or model.heads.keys())
     if "sentiment" not in heads:  # rows that only carry targets for frozen heads would teach nothing
-        train_rows = train_rows.filter(lambda row: row["risk"][0] >= 0)
+        train_rows = train_rows.filter(lambda row: max(row["risk"]) >= 0)
     if "risk" not in heads and "risk" in train_rows.column_names:
         train_rows = train_rows.filter(lambda row: row["label"] != -100)
     tokenizer = model.tokenizer
@@ -130,6 +140,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                              batched=True, remove_columns=["text"])
     input_ids, targets = encoded["input_ids"], encoded["label"]
     risk_targets = encoded["risk"] if config.risk_labels else None
+    risk_rows = list(encoded["risk_weight"]) if config.risk_labels else None
     recipe = recipe_of(config, targets)
     row_weights = teacher = None
     if config.source_weights:
@@ -141,7 +152,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
             tokenizer(extra, truncation=True, max_length=config.max_length)["input_ids"] if extra else [])
         targets = list(targets) + [-100] * len(extra)
         if risk_targets:
-            risk_targets = list(risk_targets) + [[-1] * len(config.risk_labels)] * len(extra)
+            risk_targets = list(risk_targets) + [[-1] * len(risk_targets[0])] * len(extra)
+            risk_rows = risk_rows + [1.0] * len(extra)
         if row_weights is not None:
             row_weights = torch.cat([row_weights, torch.ones(len(extra))])
         teacher = torch.from_numpy(teacher_probabilities(config.distill_teachers, texts + extra, config.labels,
@@ -149,7 +161,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         counts["distill_texts"] = len(extra)
     pos_weight = None
     if risk_targets and config.risk_balance:  # rare labels would otherwise barely move the loss
-        pos_weight = risk_pos_weight(np.asarray(risk_targets))
+        pos_weight = risk_pos_weight(np.asarray(risk_targets)[:, :len(config.risk_labels)])
 
     if config.trainable_heads:
         prefixes = tuple(f"heads.{head}." for head in config.trainable_heads)
@@ -171,6 +183,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
+        risk_weight = torch.tensor([risk_rows[i] for i in index]).to(accelerator.device) if risk_targets else None
 
         def run(with_labels: bool) -> dict[str, torch.Tensor]:
             with autocast():
@@ -178,7 +191,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
                                batch["attention_mask"].to(accelerator.device),
                                labels=labels.to(accelerator.device) if with_labels and "sentiment" in heads else None,
                                risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
-                               risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device))
+                               risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device),
+                               risk_row_weight=risk_weight)
 
         if recipe is None or "sentiment" not in heads:
             return run(True)["loss"]
@@ -205,7 +219,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     dev_rows = dev_rows.filter(lambda row: row["label"] != -100)  # risk-only rows have no sentiment
     temperature, dev_metrics, eval_metrics = calibrate_and_evaluate(
         model, dev_rows["text"], dev_rows["label"], config.labels, config.eval_data, config.data_dir, progress)
-    risk_metrics = _tune_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
+    risk_metrics = _calibrate_and_evaluate_risk(model, config, progress) if config.risk_labels else {}
 
     card = ModelCardData(
         base_model=config.base_model, labels=list(config.labels),
@@ -213,6 +227,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         dev_metrics={k: v for k, v in dev_metrics.items() if isinstance(v, float)}, temperature=temperature,
         eval_metrics=eval_metrics, train_seconds=time.time() - started, textrisk_version=__version__,
         risk_labels=list(config.risk_labels), risk_metrics=risk_metrics,
+        risk_outputs=list(config.risk_outputs) if config.risk_labels else [],
+        risk_calibration=_ece_by_label(risk_metrics.get("calibration")),
     )
     model.save_pretrained(output, model_card=render_model_card(card, pooling=model.config.pooling))
     atomic_write_json(output / "training_results.json", {

@@ -12,8 +12,7 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "exclusive_lock", "prepare_output_file",
-           "replace_file"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "exclusive_lock", "replace_file"]
 
 
 def _default_mode() -> int:
@@ -87,20 +86,3 @@ def exclusive_lock(path: str | os.PathLike, what: str = "this file") -> Iterator
         path.unlink(missing_ok=True)
         os.close(fd)
 
-
-def prepare_output_file(path: str | os.PathLike, what: str = "output") -> Path:
-    """Check, before any work, that ``path`` can be written: not a folder, its folder created and writable.
-
-    Raises:
-        DataError: naming ``what``, the path and the problem.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{what} {str(path)!r} is a folder; give a file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"{what} {str(path)!r}: cannot create its folder ({exc.strerror})") from None
-    if not os.access(path.parent, os.W_OK):
-        raise DataError(f"{what} {str(path)!r}: its folder is not writable")
-    return path

@@ -7,13 +7,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fit_temperature", "sigmoid", "softmax"]
+__all__ = ["TEMPERATURE_RANGE", "fit_temperature", "sigmoid", "softmax"]
+
+#: The temperatures :func:`fit_temperature` returns, and the ones a saved model may carry: outside them a model's
+#: probabilities are all 0/1 or all equal, which no fit on real data produces (a damaged or hand-edited config).
+TEMPERATURE_RANGE = (0.05, 20.0)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, max_iter: int = 200) -> float:
     """Temperature minimising the negative log-likelihood of ``labels`` on held-out ``logits``.
 
-    Optimised over log T so T stays positive; clamped to [0.05, 20] to survive degenerate inputs.
+    Optimised over log T so T stays positive; clamped to :data:`TEMPERATURE_RANGE` to survive degenerate inputs.
     """
     import torch
 
@@ -31,7 +35,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, max_iter: int = 200)
         return loss
 
     optimizer.step(closure)
-    return float(np.clip(log_t.exp().item(), 0.05, 20.0))
+    return float(np.clip(log_t.exp().item(), *TEMPERATURE_RANGE))
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

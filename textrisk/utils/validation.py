@@ -9,6 +9,9 @@ that names the field (readers of saved JSON re-raise it naming the file). The ch
 - ``"nonempty"``: a string or list that must not be empty.
 
 ``None`` skips the range checks of an ``X | None`` field.
+
+:func:`check_number` is the one finite-number check behind all of them: config fields, command-line options
+(:mod:`textrisk.utils.args`) and the numbers of rules files. NaN, infinities and booleans are never numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["check", "field_help", "validate_fields"]
+__all__ = ["check", "check_number", "field_help", "validate_fields"]
 
 
 def check(help: str, **checks: Any) -> dict[str, Any]:  # noqa: A002 - "help" is the metadata key argparse uses
@@ -51,16 +54,35 @@ def validate_fields(config: Any) -> None:
             _check_range(f, value)
 
 
+_BOUNDS = (("gt", lambda a, b: a > b, ">"), ("ge", lambda a, b: a >= b, ">="), ("lt", lambda a, b: a < b, "<"),
+           ("le", lambda a, b: a <= b, "<="))
+
+
+def check_number(value: Any, name: str, *, integer: bool = False, gt: float | None = None, ge: float | None = None,
+                 lt: float | None = None, le: float | None = None) -> Any:
+    """``value`` if it is a finite number (an ``int`` when ``integer``) within the bounds given, else raise.
+
+    Raises:
+        ConfigError: ``"<name> must be a finite number, got nan"``, ``"<name> must be >= 1, got 0"``...
+    """
+    if integer:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    elif not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    bounds = {"gt": gt, "ge": ge, "lt": lt, "le": le}
+    for key, ok, word in _BOUNDS:
+        if bounds[key] is not None and not ok(value, bounds[key]):
+            raise ConfigError(f"{name} must be {word} {bounds[key]}, got {value!r}")
+    return value
+
+
 def _check_range(f: Field, value: Any) -> None:
     meta = f.metadata
-    numbers = [value] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(value):
-        raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
-    for number in numbers:
-        for key, ok, word in (("gt", lambda a, b: a > b, ">"), ("ge", lambda a, b: a >= b, ">="),
-                              ("lt", lambda a, b: a < b, "<"), ("le", lambda a, b: a <= b, "<=")):
-            if key in meta and not ok(number, meta[key]):
-                raise ConfigError(f"{f.name} must be {word} {meta[key]}, got {number!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        check_number(value, f.name, **{key: meta[key] for key in ("gt", "ge", "lt", "le") if key in meta})
     if "choices" in meta:
         items = value if isinstance(value, list) else [value]
         bad = [item for item in items if item not in meta["choices"]]

@@ -89,7 +89,7 @@ def _embed(texts: list[str]) -> np.ndarray:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from textrisk.backbone import resolve_model_path
+    from textrisk.models.backbone import resolve_model_path
 
     path = resolve_model_path("sentence-transformers/all-MiniLM-L6-v2")
     tok, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()

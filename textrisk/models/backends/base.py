@@ -25,4 +25,4 @@ class Backend(ScoringMixin):
                         batch_size: int = 32, progress: bool | None = None) -> ModelOutputs:
         """Sentiment logits, and risk-signal probabilities / embeddings if asked (see the contract)."""
         return outputs_from_forward(self.forward_outputs, texts, risk, embeddings, batch_size, progress,
-                                    ensemble=getattr(self.config, "risk_ensemble", None))
+                                    config=self.config)

@@ -16,7 +16,9 @@ Cache: ``<model folder>/onnx/<key>/`` when that folder is writable, else ``$TEXT
 ``~/.cache/textrisk/onnx/<key>/`` (e.g. for the embedded default model of a read-only install). ``key`` hashes
 the merged model's content hash, the recipe and the torch/onnxruntime versions, so a changed model or
 recipe exports again and a stale entry is never used. Each entry is written to a temporary folder and renamed
-into place, so a reader sees a complete entry or none.
+into place, so a reader sees a complete entry or none; its ``recipe.json`` records the sha256 and size of the
+``.onnx`` file, checked on every load: an entry whose file was edited, truncated or removed is rebuilt (with a
+warning), never run.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from torch import nn
 
 from ...errors import ModelLoadError
 from ..batching import length_sorted_batches
+from ..head.layout import head_width
 from ..identity import model_identity
 from .base import Backend
 
@@ -54,7 +58,7 @@ QUANTIZATION: dict[str, Any] = {
     "exclude_weight_patterns": ["heads."],
     "keep_fp32_layers": "first_last",
 }
-_FORMAT = 1
+_FORMAT = 2  # 2: recipe.json records the model file's sha256
 _FP32_NAME = "model.fp32.onnx"
 _INT8_NAME = "model.int8.onnx"
 
@@ -163,9 +167,11 @@ def _build_entry(merged: Any, entry: Path, quantize: bool) -> None:
         if quantize:
             _quantize(staging / _FP32_NAME, staging / _INT8_NAME)
             (staging / _FP32_NAME).unlink()
+        model_file = staging / (_INT8_NAME if quantize else _FP32_NAME)
         (staging / "recipe.json").write_text(json.dumps(
-            {"quantize": quantize, "recipe": QUANTIZATION if quantize else None,
-             "outputs": _output_names(merged)}, indent=2), encoding="utf-8")
+            {"quantize": quantize, "recipe": QUANTIZATION if quantize else None, "outputs": _output_names(merged),
+             "file": model_file.name, "bytes": model_file.stat().st_size, "sha256": _sha256(model_file)},
+            indent=2), encoding="utf-8")
         try:
             staging.rename(entry)
         except OSError:  # another process finished the same entry first: theirs is as good
@@ -173,6 +179,30 @@ def _build_entry(merged: Any, entry: Path, quantize: bool) -> None:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entry_problem(entry: Path) -> str | None:
+    """Why the cache entry cannot be used (None: complete, and its model file is the one exported)."""
+    try:
+        recipe = json.loads((entry / "recipe.json").read_text(encoding="utf-8"))
+        path = entry / recipe["file"]
+        if not path.is_file():
+            return f"{recipe['file']} is missing"
+        if path.stat().st_size != recipe["bytes"] or _sha256(path) != recipe["sha256"]:
+            return f"{recipe['file']} does not match the sha256 recorded when it was exported"
+    except FileNotFoundError:
+        return "it is incomplete"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"its recipe.json is unreadable ({type(exc).__name__})"
+    return None
 
 
 class OnnxBackend(Backend):
@@ -210,7 +240,11 @@ class OnnxBackend(Backend):
         merged = _merged_copy(model)
         kind = "int8" if quantize else "fp32"
         entry = root / f"{kind}-{cache_key(merged, quantize)}"
-        if not (entry / "recipe.json").is_file():
+        problem = _entry_problem(entry) if entry.exists() else "absent"
+        if problem is not None:
+            if problem != "absent":
+                warnings.warn(f"ONNX cache entry {entry} is damaged ({problem}); exporting it again", stacklevel=2)
+                shutil.rmtree(entry, ignore_errors=True)
             _build_entry(merged, entry, quantize)
             if cache_dir is None and root.parent == getattr(model, "source_dir", None):
                 for stale in root.glob(f"{kind}-*"):  # earlier exports of this folder's previous weights
@@ -218,7 +252,7 @@ class OnnxBackend(Backend):
                         shutil.rmtree(stale, ignore_errors=True)
         widths = {"logits": len(model.config.labels), "embeddings": merged.backbone.config.hidden_size}
         if "risk" in merged.heads:
-            widths["risk_logits"] = len(model.config.risk_labels)
+            widths["risk_logits"] = head_width(len(model.config.risk_labels), model.config.risk_outputs)
         return cls(entry / (_INT8_NAME if quantize else _FP32_NAME), model.config, model.tokenizer, widths,
                    num_threads)
 

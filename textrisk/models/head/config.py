@@ -7,8 +7,10 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...labels.taxonomy import SENTIMENT_LABELS, validate_label_set
+from ...utils.calibration import TEMPERATURE_RANGE
 from ...utils.validation import check, validate_fields
 from ..backbone import DEFAULT_BASE_MODEL
+from .layout import validate_outputs
 
 __all__ = ["ModelConfig"]
 
@@ -25,7 +27,8 @@ class ModelConfig:
                                                         choices=("mean", "last")))
     max_length: int = field(default=128, metadata=check("Tokens per chunk the model reads (at most the backbone's "
                                                         "position limit).", ge=8))
-    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.", gt=0))
+    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.",
+                                                           ge=TEMPERATURE_RANGE[0], le=TEMPERATURE_RANGE[1]))
     adapter: bool = field(default=True, metadata=check("True: LoRA adapter over base_model; False: merged."))
     base_fingerprint: dict[str, Any] = field(default_factory=dict, metadata=check(
         "Base model facts checked at load time: architecture sizes and a hash of sampled weights."))
@@ -38,6 +41,9 @@ class ModelConfig:
         "head reads; empty: the pooled embedding the sentiment head reads."))
     risk_hidden: int = field(default=0, metadata=check(
         "Width of the risk head's hidden layer (a GELU MLP: Linear, GELU, Linear); 0: one linear layer.", ge=0))
+    risk_outputs: list[str] = field(default_factory=lambda: ["signals"], metadata=check(
+        "Output groups of the risk head (textrisk.models.head.layout): 'signals' alone, or with 'topics', 'kind', "
+        "'severity' and 'adverse' for a judgement model."))
     risk_ensemble: dict[str, Any] = field(default_factory=dict, metadata=check(
         "Stacker over the risk head and the labelling functions (textrisk.models.head.ensemble.RiskEnsemble.to_dict); "
         "empty: the risk probabilities are the head's own."))
@@ -54,6 +60,7 @@ class ModelConfig:
         for label, value in self.risk_thresholds.items():
             if not 0 < value < 1:
                 raise ConfigError(f"risk_thresholds[{label!r}] must be in (0, 1), got {value!r}")
+        self.risk_outputs = validate_outputs(self.risk_outputs)
         if any(isinstance(layer, bool) or not isinstance(layer, int) or layer < 0 for layer in self.risk_layers):
             raise ConfigError(f"risk_layers must be layer numbers >= 0, got {self.risk_layers!r}")
         if self.risk_ensemble:

@@ -27,6 +27,7 @@ from ...labels.label_model import LabelModel
 from ...labels.rules import LABELING_FUNCTIONS, POS, lf_votes
 from ...utils.calibration import sigmoid
 from ..contract import ModelOutputs
+from .layout import group_slices, probabilities
 
 __all__ = ["FEATURES", "RiskEnsemble", "outputs_from_forward"]
 
@@ -134,19 +135,27 @@ class RiskEnsemble:
 
 
 def outputs_from_forward(forward_outputs: Any, texts: Sequence[str], risk: bool, embeddings: bool, batch_size: int,
-                         progress: bool | None, ensemble: dict[str, Any] | None = None) -> ModelOutputs:
+                         progress: bool | None, config: Any = None) -> ModelOutputs:
     """:class:`ModelOutputs` from a raw ``forward_outputs(texts, keys, batch_size=, progress=)`` that returns a dict
     of ``logits`` / ``risk_logits`` / ``embeddings`` arrays (head-mode models and their backends).
 
-    ``ensemble`` (a model config's ``risk_ensemble``, see :class:`RiskEnsemble`): the risk probabilities are the
-    stacker's over the head's logits and the labelling functions run on ``texts``; empty or None: the head's
-    sigmoid.
+    ``config`` is the model's :class:`~textrisk.models.head.config.ModelConfig`: ``risk_outputs`` says how the risk
+    head's columns split into groups (:mod:`textrisk.models.head.layout`); with a ``risk_ensemble`` (see
+    :class:`RiskEnsemble`) the signal probabilities are the stacker's over the head's signal logits and the
+    labelling functions run on ``texts``, else the head's sigmoid.
     """
     keys = ("logits", *(("risk_logits",) if risk else ()), *(("embeddings",) if embeddings else ()))
     out = forward_outputs(texts, keys, batch_size=batch_size, progress=progress)
-    probabilities = None
-    if risk and ensemble:
-        probabilities = RiskEnsemble.from_dict(ensemble).probabilities(texts, out["risk_logits"])
-    elif risk:
-        probabilities = sigmoid(out["risk_logits"])
-    return ModelOutputs(logits=out["logits"], risk=probabilities, embeddings=out.get("embeddings"))
+    result = ModelOutputs(logits=out["logits"], embeddings=out.get("embeddings"))
+    if not risk:
+        return result
+    n_labels = len(config.risk_labels)
+    groups = probabilities(out["risk_logits"], n_labels, getattr(config, "risk_outputs", None) or ["signals"])
+    ensemble = getattr(config, "risk_ensemble", None)
+    if ensemble:
+        signal_logits = out["risk_logits"][:, group_slices(n_labels, ["signals"])["signals"]]
+        groups["signals"] = RiskEnsemble.from_dict(ensemble).probabilities(texts, signal_logits)
+    result.risk = groups.pop("signals")
+    for name, value in groups.items():
+        setattr(result, name, value)
+    return result

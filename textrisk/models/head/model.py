@@ -37,7 +37,7 @@ from ..backbone import (
     check_window,
     default_lora_targets,
     load_backbone,
-    prepare_tokenizer,
+    load_tokenizer,
 )
 from ..batching import length_sorted_batches
 from ..cards import render_card
@@ -45,6 +45,7 @@ from ..contract import ModelOutputs, ScoringMixin
 from ..hub import CONFIG_NAME, PretrainedModel, config_from_saved, load_safetensors
 from .config import ModelConfig
 from .ensemble import outputs_from_forward
+from .layout import head_width, judgement_loss, target_width, validate_outputs
 
 __all__ = ["HEADS_NAME", "TextRiskModel", "risk_head"]
 
@@ -76,7 +77,8 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.dropout = nn.Dropout(head_dropout)
         self.heads = nn.ModuleDict({"sentiment": nn.Linear(hidden, len(config.labels))})
         if config.risk_labels:
-            self.heads["risk"] = risk_head(hidden * max(1, len(config.risk_layers)), len(config.risk_labels),
+            self.heads["risk"] = risk_head(hidden * max(1, len(config.risk_layers)),
+                                           head_width(len(config.risk_labels), config.risk_outputs),
                                            config.risk_hidden)
         self.source_dir: Path | None = None  # folder loaded from, for its model card
 
@@ -170,13 +172,15 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
         risk_targets: torch.Tensor | None = None, risk_weight: float = 1.0,
-        risk_pos_weight: torch.Tensor | None = None,
+        risk_pos_weight: torch.Tensor | None = None, risk_row_weight: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Return ``{"logits", "embeddings"}`` (+ ``"risk_logits"`` with a risk head) and, given targets, ``"loss"``.
 
-        ``labels`` = -100 marks rows without a sentiment label; ``risk_targets`` rows of -1 mark rows without
-        risk labels, so one batch can mix sentiment-only and risk-labelled rows (joint training).
-        ``risk_pos_weight`` (one per risk label) up-weights positives of rare labels.
+        ``labels`` = -100 marks rows without a sentiment label; ``risk_targets`` are packed per row as in
+        :mod:`textrisk.models.head.layout` (signals, topics, kind, severity, adverse; a row of only the signal
+        columns is accepted), -1 where a row is not annotated, so one batch can mix sentiment-only,
+        signals-only and fully judged rows (joint training). ``risk_pos_weight`` (one per risk label) up-weights
+        positives of rare labels; ``risk_row_weight`` weighs rows in the risk loss.
         """
         pooled, risk_input = self.pool_features(input_ids, attention_mask)
         features = self.dropout(pooled)
@@ -188,12 +192,15 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         if labels is not None and bool((labels != -100).any()):
             losses.append(nn.functional.cross_entropy(logits, labels, ignore_index=-100))
         if risk_targets is not None and "risk_logits" in out:
-            known = (risk_targets >= 0).to(out["risk_logits"].dtype)
-            if bool(known.any()):
-                per_element = nn.functional.binary_cross_entropy_with_logits(
-                    out["risk_logits"], risk_targets.clamp(min=0).to(out["risk_logits"].dtype),
-                    pos_weight=risk_pos_weight, reduction="none")
-                losses.append(risk_weight * (per_element * known).sum() / known.sum())
+            n_labels = len(self.config.risk_labels)
+            width = target_width(n_labels)
+            if risk_targets.shape[1] < width:  # signal columns only
+                pad = risk_targets.new_full((risk_targets.shape[0], width - risk_targets.shape[1]), -1)
+                risk_targets = torch.cat([risk_targets, pad], dim=1)
+            if bool((risk_targets >= 0).any()):
+                losses.append(risk_weight * judgement_loss(out["risk_logits"], risk_targets, n_labels,
+                                                           self.config.risk_outputs, risk_pos_weight,
+                                                           risk_row_weight))
         if losses:
             out["loss"] = sum(losses)
         return out
@@ -202,7 +209,7 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
                         batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
         """Sentiment logits, and risk-signal probabilities / pooled embeddings if asked, in one pass."""
         return outputs_from_forward(functools.partial(self.forward_outputs, desc=desc), texts, risk, embeddings,
-                                    batch_size, progress, ensemble=self.config.risk_ensemble)
+                                    batch_size, progress, config=self.config)
 
     @torch.inference_mode()
     def forward_outputs(
@@ -222,8 +229,8 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.eval()
         device = next(self.parameters()).device
         encoded = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)["input_ids"]
-        widths = {"logits": len(self.config.labels), "risk_logits": len(self.config.risk_labels),
-                  "embeddings": self.backbone.config.hidden_size}
+        widths = {"logits": len(self.config.labels), "embeddings": self.backbone.config.hidden_size,
+                  "risk_logits": head_width(len(self.config.risk_labels), self.config.risk_outputs)}
         results = {key: np.zeros((len(encoded), widths[key]), dtype=np.float32) for key in keys}
         bar = tqdm(total=len(encoded), desc=desc, unit="text", disable=(not progress) if progress is not None else None)
         try:
@@ -245,9 +252,10 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
             self.config = dataclasses.replace(self.config, adapter=False)
 
     def add_risk_head(self, risk_labels: list[str] | tuple[str, ...], hidden: int = 0,
-                      layers: Sequence[int] = ()) -> None:
+                      layers: Sequence[int] = (), outputs: Sequence[str] = ("signals",)) -> None:
         """Attach a fresh multi-label risk head (replacing any existing one): linear, or an MLP with a ``hidden``
-        wide GELU layer, reading the pooled embedding or the concatenated pooled states of ``layers``."""
+        wide GELU layer, reading the pooled embedding or the concatenated pooled states of ``layers``; ``outputs``
+        are its groups (:mod:`textrisk.models.head.layout`: the signals, or a judgement model's groups)."""
         n_layers = int(self.backbone.config.num_hidden_layers)
         if any(not 0 <= layer <= n_layers for layer in layers):
             raise ConfigError(f"layers {list(layers)} must be in [0, {n_layers}] for this backbone")
@@ -256,8 +264,9 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         self.config.risk_ensemble = {}
         self.config.risk_hidden = hidden
         self.config.risk_layers = list(layers)
-        head = risk_head(self.backbone.config.hidden_size * max(1, len(layers)), len(self.config.risk_labels),
-                         hidden)
+        self.config.risk_outputs = validate_outputs(outputs)
+        head = risk_head(self.backbone.config.hidden_size * max(1, len(layers)),
+                         head_width(len(self.config.risk_labels), self.config.risk_outputs), hidden)
         self.heads["risk"] = head.to(self.heads["sentiment"].weight.device)
 
     # ----------------------------------------------------------------------------------------- persistence
@@ -345,10 +354,7 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
                 raise ModelLoadError(f"cannot apply adapter in {str(folder)!r} to {base!r}: {exc}") from exc
         tokenizer = loaded.tokenizer
         if (folder / "tokenizer_config.json").is_file():
-            from transformers import AutoTokenizer
-
-            tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
-                                          str(folder))
+            tokenizer = load_tokenizer(folder, trust_remote_code)
         model = cls(body, tokenizer, config)
         state = {}
         for name, head in model.heads.items():

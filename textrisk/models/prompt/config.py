@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import ConfigError
+from ...utils.calibration import TEMPERATURE_RANGE
 from ...utils.validation import check, validate_fields
 
 __all__ = ["WEIGHTS", "PromptConfig"]
@@ -28,7 +29,8 @@ class PromptConfig:
     window: int = field(default=256, metadata=check("Most tokens of prompt + text + answer the model reads.", ge=16))
     max_length: int = field(default=128, metadata=check(
         "Text tokens the sentiment prompt holds (window minus template and answer); derived at load.", ge=8))
-    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.", gt=0))
+    temperature: float = field(default=1.0, metadata=check("Softmax temperature fitted on held-out data.",
+                                                           ge=TEMPERATURE_RANGE[0], le=TEMPERATURE_RANGE[1]))
     weights: str = field(default="adapter", metadata=check(
         "'adapter' (LoRA over base_model), 'merged' (full weights here) or 'base' (base_model as is).",
         choices=WEIGHTS))

@@ -46,7 +46,7 @@ from ..backbone import (
     default_lora_targets,
     is_decoder_only,
     load_pretrained,
-    prepare_tokenizer,
+    load_tokenizer,
 )
 from ..batching import length_sorted_batches
 from ..cards import render_card
@@ -459,8 +459,5 @@ class PromptModel(nn.Module, ScoringMixin, PretrainedModel):
             except Exception as exc:
                 raise ModelLoadError(f"cannot apply adapter in {str(folder)!r} to {base!r}: {exc}") from exc
         if (folder / "tokenizer_config.json").is_file():
-            from transformers import AutoTokenizer
-
-            tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code),
-                                          str(folder))
+            tokenizer = load_tokenizer(folder, trust_remote_code)
         return cls(lm, tokenizer, config, templates).eval()
