@@ -59,6 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                        help="Dev/test boundary date (default: at 85%% of the dates).")
     train.add_argument("--epochs", type=integer(ge=1, le=100_000), default=30, help="Maximum epochs (default 30).")
     train.add_argument("--seed", type=integer(ge=0), default=0, help="Seed (default 0).")
+    train.add_argument("--text-input", default="embedding", choices=("embedding", "signals", "both"),
+                       help="What the text tower reads per day: the mean text embedding and sentiment, the daily "
+                            "text signals (counts, abnormal volume, novelty, negative share, risk and event counts) "
+                            "or both (default embedding).")
+    train.add_argument("--market", action="store_true",
+                       help="Add a market tower over all the tickers in --prices (predict on the same tickers).")
+    train.add_argument("--select-on", default="mcc", choices=("mcc", "acc", "loss"),
+                       help="Dev score picking the epoch: movement MCC or accuracy, or the loss (the return "
+                            "distribution's likelihood: for a VaR and volatility model). Default mcc.")
 
     predict = sub.add_parser("predict", help="write forecasts (p_rise, volatility, VaR, risk level) as CSV")
     inputs(predict)
@@ -232,23 +241,30 @@ def _history_check(ds: Any, window: int, forecast: Any | None = None) -> None:
 def _train(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .constants import VAR_LEVELS
     from .forecaster import Forecaster
     from .model import ForecastConfig
+    from .var_tests import var_coverage
 
     _guard(args, "--out", folder=True)
     variant = args.variant or ("fused" if args.texts else "price_only")
     ds = _dataset(args, needs_text=variant != "price_only")
     _history_check(ds, ForecastConfig().window)
     first, last = ds.sessions[0], ds.sessions[-1]
-    config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, train_start=str(first.date()),
+    config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, text_input=args.text_input,
+                            market=args.market, select_on=args.select_on, train_start=str(first.date()),
                             train_end=args.train_end or _default_split(ds, 0.70),
                             dev_end=args.dev_end or _default_split(ds, 0.85),
                             test_end=str((last + pd.Timedelta(days=1)).date()))
     model = Forecaster.train(ds, config)
     model.save_pretrained(args.out)
     dev = model.meta["dev"]
-    print(f"trained {variant} on {len(ds.tickers)} ticker(s): best epoch {model.meta['best_epoch']}, dev acc "
-          f"{dev['dev_acc']:.4f}, dev MCC {dev['dev_mcc']:.4f}; saved to {args.out}")
+    coverage = [var_coverage(model.predict(ds, config.train_end, config.dev_end), level) for level in VAR_LEVELS]
+    var_text = ", ".join(f"VaR{round(level * 100)} breaches {c['breach_rate']:.2%} (nominal {1 - level:.0%}, Kupiec p "
+                         f"{c['kupiec_p']:.3f})" for level, c in zip(VAR_LEVELS, coverage))
+    print(f"trained {variant} on {len(ds.tickers)} ticker(s): best epoch {model.meta['best_epoch']}; dev "
+          f"({config.train_end} .. {config.dev_end}): {var_text}, loss {dev['dev_loss']:.4f}, movement acc "
+          f"{dev['dev_acc']:.4f}, MCC {dev['dev_mcc']:.4f}; saved to {args.out}")
     return 0
 
 
