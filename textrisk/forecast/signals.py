@@ -54,7 +54,8 @@ def daily_signals(per_text: np.ndarray, feature_names: list[str], ticker: np.nda
 
     Args:
         per_text: ``(n, len(feature_names))`` features of the texts counted for the grid.
-        ticker, session: grid row and column of each text.
+        ticker: grid row of each text.
+        session: grid column of each text.
         thresholds: risk label -> flag threshold (the model's tuned ones; missing labels: 0.5).
 
     Returns:
