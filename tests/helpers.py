@@ -162,6 +162,16 @@ class FakeModel(ScoringMixin, torch.nn.Module):
         """Nothing to merge."""
 
 
+def fake_risk_model(hidden: int = 6, thresholds: dict | None = None) -> FakeModel:
+    """A :class:`FakeModel` with two risk signals (``liquidity``, ``litigation``) and their flag thresholds."""
+    model = FakeModel(hidden)
+    model.risk_labels = ["liquidity", "litigation"]
+    model.risk_thresholds = thresholds or {"liquidity": 0.4, "litigation": 0.6}
+    torch.manual_seed(1)
+    model.heads["risk"] = torch.nn.Linear(hidden, 2)
+    return model
+
+
 def make_prices(tickers=("AAA", "BBB"), start="2014-09-01", end="2015-12-31", seed=0):
     """Synthetic daily OHLCV bars (a random walk) per ticker on the NYSE calendar."""
     import pandas as pd
