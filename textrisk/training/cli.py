@@ -12,26 +12,32 @@ import json
 import sys
 from typing import Any
 
+from ..utils.args import integer, number
+
 __all__ = ["add_arguments", "overrides_of", "run", "summary"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``finetune`` sub-command (and of ``python -m finetune.train``)."""
-    parser.add_argument("--config", help="A YAML run config (mode head, prompt or adapt).")
+    parser.add_argument("--config", help="training config YAML (e.g. finetune/configs/default.yaml of a checkout; "
+                                          "mode head, prompt or adapt)")
     parser.add_argument("--from", dest="init_from", metavar="MODEL",
-                        help="Adapt this saved model ('default': the embedded one; a folder or a Hub id) to --data.")
-    parser.add_argument("--data", nargs="+", metavar="FILE", help="Labelled CSV/JSONL files to adapt the model to.")
-    parser.add_argument("--output", help="Folder the adapted model is saved to (with --data).")
-    parser.add_argument("--eval-data", metavar="FILE", help="Held-out labelled file (default: a split of --data).")
+                        help="adapt this saved model ('default': the embedded one; a folder or a Hub id) to --data")
+    parser.add_argument("--data", nargs="+", metavar="FILE", help="labelled CSV/JSONL files to adapt the model to")
+    parser.add_argument("--output", help="folder the adapted model is saved to (with --data)")
+    parser.add_argument("--eval-data", metavar="FILE", help="held-out labelled file (default: a split of --data)")
     parser.add_argument("--recipe", choices=("auto", "head", "lora", "full"), default="auto",
-                        help="Adaptation recipe (default: chosen by the number of training rows).")
-    parser.add_argument("--holdout", type=float, help="Share of --data held out (default 0.2).")
-    parser.add_argument("--labels", nargs="+", help="Class names in head order (default: from the data).")
-    parser.add_argument("--output-dir")
-    parser.add_argument("--max-train-samples", type=int)
-    parser.add_argument("--epochs", type=float)
-    parser.add_argument("--data-dir")
-    parser.add_argument("--no-progress", action="store_true")
+                        help="adaptation recipe (default: chosen by the number of training rows)")
+    parser.add_argument("--holdout", type=number(gt=0, lt=0.9), help="share of --data held out (default 0.2)")
+    parser.add_argument("--labels", nargs="+", help="class names in head order (default: from the data)")
+    parser.add_argument("--output-dir", help="folder the model is written to (overrides the config's output_dir; "
+                                             "an interrupted run in it is resumed)")
+    parser.add_argument("--max-train-samples", type=integer(ge=1), help="train on at most this many rows (a quick "
+                                                                         "trial; overrides the config)")
+    parser.add_argument("--epochs", type=number(gt=0, le=10_000), help="training epochs (overrides the config; "
+                                                                       "fractions allowed)")
+    parser.add_argument("--data-dir", help="shared data folder with the training sets (default ../shared/data)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
 def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
