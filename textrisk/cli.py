@@ -26,7 +26,8 @@ COMMANDS = (
     ("score", ".batch.cli", "add_arguments", "run", "score texts or a file of documents"),
     ("evaluate", ".evaluation.cli", "add_arguments", "run", "evaluate a model on benchmarks or a labelled file"),
     ("finetune", ".training.cli", "add_arguments", "run", "LoRA fine-tuning from a YAML config (resumes if "
-                                                          "interrupted)"),
+                                                          "interrupted), or --from MODEL --data FILE --output DIR: "
+                                                          "a saved model adapted to your labels"),
     ("causal-bench", ".checkout", "add_arguments", "run_causal", "causal LM: zero-shot / LoRA prompt vs head mode "
                                                                 "(a source checkout's benchmarks/causal/)"),
     ("compare", ".filings.cli", "add_arguments", "run", "year-over-year change between two filings"),
