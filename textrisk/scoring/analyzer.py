@@ -29,7 +29,7 @@ from ..models.contract import ScoringModel, as_scoring_model
 from ..models.hub import SCORING_KINDS, load_model, model_kind_of
 from ..utils.runtime import quiet_third_party
 from .engine import PassageOutputs, run_forward
-from .report import CHUNKS, RiskReport, add_judgement, add_signals, sentiment_report
+from .report import CHUNKS, RiskReport, add_judgement, add_signals, reported_risk, sentiment_report
 
 __all__ = ["RiskAnalyzer"]
 
@@ -180,8 +180,9 @@ class RiskAnalyzer:
             span = slice(offset, offset + len(chunks))
             report = sentiment_report(self.labels, chunks, out.probs[span], self.max_evidence, CHUNKS,
                                       warnings=warnings)
-            if out.risk is not None:
-                add_signals(report, self.signal_labels, self.thresholds(), chunks, out.risk[span], CHUNKS)
+            if out.risk is not None:  # a document flags a signal only from passages that report it
+                add_signals(report, self.signal_labels, self.thresholds(), chunks,
+                            reported_risk(out.rows(span), KINDS, len(chunks)), CHUNKS)
             if out.judged:
                 add_judgement(report, KINDS, self.signal_labels, self.thresholds(), chunks, out.rows(span), CHUNKS,
                               max_evidence=self.max_evidence)
