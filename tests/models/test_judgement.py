@@ -102,3 +102,29 @@ def test_onnx_backend_returns_the_same_judgement(judgement_model_dir, tmp_path):
     got = make_backend(model, "onnx-fp32", cache_dir=tmp_path).predict_outputs(SENTENCES, risk=True)
     for name in ("risk", "topics", "kind", "severity", "adverse"):
         np.testing.assert_allclose(getattr(got, name), getattr(reference, name), atol=1e-4)
+
+
+def test_precomputed_features_feed_the_heads_exactly_as_the_forward_pass(judgement_model_dir):
+    """Training only the heads reads the encoder's outputs computed once (encode_features); through
+    forward_features they must give the forward pass's logits and losses, in input order."""
+    from textrisk.models.hub import load_model
+
+    model = load_model(judgement_model_dir).eval()
+    texts = [SENTENCES[3], SENTENCES[0] * 3, SENTENCES[1]]  # lengths out of order: the cache restores order
+    ids = model.tokenizer(texts, truncation=True, max_length=model.config.max_length)["input_ids"]
+    pooled, risk_input = model.encode_features(ids, batch_size=2, progress=False)
+    targets = torch.full((3, target_width(L)), -1.0)
+    targets[:, 0] = torch.tensor([1.0, 0.0, 1.0])
+    targets[:, 2 * L] = torch.tensor([0.0, 1.0, 3.0])  # kind
+    labels = torch.tensor([0, 2, -100])
+    with torch.no_grad():
+        for i in range(3):
+            one = model.tokenizer(texts[i], return_tensors="pt")
+            out = model(one["input_ids"], one["attention_mask"], labels=labels[i:i + 1],
+                        risk_targets=targets[i:i + 1])
+            cached = model.forward_features(pooled[i:i + 1], risk_input[i:i + 1], labels=labels[i:i + 1],
+                                            risk_targets=targets[i:i + 1])
+            for key in ("logits", "risk_logits", "loss"):
+                np.testing.assert_allclose(cached[key].numpy(), out[key].numpy(), rtol=1e-4, atol=1e-5)
+    assert model.risk_loss(model.forward_features(pooled, risk_input)["risk_logits"],
+                           torch.full((3, target_width(L)), -1.0)) is None

@@ -179,20 +179,27 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
     autocast = (lambda: torch.autocast(accelerator.device.type, dtype=torch.bfloat16)) if config.bf16 else (
         contextlib.nullcontext)
 
+    frozen = None  # only heads train: the encoder's outputs are fixed, so they are computed once, not at every step
+
     def loss_of(index: np.ndarray) -> torch.Tensor:
-        batch = tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
+        batch = None if frozen is not None else tokenizer.pad({"input_ids": [input_ids[i] for i in index]},
+                                                              return_tensors="pt")
         labels = torch.tensor([targets[i] for i in index])
         risk = torch.tensor([risk_targets[i] for i in index]).to(accelerator.device) if risk_targets else None
         risk_weight = torch.tensor([risk_rows[i] for i in index]).to(accelerator.device) if risk_targets else None
 
         def run(with_labels: bool) -> dict[str, torch.Tensor]:
+            targets_of = {"labels": labels.to(accelerator.device) if with_labels and "sentiment" in heads else None,
+                          "risk_targets": risk if "risk" in heads else None, "risk_weight": config.risk_loss_weight,
+                          "risk_pos_weight": None if pos_weight is None else pos_weight.to(accelerator.device),
+                          "risk_row_weight": risk_weight}
+            if frozen is not None:
+                rows = torch.as_tensor(index)
+                return model.forward_features(frozen[0][rows], None if frozen[1] is None else frozen[1][rows],
+                                              **targets_of)
             with autocast():
                 return forward(batch["input_ids"].to(accelerator.device),
-                               batch["attention_mask"].to(accelerator.device),
-                               labels=labels.to(accelerator.device) if with_labels and "sentiment" in heads else None,
-                               risk_targets=risk if "risk" in heads else None, risk_weight=config.risk_loss_weight,
-                               risk_pos_weight=None if pos_weight is None else pos_weight.to(accelerator.device),
-                               risk_row_weight=risk_weight)
+                               batch["attention_mask"].to(accelerator.device), **targets_of)
 
         if recipe is None or "sentiment" not in heads:
             return run(True)["loss"]
@@ -205,6 +212,8 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         return loss + out["loss"] if "loss" in out else loss
 
     check_training_data(output, input_ids, targets, risk_targets)
+    if not body_params and accelerator.num_processes == 1 and not config.bf16:
+        frozen = model.encode_features(input_ids, batch_size=max(config.batch_size, 64), progress=progress)
     lengths = [len(ids) for ids in input_ids]
     arrange = (lambda order, epoch: length_grouped_order(order, lengths, config.batch_size, config.seed + epoch)
                ) if config.length_grouped else None

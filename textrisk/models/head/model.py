@@ -183,6 +183,16 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         positives of rare labels; ``risk_row_weight`` weighs rows in the risk loss.
         """
         pooled, risk_input = self.pool_features(input_ids, attention_mask)
+        return self.forward_features(pooled, risk_input, labels, risk_targets, risk_weight, risk_pos_weight,
+                                     risk_row_weight)
+
+    def forward_features(
+        self, pooled: torch.Tensor, risk_input: torch.Tensor | None, labels: torch.Tensor | None = None,
+        risk_targets: torch.Tensor | None = None, risk_weight: float = 1.0,
+        risk_pos_weight: torch.Tensor | None = None, risk_row_weight: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """:meth:`forward` from the encoder's outputs (:meth:`pool_features` or :meth:`encode_features`): the
+        heads, their dropout and the losses."""
         features = self.dropout(pooled)
         logits = self.heads["sentiment"](features)
         out = {"logits": logits, "embeddings": pooled}
@@ -192,18 +202,59 @@ class TextRiskModel(nn.Module, ScoringMixin, PretrainedModel):
         if labels is not None and bool((labels != -100).any()):
             losses.append(nn.functional.cross_entropy(logits, labels, ignore_index=-100))
         if risk_targets is not None and "risk_logits" in out:
-            n_labels = len(self.config.risk_labels)
-            width = target_width(n_labels)
-            if risk_targets.shape[1] < width:  # signal columns only
-                pad = risk_targets.new_full((risk_targets.shape[0], width - risk_targets.shape[1]), -1)
-                risk_targets = torch.cat([risk_targets, pad], dim=1)
-            if bool((risk_targets >= 0).any()):
-                losses.append(risk_weight * judgement_loss(out["risk_logits"], risk_targets, n_labels,
-                                                           self.config.risk_outputs, risk_pos_weight,
-                                                           risk_row_weight))
+            risk_loss = self.risk_loss(out["risk_logits"], risk_targets, risk_pos_weight, risk_row_weight)
+            if risk_loss is not None:
+                losses.append(risk_weight * risk_loss)
         if losses:
             out["loss"] = sum(losses)
         return out
+
+    def risk_loss(self, risk_logits: torch.Tensor, risk_targets: torch.Tensor,
+                  pos_weight: torch.Tensor | None = None, row_weight: torch.Tensor | None = None
+                  ) -> torch.Tensor | None:
+        """The risk head's loss over its groups (:func:`~textrisk.models.head.layout.judgement_loss`); targets of
+        only the signal columns are accepted; None when no row of the batch carries a risk target."""
+        n_labels = len(self.config.risk_labels)
+        width = target_width(n_labels)
+        if risk_targets.shape[1] < width:  # signal columns only
+            pad = risk_targets.new_full((risk_targets.shape[0], width - risk_targets.shape[1]), -1)
+            risk_targets = torch.cat([risk_targets, pad], dim=1)
+        if not bool((risk_targets >= 0).any()):
+            return None
+        return judgement_loss(risk_logits, risk_targets, n_labels, self.config.risk_outputs, pos_weight, row_weight)
+
+    @torch.no_grad()
+    def encode_features(self, input_ids: Sequence[Sequence[int]], batch_size: int = 64,
+                        progress: bool | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`pool_features` of tokenised texts, in input order, computed once in eval mode: when only the heads
+        train, the encoder's outputs do not change, so training feeds these to :meth:`forward_features` instead of
+        running the encoder at every step."""
+        from tqdm.auto import tqdm
+
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        pooled: torch.Tensor | None = None
+        risk: torch.Tensor | None = None
+        bar = tqdm(total=len(input_ids), desc="encoding (frozen encoder)", unit="text",
+                   disable=(not progress) if progress is not None else None)
+        try:
+            for index in length_sorted_batches(input_ids, batch_size):
+                batch = self.tokenizer.pad({"input_ids": [input_ids[i] for i in index]}, return_tensors="pt")
+                values = self.pool_features(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+                if pooled is None:
+                    pooled = torch.zeros((len(input_ids), values[0].shape[1]), device=device)
+                    if values[1] is not None:
+                        risk = torch.zeros((len(input_ids), values[1].shape[1]), device=device)
+                rows = torch.as_tensor(index, device=device)
+                pooled[rows] = values[0].float()
+                if risk is not None:
+                    risk[rows] = values[1].float()
+                bar.update(len(index))
+        finally:
+            bar.close()
+            self.train(was_training)
+        return pooled, risk
 
     def predict_outputs(self, texts: Sequence[str], *, risk: bool = False, embeddings: bool = False,
                         batch_size: int = 32, progress: bool | None = None, desc: str = "scoring") -> ModelOutputs:
