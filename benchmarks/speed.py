@@ -177,8 +177,21 @@ def main() -> None:
         anchor, anchor_texts, {name: (lambda t, a=a: a.score(t, progress=False)) for name, a in analyzers.items()},
         texts, args.rounds)
     _quality(scored, lambda reports: np.array([label_index[r.sentiment] for r in reports]), gold, reference)
+    _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
+
+    def save() -> None:  # after each table, so that a run stopped during the second keeps the first
+        if args.json:
+            from textrisk.utils.atomic import atomic_write_json
+
+            atomic_write_json(args.json, {
+                "cpu": cpu, "torch": torch.__version__, "n": len(texts), "anchor_n": len(anchor_texts),
+                "threads": args.threads, "batch_size": args.batch_size, "rounds": args.rounds,
+                "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                "score": {"anchor": anchor_scored, "rows": scored},
+                "forward": {"anchor": anchor_forward, "rows": forward} if forward else None})
 
     forward, anchor_forward = {}, None
+    save()
     if not args.no_forward:
         runners = {name: (lambda t, a=a: a.backend.predict(t, batch_size=args.batch_size, progress=False)[0])
                    for name, a in analyzers.items()}
@@ -198,15 +211,7 @@ def main() -> None:
     _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
     if forward:
         _table("forward passes only (backend.predict)", anchor_forward, forward)
-    if args.json:
-        from textrisk.utils.atomic import atomic_write_json
-
-        atomic_write_json(args.json, {
-            "cpu": cpu, "torch": torch.__version__, "n": len(texts), "anchor_n": len(anchor_texts),
-            "threads": args.threads, "batch_size": args.batch_size, "rounds": args.rounds,
-            "load_average_before": load_before, "load_average_after": load_after,
-            "score": {"anchor": anchor_scored, "rows": scored},
-            "forward": {"anchor": anchor_forward, "rows": forward} if forward else None})
+    save()
 
 
 if __name__ == "__main__":
