@@ -82,6 +82,12 @@ def main(checkout: Path) -> int:
         package = init.parent.relative_to(checkout)
         assert (installed.parent / package / "__init__.py").is_file(), f"the wheel lacks the package {package}"
     assert installed in PROMPTS_DIR.parents, f"default templates read from {PROMPTS_DIR}, not the package"
+    from textrisk.models.backbone import EMBEDDED_MODELS
+
+    for name, folder in EMBEDDED_MODELS.items():  # the embedded models are package data, loaded by name
+        assert installed in folder.parents and (folder / "heads.safetensors").is_file(), f"{name}: {folder}"
+        judged = RiskAnalyzer.from_pretrained(name).score(SENTENCES[3:4])[0]
+        assert judged.kind is not None and 0 <= judged.risk_score <= 1, (name, judged.to_dict())
     with tempfile.TemporaryDirectory() as tmp:
         model = PromptModel.from_base(str(tiny_gpt2(Path(tmp) / "gpt2")))  # default templates: prompts/*.txt
         assert sorted(model.templates) == ["risk_signals", "sentiment"], sorted(model.templates)

@@ -8,7 +8,9 @@ Two phases, each a real ``textrisk monitor`` subprocess with the default model:
    with chance. A "large" move is a close-to-close return whose absolute value is in the top decile of that
    ticker's 2014-2015 daily moves; an alert on calendar day D (UTC) is matched with the first close after D
    against the last close on or before D. Chance is the same rate over every ticker-day with at least one
-   tweet (and over every ticker-day).
+   tweet (and over every ticker-day); each rate comes with its lift over chance, a 95% Wilson interval and the
+   one-sided binomial p-value against the tweet-day rate, per rule and per severity. Only delivered alerts count
+   (those folded into a burst do not); a state written before bursts counts every alert.
 2. **live** (``--live-docs``): a writer appends the next tweets to a growing file at ``--live-rate``
    documents/s while ``textrisk monitor`` follows it; latency is from the moment a line is written to the
    moment its alert is in the alerts file.
@@ -95,6 +97,18 @@ def hit_rate(moves, pairs) -> tuple[float, int]:
     return (float(np.mean(flags)) if flags else float("nan")), len(flags)
 
 
+def against_chance(rate: float, n: int, chance: float) -> dict:
+    """Lift over ``chance``, a 95% Wilson interval of ``rate`` and the one-sided binomial p-value (rate > chance)."""
+    if not n:
+        return {}
+    from scipy.stats import binomtest
+
+    test = binomtest(round(rate * n), n, chance, alternative="greater")
+    low, high = test.proportion_ci(confidence_level=0.95, method="wilson")
+    return {"lift": round(rate / chance, 2), "ci95": [round(low, 4), round(high, 4)],
+            "p_value": float(f"{test.pvalue:.3g}")}
+
+
 def batch_phase(args, texts, prices) -> dict:
     """Phase 1 (see the module docstring)."""
     work = Path(args.work_dir)
@@ -115,24 +129,32 @@ def batch_phase(args, texts, prices) -> dict:
         if (work / "batch_alerts.jsonl").exists() else arrivals[-1]
     n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
     sustained = (n_docs - first_batch) / max(max(last_commit, arrivals[-1]) - arrivals[0], 1e-9)
-    alerts = pd.read_sql("SELECT rule, entity, ts FROM alerts WHERE entity != '__model__'", db)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(alerts)")}
+    delivered = " AND burst_of IS NULL" if "burst_of" in columns else ""  # states before bursts: every alert
+    level = "severity" if "severity" in columns else "NULL AS severity"
+    alerts = pd.read_sql(f"SELECT rule, entity, ts, {level} FROM alerts WHERE entity != '__model__'{delivered}", db)
+    folded = db.execute("SELECT count(*) FROM alerts WHERE burst_of IS NOT NULL").fetchone()[0] if delivered else 0
     drift = db.execute("SELECT count(*) FROM alerts WHERE entity = '__model__'").fetchone()[0]
     entities = db.execute("SELECT count(DISTINCT entity) FROM documents").fetchone()[0]
     moves = next_day_moves(prices)
     alerts["day"] = pd.to_datetime(alerts["ts"], unit="s").dt.normalize()
-    by_rule = {}
-    for rule, group in [("all", alerts), *alerts.groupby("rule")]:
-        pairs = sorted(set(zip(group["entity"], group["day"])))
-        rate, n = hit_rate(moves, pairs)
-        by_rule[rule] = {"alerts": len(group), "ticker_days": n, "large_next_day_move_rate": round(rate, 4)}
     tweet_days = sorted(set(zip(texts["ticker"], texts["timestamp"].dt.tz_localize(None).dt.normalize())))
     chance_tweet, n_tweet = hit_rate(moves, tweet_days)
+    groups = [("all", alerts), *alerts.groupby("rule"),
+              *((f"severity {int(k)}", g) for k, g in alerts.dropna(subset=["severity"]).groupby("severity"))]
+    by_rule = {}
+    for rule, group in groups:
+        pairs = sorted(set(zip(group["entity"], group["day"])))
+        rate, n = hit_rate(moves, pairs)
+        by_rule[rule] = {"alerts": len(group), "ticker_days": n, "large_next_day_move_rate": round(rate, 4),
+                         **against_chance(rate, n, chance_tweet)}
     all_days = [(t, d) for t, f in moves.items() for d in f["Date"][(f["Date"] >= "2014-01-01")
                                                                     & (f["Date"] <= "2015-12-31")]]
     chance_all, n_all = hit_rate(moves, all_days)
     months = 24
     return {"documents": n_docs, "entities": entities, "wall_s_including_model_load": wall,
-            "sustained_docs_per_s": round(sustained, 1), "alerts": len(alerts), "drift_alerts": drift,
+            "sustained_docs_per_s": round(sustained, 1), "alerts": len(alerts), "folded_into_bursts": folded,
+            "drift_alerts": drift,
             "alerts_per_entity_per_month": round(len(alerts) / entities / months, 3),
             "alerts_per_entity_per_month_by_rule": {r: round(c / entities / months, 3)
                                                     for r, c in alerts["rule"].value_counts().items()},

@@ -1,6 +1,7 @@
-"""Copy a trained run's model files into ``textrisk/default_model`` (the model shipped in the package).
+"""Copy a trained run's model files into ``textrisk/default_model`` (or ``--target``: an embedded model's folder).
 
-    python -m finetune.export_default --run runs/default
+    python -m finetune.export_default --run runs/default_judgement
+    python -m finetune.export_default --run runs/commercial --target textrisk/commercial_model
 
 Only the model folder's files are copied (no checkpoints); the target is replaced file by file, atomically.
 
@@ -8,6 +9,10 @@ Only the model folder's files are copied (no checkpoints); the target is replace
 fitted on (``init_from`` reads it to keep them held out). A run that continued from another model (``init_from``)
 kept that model's held-out rows, so the exported folder gets that model's ``train_config.json``; a run from scratch
 gets its own. The run's full config is in the model card and ``training_results.json``.
+
+``training_manifest.json`` lists the config of every run behind the model, oldest first (the parent's manifest, or
+its ``train_config.json``, then this run's): every training source the weights have seen, which the licence check of
+the embedded models reads (:func:`textrisk.models.cards.commercial_problems`).
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from pathlib import Path
 from textrisk.models.head.model import TextRiskModel
 from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
 from textrisk.training.data import init_model_path
-from textrisk.utils.atomic import atomic_write_bytes
+from textrisk.utils.atomic import atomic_write_bytes, atomic_write_json
 
+MANIFEST = "training_manifest.json"
 MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "heads.safetensors", "tokenizer.json",
                "tokenizer_config.json", "README.md", "training_results.json", CONFIG_NAME)
 
@@ -39,11 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     if config.get("init_from"):
         split_config = init_model_path(config["init_from"]) / "train_config.json"
     split_bytes = split_config.read_bytes() if split_config.is_file() else None
+    manifest = [config]
+    if config.get("init_from"):
+        parent = init_model_path(config["init_from"])
+        if (parent / MANIFEST).is_file():
+            manifest = json.loads((parent / MANIFEST).read_text(encoding="utf-8"))["runs"] + manifest
+        elif split_bytes is not None:
+            manifest = [json.loads(split_bytes)] + manifest
+    target.mkdir(parents=True, exist_ok=True)
     for name in MODEL_FILES:
         if (run / name).is_file():
             atomic_write_bytes(target / name, (run / name).read_bytes())
     if split_bytes is not None:
         atomic_write_bytes(target / "train_config.json", split_bytes)
+    atomic_write_json(target / MANIFEST, {"runs": manifest})
     size = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
     print(f"exported {run} -> {target} ({size / 1e6:.1f} MB)")
     return 0

@@ -16,6 +16,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from .helpers import perturb, save_tiny_bert, save_tiny_gpt2  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Tests never write to the user's cache folder: ``TEXTRISK_CACHE_DIR`` points at a session folder."""
+    previous = os.environ.get("TEXTRISK_CACHE_DIR")
+    os.environ["TEXTRISK_CACHE_DIR"] = str(tmp_path_factory.mktemp("textrisk-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("TEXTRISK_CACHE_DIR", None)
+    else:
+        os.environ["TEXTRISK_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with the real MiniLM tokenizer, random weights."""

@@ -4,9 +4,16 @@ and texts). Test modules import from here, never from each other; fixtures live 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -155,6 +162,16 @@ class FakeModel(ScoringMixin, torch.nn.Module):
         """Nothing to merge."""
 
 
+def fake_risk_model(hidden: int = 6, thresholds: dict | None = None) -> FakeModel:
+    """A :class:`FakeModel` with two risk signals (``liquidity``, ``litigation``) and their flag thresholds."""
+    model = FakeModel(hidden)
+    model.risk_labels = ["liquidity", "litigation"]
+    model.risk_thresholds = thresholds or {"liquidity": 0.4, "litigation": 0.6}
+    torch.manual_seed(1)
+    model.heads["risk"] = torch.nn.Linear(hidden, 2)
+    return model
+
+
 def make_prices(tickers=("AAA", "BBB"), start="2014-09-01", end="2015-12-31", seed=0):
     """Synthetic daily OHLCV bars (a random walk) per ticker on the NYSE calendar."""
     import pandas as pd
@@ -193,12 +210,13 @@ _PAIR = re.compile(r"([a-z_]+)=([0-9.]+)")
 
 class FakeAnalyzer:
     """A monitor analyzer whose texts say their own scores: ``neg=P`` (P(negative), default 0.1) and, with
-    ``signals``, ``LABEL=P`` risk probabilities; so index maths and rules can be checked by hand."""
+    ``signals``, ``LABEL=P`` risk probabilities, ``adverse=P`` and ``sev=S`` a judgement model's risk_score and
+    severity; so index maths and rules can be checked by hand."""
 
     def __init__(self, signals: bool = False, delay: float = 0.0):
         self.has_risk_head = signals
         self.delay = delay
-        self.model = SimpleNamespace(tokenizer=None)
+        self.model = SimpleNamespace(tokenizer=None, config={"fake": True}, state_dict=dict)  # model_identity works
         self.calls = 0
 
     def score(self, texts, progress=None):
@@ -222,5 +240,68 @@ class FakeAnalyzer:
                 report.flags = [k for k, p in report.risk_signals.items() if p >= 0.5]
                 any_signal = 1 - math.prod(1 - p for p in report.risk_signals.values())
                 report.risk_score = neg * any_signal
+            if "adverse" in values:  # a judgement model: risk_score is P(adverse event or outlook)
+                report.tone_risk, report.risk_score = report.risk_score, values["adverse"]
+                report.severity, report.kind = values.get("sev", 2.0), "event"
             reports.append(report)
         return reports
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_process(model_dir, *flags: str):
+    """``textrisk serve`` of ``model_dir`` (None: the embedded model) in a subprocess on 127.0.0.1 and a free port,
+    ready; yields ``(url, process)``; SIGTERM (then kill) at the end."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    model = ["--model", str(model_dir)] if model_dir else []
+    proc = subprocess.Popen([sys.executable, "-m", "textrisk.cli", "serve", *model, "--port", str(port), "--threads",
+                             "1", "--log-level", "warning", *flags],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # bounded wait for start-up (a loaded machine can take a while)
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited with {proc.returncode}: {proc.stdout.read()}")
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise AssertionError("server did not become ready")
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+
+
+def chromium(profile, *args, timeout=120):
+    """Run headless Chromium (Debian's) with a private profile, no network of its own, console logged to stderr."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+               f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def console_messages(stderr):
+    """The page's console messages in Chromium's log."""
+    return re.findall(r":CONSOLE[^\]]*\] (.*)", stderr)

@@ -216,3 +216,40 @@ def test_benchmark_doors_need_a_source_checkout(tmp_path, monkeypatch, capsys):
                           "source checkout (benchmarks/forecast/bench.py)") and len(err.splitlines()) == 1
     assert cli.main(["causal-bench", "--help"]) == 2
     assert "benchmarks/causal/bench.py" in capsys.readouterr().err
+
+
+def _leaf_parsers():
+    """(name, parser) of every subcommand the CLI parses itself, nested ones (``forecast train``) included."""
+    import argparse
+
+    def walk(parser, name):
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not nested:
+            yield name, parser
+        for action in nested:
+            for child_name, child in action.choices.items():
+                if child_name not in cli._UNPARSED:
+                    yield from walk(child, f"{name} {child_name}".strip())
+
+    return list(walk(cli.build_parser(), ""))
+
+
+def test_every_option_has_help_and_every_subcommand_an_example():
+    import argparse
+
+    leaves = _leaf_parsers()
+    assert {name.split()[0] for name, _ in leaves} == {c[0] for c in cli.COMMANDS} - set(cli._UNPARSED)
+    # forecast's own options belong to textrisk.forecast.cli (its owner adds their help)
+    missing = [f"{name} {a.option_strings or a.dest}" for name, parser in leaves if not name.startswith("forecast ")
+               for a in parser._actions if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip()]
+    assert missing == [], f"options without help: {missing}"
+    for name, *_ in cli.COMMANDS:
+        assert cli.EXAMPLES[name] and all(line.startswith(f"textrisk {name}") for line in cli.EXAMPLES[name])
+    assert all("--verbose" in parser.format_help() for _, parser in leaves)
+
+
+def test_help_shows_the_example(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["score", "--help"])
+    out = capsys.readouterr().out
+    assert "example:\n  textrisk score " in out and "--verbose" in out

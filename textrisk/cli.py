@@ -41,6 +41,25 @@ COMMANDS = (
 )
 _UNPARSED = ("causal-bench", "forecast-bench")  # options parsed by the benchmark's own parser when it runs
 
+#: An example per subcommand, shown at the end of its ``--help``.
+EXAMPLES = {
+    "score": ['textrisk score "Nokia cuts its 2024 outlook as network sales slump."',
+              "textrisk score 10k.txt                      # a file argument is scored as that file (= --files)",
+              "textrisk score --input news.jsonl --output scored.jsonl --resume"],
+    "evaluate": ["textrisk evaluate --data fpb tfns --out report.json",
+                 "textrisk evaluate models/mine --data labelled.csv --risk-data gold_test"],
+    "finetune": ["textrisk finetune --config finetune/configs/default.yaml --output-dir models/mine"],
+    "causal-bench": ["textrisk causal-bench --help               # the benchmark's own options (source checkout)"],
+    "compare": ["textrisk compare FB_10-K_2017.txt FB_10-K_2018.txt --out fb_change.json"],
+    "serve": ["textrisk serve --port 8000 --max-batch-size 64   # then open http://127.0.0.1:8000/docs"],
+    "monitor": ["textrisk monitor --input news.jsonl --state desk.db --alerts alerts.jsonl --rules rules.yaml"],
+    "dashboard": ["textrisk dashboard --state desk.db             # http://127.0.0.1:8765/",
+                  "textrisk dashboard --state desk.db --export report.html"],
+    "forecast": ["textrisk forecast train --prices prices.csv --texts texts.jsonl --out fc/",
+                 "textrisk forecast predict --prices prices.csv --texts texts.jsonl --model fc/ --out pred.csv"],
+    "forecast-bench": ["textrisk forecast-bench --help             # the benchmark's own options (source checkout)"],
+}
+
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (``textrisk score: error: ...``) and exit status 2."""
@@ -60,17 +79,40 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module, add, run, help_text in COMMANDS:  # each module's top level is standard library only
         command = importlib.import_module(module, __package__)
         extra = {"add_help": False, "prefix_chars": "\0"} if name in _UNPARSED else {}
-        sub_parser = sub.add_parser(name, help=help_text, **extra)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text, epilog=_examples(name),
+                                    formatter_class=argparse.RawDescriptionHelpFormatter, **extra)
         getattr(command, add)(sub_parser)
+        if name not in _UNPARSED:
+            _add_verbose(sub_parser)
         sub_parser.set_defaults(func=getattr(command, run))
     return parser
 
 
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` on ``parser``, or on each of its subcommands when it has some (``forecast train``)."""
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if nested:
+        for child in nested[0].choices.values():
+            _add_verbose(child)
+        return
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' own warnings, logs and progress "
+                                                               "bars (transformers, peft, torch, ONNX Runtime), "
+                                                               "silenced by default")
+
+
+def _examples(name: str) -> str:
+    return "example:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``textrisk`` command; returns the exit status."""
-    from .utils.runtime import quiet_libraries
+    import os
+
+    from .utils.runtime import VERBOSE_ENV, quiet_libraries
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "verbose", False):
+        os.environ[VERBOSE_ENV] = "1"
     quiet_libraries()
     try:
         return args.func(args)

@@ -1,12 +1,16 @@
-"""The StockNet benchmark, end to end: ``python -m benchmarks.forecast.bench --data ../shared/data/stocknet --out
-stocknet.json [--seeds N] [--tickers ...]`` (also ``textrisk forecast-bench``).
+"""The StockNet risk benchmark, end to end: ``python -m benchmarks.forecast.bench --data ../shared/data/stocknet
+--out stocknet.json [--seeds N] [--tickers ...]`` (also ``textrisk forecast-bench``).
 
-Trains the three ablations (``price_only``, ``text_only``, ``fused``) for each seed on the StockNet splits and
-forecasts with the risk baselines (``garch``, ``ewma``, ``historical``); scores movement (with bootstrap
-intervals), VaR coverage (Kupiec, Christoffersen), pinball loss, QLIKE and MSE per variant on the test quarter
-and, for price-only models and baselines, on 2016-01-01 .. 2017-09-01; runs Diebold-Mariano tests, the
-portfolio overlay per driver and the text event study (``risk_bench.py``); writes the JSON report, its tables
-as Markdown (``<out>.md``) and PNG plots.
+Builds the dataset once (per-text features from the embedding cache, daily text signals, market features);
+forecasts with the risk baselines (GARCH(1,1), GJR-GARCH(1,1) and EGARCH(1,1) with Student-t errors by ``arch``,
+GJR-GARCH-X with the text signals, panel HAR and HAR-X on Parkinson variance, EWMA, historical simulation), each
+refitted on an expanding window; trains the LSTM specs on a rolling origin over the text period (quarterly
+origins 2014-10-01 .. 2015-10-01, the last being StockNet's split) for every seed and averages the seeds; scores
+VaR coverage (Kupiec, Christoffersen, dynamic quantile), pinball loss, QLIKE and MSE on the StockNet test
+quarter, on the rolling window 2014-10-01 .. 2016-01-01 and (forecasters without text) on 2016-01-01 ..
+2017-09-01; runs Diebold-Mariano tests, the model confidence set per loss and the power study of the text
+comparisons, the portfolio overlay and the text event study (``risk_bench.py``); writes the JSON report, its
+tables as Markdown (``<out>.md``) and PNG plots.
 """
 
 from __future__ import annotations
@@ -20,24 +24,29 @@ from typing import Any
 
 import numpy as np
 
-from textrisk.forecast.baselines import BASELINES, baseline_forecast
+from textrisk.forecast.baselines import BASELINES, TEXT_BASELINES, baseline_forecast
 from textrisk.forecast.constants import OOS_END, OOS_START, PRICE_FEATURES, VAR_LEVELS
 from textrisk.forecast.dataset import ForecastDataset, build_dataset
 from textrisk.forecast.forecaster import Forecaster
 from textrisk.forecast.metrics import movement_scores, var_backtest
-from textrisk.forecast.model import VARIANTS, ForecastConfig
+from textrisk.forecast.model import ForecastConfig
 from textrisk.forecast.text import load_text_model
 from textrisk.utils.atomic import atomic_write_json, atomic_write_text
 
 from .bench_tables import markdown_tables
+from .lstm_runs import LSTM_SPECS, ORIGINS, run_lstms
 from .risk_bench import risk_report
-from .risk_scores import add_proxies, risk_scores
 from .stocknet import load_stocknet
 
-__all__ = ["add_arguments", "main", "run", "run_benchmark"]
+__all__ = ["DEFAULT_LSTMS", "add_arguments", "main", "run", "run_benchmark"]
 
 logger = logging.getLogger(__name__)
 OOS_PERIOD = "oos_2016_2017"
+ROLLING_PERIOD = "rolling"
+DEFAULT_LSTMS = ("lstm_price", "lstm_market", "lstm_text", "lstm_text_emb")
+OVERLAY_DRIVERS = ("lstm_text", "lstm_market", "gjr_garch", "har")
+#: The overlay is backtested on the StockNet test quarter and 2016-17 (as before); not on the rolling window.
+OVERLAY_PERIODS = ("test", "oos_2016_2017")
 PLOT_NAMES = {"calibration": "forecast_calibration.png", "strategy": "forecast_strategy.png",
               "var_band": "forecast_var_band.png"}
 
@@ -46,19 +55,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the benchmark's options to ``parser`` (reused by the ``textrisk forecast-bench`` sub-command)."""
     parser.add_argument("--data", default=None, help="StockNet folder (default: ../shared/data/stocknet).")
     parser.add_argument("--out", required=True, help="JSON report to write.")
-    parser.add_argument("--seeds", type=int, default=5, help="Seeds per variant (default 5).")
+    parser.add_argument("--seeds", type=int, default=5, help="Seeds per LSTM and origin (default 5).")
     parser.add_argument("--tickers", nargs="+", default=None, help="Subset of tickers (default: all 88).")
     parser.add_argument("--model", default=None,
                         help="Text model folder (default: the embedded default model, else the untuned base).")
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS, help="Ablations to run.")
+    parser.add_argument("--lstms", nargs="*", default=list(DEFAULT_LSTMS), choices=tuple(LSTM_SPECS),
+                        help="LSTM forecasters to train (default: all).")
     parser.add_argument("--epochs", type=int, default=ForecastConfig.epochs, help="Max epochs per model.")
     parser.add_argument("--cache-dir", default=None, help="Embedding cache (default ~/.cache/textrisk/embeddings).")
     parser.add_argument("--plots", default=None, help="Folder for the PNG plots (default: next to --out).")
-    parser.add_argument("--save-model", default=None, help="Also save the first seed's fused forecaster here.")
+    parser.add_argument("--save-model", default=None,
+                        help="Also save seed 0 of lstm_text at the last origin (StockNet's split) here.")
     parser.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=BASELINES,
                         help="Risk baselines to forecast with (default: all).")
-    parser.add_argument("--garch-refit", type=int, default=63, help="Sessions between GARCH refits (default 63).")
+    parser.add_argument("--garch-refit", type=int, default=63,
+                        help="Sessions between refits of the GARCH family (default 63, a quarter).")
     parser.add_argument("--n-boot", type=int, default=1000, help="Bootstrap resamples for intervals (default 1000).")
+    parser.add_argument("--mcs-size", type=float, default=0.10, help="Model confidence set size (0.10: a 90%% set).")
+    parser.add_argument("--overlay-drivers", nargs="*", default=list(OVERLAY_DRIVERS),
+                        help="Forecasters driving the portfolio overlay (default: %(default)s).")
     parser.add_argument("--target-vol", type=float, default=0.10, help="Overlay's annualised volatility target.")
     parser.add_argument("--cost-bp", type=float, default=5.0, help="Overlay's transaction cost per turnover, bp.")
     parser.add_argument("--no-progress", action="store_true", help="No progress bar while encoding texts.")
@@ -100,65 +115,54 @@ def _majority(ds: ForecastDataset, config: ForecastConfig) -> dict[str, Any]:
     return result
 
 
-def _seed_scores(model: Forecaster, ds: ForecastDataset) -> dict[str, Any]:
-    """One seed's test scores on all its own test days (movement, VaR coverage, QLIKE)."""
-    start, end = model.config.splits()["test"]
-    scores = risk_scores(add_proxies(model.predict(ds, start, end), ds), n_boot=0)
-    return {"acc": scores["acc"]["value"], "mcc": scores["mcc"]["value"], "qlike": scores["qlike"]["squared_return"],
-            **{f"{k}_{m}": scores[k][m] for k in ("var95", "var99")
-               for m in ("breach_rate", "kupiec_p", "christoffersen_cc_p")}}
-
-
-def run_benchmark(ds: ForecastDataset, seeds: int = 5, variants: list[str] | tuple[str, ...] = VARIANTS,
+def run_benchmark(ds: ForecastDataset, seeds: int = 5, lstms: list[str] | tuple[str, ...] = DEFAULT_LSTMS,
                   epochs: int = ForecastConfig.epochs, plots: str | Path | None = None,
                   save_model: str | Path | None = None, baselines: tuple[str, ...] = BASELINES,
-                  garch_refit: int = 63, n_boot: int = 1000, overlay: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Train ``variants`` x ``seeds`` on ``ds``, forecast with the ``baselines``, score everything on the test
-    quarter and (price-only models and baselines) on 2016-01-01 .. 2017-09-01; optionally plot.
-
-    Risk metrics, DM tests, the overlay and the event study use seed 0 of each LSTM variant (the model a user
-    gets with the defaults); ``seeds`` holds every seed's test scores to show the spread.
-    """
+                  garch_refit: int = 63, n_boot: int = 1000, overlay: dict[str, Any] | None = None,
+                  overlay_drivers: tuple[str, ...] | None = OVERLAY_DRIVERS, mcs_size: float = 0.10
+                  ) -> dict[str, Any]:
+    """Forecast with the ``baselines`` and the rolling-origin ``lstms`` (seed ensembles) on ``ds`` and score
+    everything per period (see the module docstring); optionally plot and save a model."""
     config = ForecastConfig()
     splits = config.splits()
-    periods = {"test": splits["test"], OOS_PERIOD: (OOS_START, OOS_END)}
+    rolling = (ORIGINS[0], splits["test"][1])
+    periods = {"test": splits["test"], ROLLING_PERIOD: rolling, OOS_PERIOD: (OOS_START, OOS_END)}
+    timing: dict[str, float] = {}
     forecasts: dict[str, Any] = {}
-    seed_runs: dict[str, list[dict[str, Any]]] = {}
-    first: dict[str, Forecaster] = {}
-    for variant in variants:
-        seed_runs[variant] = []
-        for seed in range(seeds):
-            started = time.time()
-            model = Forecaster.train(ds, ForecastConfig(variant=variant, seed=seed, epochs=epochs))
-            scores = _seed_scores(model, ds)
-            seed_runs[variant].append({"seed": seed, **scores, "dev": model.meta["dev"],
-                                       "best_epoch": model.meta["best_epoch"],
-                                       "seconds": round(time.time() - started, 1)})
-            logger.info("%s seed %d: %s", variant, seed, {k: round(v, 4) for k, v in scores.items()})
-            if seed == 0:
-                first[variant] = model
-        end = OOS_END if variant == "price_only" else splits["test"][1]
-        forecasts[variant] = first[variant].predict(ds, splits["test"][0], end)
+    with_text = bool(ds.signal_names)
     for name in baselines:
+        if name in TEXT_BASELINES and not with_text:
+            continue
         started = time.time()
-        options = {"refit_every": garch_refit} if name == "garch" else {}
-        forecasts[name] = baseline_forecast(name, ds, config.train_end, start=splits["test"][0], end=OOS_END,
-                                            **options)
-        logger.info("%s forecasts: %.1f s", name, time.time() - started)
-    applies = {"test": tuple(forecasts), OOS_PERIOD: tuple(n for n in forecasts if n in ("price_only", *baselines))}
+        options = {"refit_every": garch_refit} if name in ("garch", "gjr_garch", "egarch", "garch_x") else {}
+        end = rolling[1] if name in TEXT_BASELINES else OOS_END
+        forecasts[name] = baseline_forecast(name, ds, rolling[0], start=rolling[0], end=end, **options)
+        timing[name] = round(time.time() - started, 1)
+        logger.info("%s forecasts: %.1f s", name, timing[name])
+    lstms = [n for n in lstms if with_text or LSTM_SPECS[n]["variant"] == "price_only"]
+    lstm_forecasts, seed_record, last = run_lstms(ds, list(lstms), seeds, epochs, splits["test"][0])
+    forecasts.update(lstm_forecasts)
+    text_models = {n for n in lstm_forecasts if LSTM_SPECS[n]["variant"] != "price_only"} | set(TEXT_BASELINES)
+    applies = {"test": tuple(forecasts), ROLLING_PERIOD: tuple(forecasts),
+               OOS_PERIOD: tuple(n for n in forecasts if n not in text_models)}
     folder = Path(plots) if plots is not None else None
+    started = time.time()
     risk = risk_report(ds, forecasts, periods, applies, (config.train_start, config.test_end), overlay, folder,
-                       n_boot)
-    report: dict[str, Any] = {"periods": {k: list(v) for k, v in periods.items()}, **risk}
-    for variant, runs in seed_runs.items():
-        report["variants"][variant]["seeds"] = runs
-        report["variants"][variant]["over_seeds"] = {
-            key: _summary([r[key] for r in runs]) for key in runs[0] if isinstance(runs[0][key], float)}
+                       n_boot, overlay_drivers, mcs_size, OVERLAY_PERIODS)
+    timing["scoring_overlay_event_study"] = round(time.time() - started, 1)
+    report: dict[str, Any] = {"periods": {k: list(v) for k, v in periods.items()}, "origins": list(ORIGINS), **risk}
+    for name, record in seed_record.items():
+        report["variants"][name]["seeds"] = record
+        timing[name] = record["seconds"]
+        report["variants"][name]["over_seeds"] = {
+            period: {key: _summary([r[key] for r in record[f"seeds_{period}"]])
+                     for key in record[f"seeds_{period}"][0]} for period in ("test", "rolling")}
     report["variants"]["majority"] = _majority(ds, config)
-    if folder is not None and first:
-        report.setdefault("plots", {}).update(make_plots(ds, first, folder))
-    if save_model is not None and "fused" in first:
-        first["fused"].save_pretrained(save_model)
+    report["seconds_by_forecaster"] = timing
+    if folder is not None and last:
+        report.setdefault("plots", {}).update(make_plots(ds, last, folder))
+    if save_model is not None and "lstm_text" in last:
+        last["lstm_text"].save_pretrained(save_model)
         report["saved_model"] = str(save_model)
     return report
 
@@ -167,7 +171,7 @@ def make_plots(ds: ForecastDataset, models: dict[str, Forecaster], folder: Path)
     """The three PNGs from the first seed's fused model (else whichever variant ran)."""
     from textrisk.forecast.plots import plot_calibration, plot_strategy, plot_var_band
 
-    variant = "fused" if "fused" in models else next(iter(models))
+    variant = "lstm_text" if "lstm_text" in models else next(iter(models))
     model = models[variant]
     start, end = model.config.splits()["test"]
     pred = model.predict(ds, start, end)
@@ -189,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.time()
     prices, texts = load_stocknet(args.data, args.tickers)
-    if any(ForecastConfig(variant=v).uses_text for v in args.variants):
+    needs_text = any(LSTM_SPECS[n]["variant"] != "price_only" for n in args.lstms) or any(
+        n in TEXT_BASELINES for n in args.baselines)
+    if needs_text:
         model, description = load_text_model(args.model)
         ds = build_dataset(prices, texts, model, cache_dir=args.cache_dir, progress=not args.no_progress)
     else:  # price-only runs need no text model and no encoding
@@ -198,13 +204,14 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     plots = Path(args.plots) if args.plots else out.with_name(out.stem + "_plots")
     overlay = {"target_vol": args.target_vol, "cost_bp": args.cost_bp}
-    report = run_benchmark(ds, args.seeds, args.variants, args.epochs, plots, args.save_model,
-                           tuple(args.baselines), args.garch_refit, args.n_boot, overlay)
+    report = run_benchmark(ds, args.seeds, args.lstms, args.epochs, plots, args.save_model, tuple(args.baselines),
+                           args.garch_refit, args.n_boot, overlay, tuple(args.overlay_drivers), args.mcs_size)
     config = ForecastConfig()
     report = {
-        "benchmark": "StockNet (Xu & Cohen, 2018) movement: rise > 0.55%, fall <= -0.5%, others dropped",
+        "benchmark": "StockNet (Xu & Cohen, 2018), risk edition: VaR, volatility, text signals, rolling origin",
         "splits": config.splits(), "window": config.window, "seeds": args.seeds,
         "tickers": ds.tickers, "text_model": description, "text_model_key": ds.text_model_key,
+        "signal_names": ds.signal_names,
         "data": {k: v for k, v in ds.report.items() if k != "missing_sessions"} | {
             "missing_sessions": ds.report.get("missing_sessions", {})},
         "published": {"stocknet": {"acc": 0.5823, "mcc": 0.08108}},
@@ -225,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     parser = add_arguments(argparse.ArgumentParser(
         prog="textrisk forecast-bench",
-        description="Reproduce the StockNet benchmark: fused / price-only / text-only forecasters over seeds, "
-                    "test accuracy and MCC, VaR backtest, plots."))
+        description="Reproduce the StockNet risk benchmark: risk baselines, rolling-origin LSTMs with and without "
+                    "text, VaR tests, DM, model confidence set, power, overlay, event study."))
     return run(parser.parse_args(argv))
 
 

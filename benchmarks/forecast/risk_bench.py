@@ -1,6 +1,7 @@
-"""The risk half of the StockNet benchmark: given each variant's forecasts, score them per period on common
-(ticker, day) pairs, run the Diebold-Mariano tests, backtest the portfolio overlay per driver and run the text
-event study. ``bench.py`` trains the LSTMs and calls :func:`risk_report`.
+"""The risk half of the StockNet benchmark: given each forecaster's forecasts, score them per period on common
+(ticker, day) pairs, run the Diebold-Mariano tests, the model confidence set per loss, the power study of the
+text comparisons, backtest the portfolio overlay per driver and run the text event study. ``bench.py`` trains
+the LSTMs, forecasts with the baselines and calls :func:`risk_report`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from textrisk.forecast.backtest import buy_and_hold, run_overlay
 from textrisk.forecast.dataset import ForecastDataset
 from textrisk.forecast.dm import panel_diebold_mariano
 from textrisk.forecast.event_study import model_gain_study, next_day_study, text_signals
+from textrisk.forecast.mcs import model_confidence_set
 from textrisk.forecast.portfolio import PortfolioConfig
+from textrisk.forecast.scores import add_proxies, loss_frame, risk_scores
 
-from .risk_scores import add_proxies, loss_frame, risk_scores
+from .text_power import TEXT_PAIRS, power_study
 
-__all__ = ["DM_PAIRS", "DM_LOSSES", "OVERLAYS", "common_pairs", "risk_report"]
+__all__ = ["DM_LOSSES", "DM_PAIRS", "OVERLAYS", "common_pairs", "risk_report"]
 
 logger = logging.getLogger(__name__)
-DM_PAIRS = (("fused", "price_only"), ("fused", "garch"), ("price_only", "garch"), ("fused", "ewma"),
-            ("price_only", "ewma"))
+#: (a, b): does a beat b? Text against the same model without text first, then against the desk's models.
+DM_PAIRS = (*TEXT_PAIRS, ("lstm_text", "lstm_price"), ("lstm_text", "gjr_garch"), ("lstm_text", "har"),
+            ("lstm_text_emb", "gjr_garch"), ("lstm_market", "gjr_garch"), ("lstm_market", "har"),
+            ("lstm_price", "gjr_garch"), ("har", "gjr_garch"), ("egarch", "gjr_garch"), ("gjr_garch", "garch"))
 DM_LOSSES = ("qlike", "qlike_parkinson", "pinball_95", "pinball_99")
 #: Overlay strategies of the benchmark: name -> PortfolioConfig fields.
 OVERLAYS = {"vol_target": {"strategy": "vol_target"},
@@ -54,15 +59,21 @@ def _period(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
 
 def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods: dict[str, tuple[str, str]],
                 applies: dict[str, tuple[str, ...]], text_period: tuple[str, str],
-                overlay: dict[str, Any] | None = None, plots: Path | None = None, n_boot: int = 1000) -> dict[str, Any]:
-    """Scores, DM tests, overlay backtests and the event study.
+                overlay: dict[str, Any] | None = None, plots: Path | None = None, n_boot: int = 1000,
+                overlay_drivers: tuple[str, ...] | None = None, mcs_size: float = 0.10,
+                overlay_periods: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Scores, DM tests, model confidence sets, power, overlay backtests and the event study.
 
     Args:
-        forecasts: variant -> forecast frame (``Forecaster.predict`` or ``baselines`` layout) covering the periods.
+        forecasts: forecaster -> forecast frame (``Forecaster.predict`` or ``baselines`` layout) covering the
+            periods.
         periods: period name -> ``(start, end)``.
-        applies: period name -> variants scored there.
+        applies: period name -> forecasters scored there.
         text_period: ``(start, end)`` of the event study (the days with texts).
         overlay: extra ``PortfolioConfig`` fields for every overlay (e.g. ``target_vol``, ``cost_bp``).
+        overlay_drivers: forecasters driving the overlay (default all; each costs a backtest per strategy).
+        overlay_periods: periods the overlay is backtested on (default all).
+        mcs_size: the model confidence set's size (0.10: a 90% set).
     """
     from textrisk.forecast.plots import plot_equity
 
@@ -78,14 +89,21 @@ def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods
             report["variants"][name][period] = risk_scores(cut[period][name], movement=True, n_boot=n_boot)
             logger.info("%s %s: %s", name, period, {k: report["variants"][name][period][k]["breach_rate"]
                                                      for k in ("var95", "var99")})
+    losses = {period: {loss: {name: loss_frame(frame, loss) for name, frame in cut[period].items()}
+                       for loss in DM_LOSSES} for period in periods}
     for period in periods:
         for a, b in DM_PAIRS:
             if a in cut[period] and b in cut[period]:
                 for loss in DM_LOSSES:
-                    test = panel_diebold_mariano(loss_frame(cut[period][a], loss), loss_frame(cut[period][b], loss))
+                    test = panel_diebold_mariano(losses[period][loss][a], losses[period][loss][b])
                     report["dm"].append({"period": period, "pair": [a, b], "loss": loss, **test})
+    report["mcs"] = {period: {loss: model_confidence_set(losses[period][loss], size=mcs_size)
+                              for loss in DM_LOSSES} for period in periods if len(cut[period]) > 1}
+    report["power"] = power_study(ds, cut, losses)
     base = overlay or {}
     for period, (start, end) in periods.items():
+        if overlay_periods is not None and period not in overlay_periods:
+            continue
         block: dict[str, Any] = {}
         curves: dict[str, pd.Series] = {}
         hold = buy_and_hold(ds, start, end, cost_bp=PortfolioConfig(**base).cost_bp,
@@ -94,7 +112,7 @@ def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods
         curves["buy and hold"] = hold.returns
         for strategy, fields in OVERLAYS.items():
             block[strategy] = {}
-            for name in cut[period]:
+            for name in [n for n in cut[period] if overlay_drivers is None or n in overlay_drivers]:
                 result = run_overlay(cut[period][name], ds, start, end, PortfolioConfig(**{**base, **fields}))
                 block[strategy][name] = result.summary()
                 if strategy == "vol_target":
@@ -112,13 +130,14 @@ def risk_report(ds: ForecastDataset, forecasts: dict[str, pd.DataFrame], periods
 def _event_study(ds: ForecastDataset, cut: dict[str, dict[str, pd.DataFrame]], text_period: tuple[str, str],
                  n_boot: int) -> dict[str, Any]:
     signals = text_signals(ds)
-    out: dict[str, Any] = {"period": list(text_period), "signals": {}, "fused_vs_price_only": {}}
+    out: dict[str, Any] = {"period": list(text_period), "signals": {}, "text_vs_no_text": {}}
     for name, signal in signals.items():
         out["signals"][name] = next_day_study(ds, signal, *text_period, n_boot=n_boot)
-    test = cut.get("test", {})
-    if "fused" in test and "price_only" in test and "negative_share" in signals:
+    rolling = cut.get("rolling", {})
+    if "lstm_text" in rolling and "lstm_market" in rolling and "negative_share" in signals:
         for loss in ("qlike", "pinball_99"):
-            out["fused_vs_price_only"][loss] = model_gain_study(
-                loss_frame(test["fused"], loss), loss_frame(test["price_only"], loss), ds, signals["negative_share"],
-                n_boot=n_boot)
+            out["text_vs_no_text"][loss] = {
+                name: model_gain_study(loss_frame(rolling["lstm_text"], loss), loss_frame(rolling["lstm_market"], loss),
+                                       ds, signals[name], n_boot=n_boot)
+                for name in ("negative_share", "text_count") if name in signals}
     return out

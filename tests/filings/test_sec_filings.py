@@ -102,11 +102,11 @@ def test_cli_scores_a_sample_of_files_and_resumes(tmp_path, capsys, tiny_model_d
     out.unlink()
     real_block, calls, crash = local.score_block, [], [True]
 
-    def interrupted(analyzer, scorer, docs, text_field):
+    def interrupted(analyzer, scorer, docs, text_field, **options):
         calls.append([doc.id for doc in docs])
         if len(calls) == 2 and crash and crash.pop():
             raise KeyboardInterrupt
-        return real_block(analyzer, scorer, docs, text_field)
+        return real_block(analyzer, scorer, docs, text_field, **options)
 
     monkeypatch.setattr(local, "score_block", interrupted)
     with pytest.raises(KeyboardInterrupt):

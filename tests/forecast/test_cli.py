@@ -36,7 +36,8 @@ def run_cli(*argv):
 def test_train_predict_backtest_price_only(files, tmp_path, capsys):
     model = tmp_path / "model"
     assert run_cli("train", "--prices", files / "prices.csv", "--out", model, "--epochs", "2") == 0
-    assert "trained price_only" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "trained price_only" in printed and "VaR95 breaches" in printed and "VaR99 breaches" in printed
     out = tmp_path / "pred.csv"
     assert run_cli("predict", "--model", model, "--prices", files / "prices.csv", "--out", out,
                    "--start", "2015-11-01") == 0
@@ -62,10 +63,13 @@ def test_train_and_predict_with_texts(files, tmp_path, tiny_model_dir):
     common = ["--prices", files / "prices.csv", "--texts", files / "texts.jsonl", "--text-model", tiny_model_dir,
               "--cache-dir", tmp_path / "cache"]
     assert run_cli("train", *common, "--out", model, "--epochs", "1", "--train-end", "2015-07-01",
-                   "--dev-end", "2015-10-01") == 0
-    assert json.loads((model / "textrisk_config.json").read_text())["config"]["variant"] == "fused"
+                   "--dev-end", "2015-10-01", "--text-input", "both", "--market", "--select-on", "loss") == 0
+    config = json.loads((model / "textrisk_config.json").read_text())["config"]
+    assert (config["variant"], config["text_input"], config["market"], config["select_on"]) == (
+        "fused", "both", True, "loss")
     assert run_cli("predict", "--model", model, *common, "--out", tmp_path / "p.csv") == 0
-    assert len(pd.read_csv(tmp_path / "p.csv")) > 100
+    pred = pd.read_csv(tmp_path / "p.csv")
+    assert len(pred) > 100 and {"text_effect_volatility", "text_effect_var_99"} <= set(pred.columns)
     # a text forecaster without texts is a user error
     assert run_cli("predict", "--model", model, "--prices", files / "prices.csv", "--out", tmp_path / "q.csv") == 2
 

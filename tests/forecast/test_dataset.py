@@ -16,7 +16,7 @@ from textrisk.forecast.constants import PRICE_FEATURES
 from textrisk.forecast.features import price_features, validate_prices
 from textrisk.forecast.text import TextFeaturizer, validate_texts
 
-from ..helpers import FakeModel, make_prices, make_texts
+from ..helpers import FakeModel, fake_risk_model, make_prices, make_texts
 
 
 def dataset(prices=None, texts=None, **kwargs):
@@ -75,8 +75,8 @@ def test_bad_text_rows_raise(row, match):
 
 # ----------------------------------------------------------------------------------------------- look-ahead
 def test_no_feature_of_day_t_uses_data_after_its_cutoff():
-    prices, texts = make_prices(), make_texts()
-    base = dataset(prices, texts)
+    prices, texts = make_prices(), make_texts(per_day=4)
+    base = build_dataset(prices, texts, fake_risk_model(), cache_dir=False)
     t = base.sessions.get_loc(pd.Timestamp("2015-06-10"))
     cutoff = session_closes("2015-06-01", "2015-06-30").loc["2015-06-10"]
     # rewrite everything stamped after the cut-off: prices of later days, texts at or after the close
@@ -88,13 +88,14 @@ def test_no_feature_of_day_t_uses_data_after_its_cutoff():
     late_texts = texts.copy()
     after = late_texts["timestamp"] >= cutoff
     late_texts.loc[after, "text"] = "completely different " + late_texts.loc[after, "text"]
-    extra = pd.DataFrame({"ticker": ["AAA"] * 3, "timestamp": [cutoff, cutoff + pd.Timedelta(hours=1),
-                                                               cutoff + pd.Timedelta(days=2)], "text": ["a", "b", "c"]})
-    changed = dataset(late_prices, pd.concat([late_texts, extra], ignore_index=True))
-    np.testing.assert_array_equal(base.price[:, : t + 1], changed.price[:, : t + 1])
-    np.testing.assert_array_equal(base.text[:, : t + 1], changed.text[:, : t + 1])
-    np.testing.assert_array_equal(base.text_count[:, : t + 1], changed.text_count[:, : t + 1])
-    assert not np.array_equal(base.text[:, t + 1:], changed.text[:, t + 1:])  # the change did land later
+    extra = pd.DataFrame({"ticker": ["AAA"] * 30, "timestamp": [cutoff + pd.Timedelta(minutes=m) for m in range(30)],
+                          "text": [f"burst {i}" for i in range(30)]})
+    changed = build_dataset(late_prices, pd.concat([late_texts, extra], ignore_index=True), fake_risk_model(),
+                            cache_dir=False)
+    for name in ("price", "text", "text_count", "signals"):  # signals: counts, abnormal count, novelty, events...
+        np.testing.assert_array_equal(getattr(base, name)[:, : t + 1], getattr(changed, name)[:, : t + 1])
+        assert not np.array_equal(getattr(base, name)[:, t + 1:], getattr(changed, name)[:, t + 1:])  # it landed
+    np.testing.assert_array_equal(base.market[0][: t + 1], changed.market[0][: t + 1])
     # the sample forecasting day t+1 reads sessions t-4..t only, so it is unchanged too
     ti, si = np.array([0, 1]), np.array([t + 1, t + 1])
     for key, value in base.windows(ti, si, 5).items():

@@ -16,7 +16,7 @@ from textrisk.forecast import VARIANTS, ForecastConfig, Forecaster, build_datase
 from textrisk.forecast.metrics import kupiec_test, movement_scores, var_backtest
 from textrisk.forecast.model import FusionNet
 
-from ..helpers import FakeModel, make_prices, make_texts
+from ..helpers import FakeModel, fake_risk_model, make_prices, make_texts
 
 SMALL = {"train_start": "2015-01-01", "train_end": "2015-08-01", "dev_end": "2015-10-01", "test_end": "2016-01-01",
          "epochs": 2, "hidden_size": 8, "text_size": 8}
@@ -38,7 +38,7 @@ def fused(ds):
 @pytest.mark.parametrize("field, value", [
     ("variant", "both"), ("window", 0), ("window", "5"), ("dropout", 1.0), ("epochs", 0), ("learning_rate", -1.0),
     ("select_on", "f1"), ("rise_threshold", -0.01), ("train_end", "not a date"), ("dev_end", "2015-07-01"),
-    ("volatility_weight", -0.1), ("seed", 1.5),
+    ("volatility_weight", -0.1), ("seed", 1.5), ("text_input", "words"), ("mean_model", "zero"), ("market", 1),
 ])
 def test_config_errors_name_the_field(field, value):
     with pytest.raises(ConfigError, match=field):
@@ -105,6 +105,96 @@ def test_price_only_model_predicts_on_a_dataset_without_texts(ds):
     pd.testing.assert_frame_equal(model.predict(plain), model.predict(ds))
 
 
+# ----------------------------------------------------------------------------------------------- signals, market
+@pytest.fixture(scope="module")
+def risky_ds():
+    tickers = ("AAA", "BBB", "CCC")
+    return build_dataset(make_prices(tickers), make_texts(tickers, start="2014-12-01", per_day=4), fake_risk_model(),
+                         cache_dir=False)
+
+
+@pytest.mark.parametrize("fields", [{"text_input": "signals", "market": True}, {"text_input": "both"},
+                                    {"variant": "price_only", "market": True}, {"variant": "text_only",
+                                                                                "text_input": "signals"}])
+def test_text_signal_and_market_towers_train_save_and_load(risky_ds, tmp_path, fields):
+    model = Forecaster.train(risky_ds, ForecastConfig(**{**SMALL, **fields}))
+    pred = model.predict(risky_ds, start="2015-10-01")
+    assert (pred["volatility"] > 0).all() and (pred["var_99"] > pred["var_95"]).all()
+    assert model.meta["signal_features"] == (risky_ds.signal_names if model.config.uses_signals else [])
+    assert model.meta["market_features"] == (["market_return", "market_range_variance", "market_dispersion"]
+                                             if model.config.market else [])
+    model.save_pretrained(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.from_pretrained(tmp_path / "m").predict(risky_ds, start="2015-10-01"),
+                                  pred)
+
+
+def test_signal_model_refuses_a_dataset_with_other_signals(risky_ds):
+    model = Forecaster.train(risky_ds, ForecastConfig(text_input="signals", **SMALL))
+    model.meta["text_model_key"] = "x"
+    plain = build_dataset(make_prices(("AAA",)), make_texts(("AAA",)), FakeModel(), cache_dir=False)
+    model.meta["text_model_key"] = plain.text_model_key
+    model.meta["text_features"] = plain.text_feature_names
+    with pytest.raises(DataError, match="signals"):
+        model.predict(plain)
+
+
+def test_no_forecast_reads_future_texts_or_prices(risky_ds):
+    from textrisk.forecast.calendar import session_closes
+
+    tickers = ("AAA", "BBB", "CCC")
+    prices, texts = make_prices(tickers), make_texts(tickers, start="2014-12-01", per_day=4)
+    model = Forecaster.train(risky_ds, ForecastConfig(text_input="both", market=True, **SMALL))
+    cutoff = pd.Timestamp("2015-11-02")
+    close = session_closes(cutoff, cutoff + pd.Timedelta(days=1)).iloc[0]
+    late_texts = texts.copy()
+    after = late_texts["timestamp"] >= close
+    late_texts.loc[after, "text"] = "turmoil " + late_texts.loc[after, "text"]
+    late_prices = {k: v.copy() for k, v in prices.items()}
+    for frame in late_prices.values():
+        later = pd.to_datetime(frame["Date"]) > cutoff
+        frame.loc[later, ["Open", "High", "Low", "Close", "Adj Close"]] *= 1.5
+    changed = build_dataset(late_prices, late_texts, fake_risk_model(), cache_dir=False)
+    before, moved = model.predict(risky_ds, start="2015-10-01"), model.predict(changed, start="2015-10-01")
+    early = before["date"] <= cutoff + pd.Timedelta(days=1)  # forecast for the next session reads day <= cutoff
+    columns = ["p_rise", "expected_return", "volatility", "var_95", "var_99"]
+    pd.testing.assert_frame_equal(before.loc[early, columns], moved.loc[early, columns])
+    assert not np.allclose(before.loc[~early, "volatility"], moved.loc[~early, "volatility"])
+
+
+# ----------------------------------------------------------------------------------------------- mean, text effect
+def test_constant_mean_model_has_one_expected_return(risky_ds):
+    constant = Forecaster.train(risky_ds, ForecastConfig(**SMALL)).predict(risky_ds, start="2015-10-01")
+    assert constant["expected_return"].nunique() == 1 and abs(constant["expected_return"].iloc[0]) < 0.01
+    conditional = Forecaster.train(risky_ds, ForecastConfig(mean_model="conditional", **SMALL))
+    assert conditional.predict(risky_ds, start="2015-10-01")["expected_return"].nunique() > 1
+
+
+def test_a_forecaster_saved_without_a_mean_model_loads_as_conditional(risky_ds, tmp_path):
+    model = Forecaster.train(risky_ds, ForecastConfig(mean_model="conditional", **SMALL))
+    model.save_pretrained(tmp_path / "old")
+    path = tmp_path / "old" / "textrisk_config.json"
+    saved = json.loads(path.read_text())
+    del saved["config"]["mean_model"], saved["config"]["text_input"], saved["config"]["market"]
+    path.write_text(json.dumps(saved))
+    again = Forecaster.from_pretrained(tmp_path / "old")
+    assert again.config.mean_model == "conditional"
+    pd.testing.assert_frame_equal(again.predict(risky_ds), model.predict(risky_ds))
+
+
+def test_text_effect_is_the_forecast_minus_the_no_text_forecast(risky_ds):
+    model = Forecaster.train(risky_ds, ForecastConfig(text_input="both", mean_model="conditional", **SMALL))
+    pred = model.predict(risky_ds, start="2015-10-01", text_effect=True)
+    effects = [f"text_effect_{c}" for c in ("expected_return", "volatility", "var_95", "var_99")]
+    assert set(effects) <= set(pred.columns) and (pred[effects].abs().sum() > 0).all()
+    with torch.no_grad():  # a text tower whose LSTM outputs zeros whatever it reads: the texts add nothing
+        for weight in model.net.text_rnn.parameters():
+            weight.zero_()
+    silent = model.predict(risky_ds, start="2015-10-01", text_effect=True)
+    np.testing.assert_allclose(silent[effects].to_numpy(), 0.0, atol=1e-12)
+    price_only = Forecaster.train(risky_ds, ForecastConfig(variant="price_only", **SMALL))
+    assert not any(c.startswith("text_effect") for c in price_only.predict(risky_ds, text_effect=True).columns)
+
+
 # ----------------------------------------------------------------------------------------------- metrics
 def test_movement_scores():
     scores = movement_scores(np.array([1, 0, 1, 0]), np.array([0.9, 0.2, 0.4, 0.6]))
@@ -138,30 +228,39 @@ def test_benchmark_cli_on_a_few_stocknet_tickers(tmp_path):
     out = tmp_path / "bench.json"
     status = main(["--data", str(STOCKNET), "--out", str(out), "--seeds", "2", "--epochs", "2",
                    "--tickers", "BCH", "BSAC", "PICO", "CODI", "--cache-dir", str(tmp_path / "cache"), "--no-progress",
-                   "--save-model", str(tmp_path / "fused"), "--n-boot", "20"])
+                   "--save-model", str(tmp_path / "text"), "--n-boot", "20", "--lstms", "lstm_market", "lstm_text",
+                   "--overlay-drivers", "ewma", "lstm_text"])
     assert status == 0
     report = json.loads(out.read_text())
-    assert set(report["variants"]) == {"fused", "price_only", "text_only", "garch", "ewma", "historical", "majority"}
-    for name in ("fused", "price_only", "text_only", "garch", "ewma", "historical"):
-        periods = {"test"} | ({"oos_2016_2017"} if name not in ("fused", "text_only") else set())
+    baselines = {"garch", "gjr_garch", "egarch", "har", "har_x", "garch_x", "ewma", "historical"}
+    assert set(report["variants"]) == baselines | {"lstm_market", "lstm_text", "majority"}
+    with_text = {"lstm_text", "har_x", "garch_x"}
+    for name in baselines | {"lstm_market", "lstm_text"}:
+        periods = {"test", "rolling"} | ({"oos_2016_2017"} if name not in with_text else set())
+        assert periods <= set(report["variants"][name]), name
         for period in periods:
             entry = report["variants"][name][period]
             for level in ("var95", "var99"):
-                assert {"breach_rate", "kupiec_p", "christoffersen_ind_p", "christoffersen_cc_p", "pinball"} <= set(
-                    entry[level]), name
+                assert {"breach_rate", "kupiec_p", "christoffersen_cc_p", "dq_p", "pinball"} <= set(entry[level])
                 assert 0 <= entry[level]["breach_rate"] <= 1
             assert set(entry["qlike"]) == set(entry["mse_var"]) == {"squared_return", "parkinson"}
-            if name in ("fused", "price_only", "text_only"):
-                assert len(entry["acc"]["ci95"]) == 2 and "value" in entry["mcc"]
-        assert "oos_2016_2017" not in report["variants"]["fused"]
-    assert {tuple(t["pair"]) for t in report["dm"]} >= {("fused", "price_only"), ("fused", "garch"),
-                                                         ("price_only", "garch")}
-    assert all({"loss", "statistic", "p_value"} <= set(t) for t in report["dm"])
-    perf = report["portfolio"]["test"]["vol_target"]["ewma"]
-    assert {"sharpe", "max_drawdown", "ann_return", "ann_vol", "target_vol", "turnover"} <= set(perf)
-    assert "negative_share" in report["event_study"]["signals"]
-    assert report["data"]["texts_used"] > 0 and report["splits"]["test"] == ["2015-10-01", "2016-01-01"]
+        assert "oos_2016_2017" not in report["variants"][name] or name not in with_text
+    seeds = report["variants"]["lstm_text"]["seeds"]
+    assert len(seeds["runs"]) == 2 * len(report["origins"]) and len(seeds["seeds_rolling"]) == 2
+    assert report["periods"]["rolling"] == ["2014-10-01", "2016-01-01"]
+    pairs = {tuple(t["pair"]) for t in report["dm"]}
+    assert {("lstm_text", "lstm_market"), ("har_x", "har"), ("garch_x", "gjr_garch"),
+            ("lstm_text", "gjr_garch")} <= pairs
+    mcs = report["mcs"]["rolling"]["qlike"]
+    assert set(mcs["included"]) | set(mcs["excluded"]) == baselines | {"lstm_market", "lstm_text"}
+    power = report["power"]
+    assert any(t["pair"] == ["har_x", "har"] and t["mde"] > 0 for t in power["tests"])
+    assert {y["signal"] for y in power["yardstick"]} >= {"text_count", "abnormal_count"}
+    assert set(report["portfolio"]["test"]["vol_target"]) == {"ewma", "lstm_text"}
+    assert "abnormal_count" in report["event_study"]["signals"]
+    assert report["signal_names"][:2] == ["text_count", "abnormal_count"] and report["data"]["texts_used"] > 0
     for path in report["plots"].values():
         assert Path(path).is_file() and Path(path).read_bytes()[:4] == b"\x89PNG"
-    assert out.with_suffix(".md").read_text().count("| test |") > 5
-    assert Forecaster.from_pretrained(tmp_path / "fused").config.variant == "fused"
+    tables = out.with_suffix(".md").read_text()
+    assert tables.count("| rolling |") > 10 and "Model confidence set" in tables and "Power" in tables
+    assert Forecaster.from_pretrained(tmp_path / "text").config.text_input == "signals"

@@ -12,9 +12,10 @@ import pytest
 from textrisk.errors import ConfigError
 from textrisk.forecast import ForecastConfig, Forecaster, build_dataset
 from textrisk.forecast.backtest import buy_and_hold, performance, run_overlay
-from textrisk.forecast.baselines import baseline_forecast, fit_garch
-from textrisk.forecast.dm import diebold_mariano, panel_diebold_mariano
+from textrisk.forecast.baselines import baseline_forecast
+from textrisk.forecast.dm import diebold_mariano, dm_power, panel_diebold_mariano, qlike_equivalent_error
 from textrisk.forecast.event_study import decile_contrast
+from textrisk.forecast.garch import fit_garch
 from textrisk.forecast.losses import parkinson_variance, pinball_loss, qlike
 from textrisk.forecast.portfolio import (
     PortfolioConfig,
@@ -25,7 +26,7 @@ from textrisk.forecast.portfolio import (
     shrunk_correlation,
 )
 from textrisk.forecast.risk_level import LEVELS, assign_risk_levels, fit_risk_cuts
-from textrisk.forecast.var_tests import breach_transitions, christoffersen_test, var_coverage
+from textrisk.forecast.var_tests import breach_transitions, christoffersen_test, dq_test, var_coverage
 
 from ..helpers import make_prices
 
@@ -68,20 +69,6 @@ def test_garch_fit_recovers_simulated_parameters():
     assert params["nu"] == pytest.approx(truth["nu"], abs=2.5)
 
 
-@pytest.mark.parametrize("name", ["garch", "ewma", "historical"])
-def test_baselines_do_not_look_ahead(prices, name):
-    options = {"refit_every": 40} if name == "garch" else {}
-    before = baseline_forecast(name, build_dataset(prices), "2015-06-01", start="2015-06-01", **options)
-    after = baseline_forecast(name, build_dataset(perturbed(prices)), "2015-06-01", start="2015-06-01", **options)
-    cols = ["expected_return", "volatility", "var_95", "var_99"]
-    early = before["date"] <= pd.Timestamp(CUTOFF)
-    assert early.sum() > 100
-    np.testing.assert_allclose(before.loc[early, cols].to_numpy(), after.loc[early.to_numpy(), cols].to_numpy(),
-                               rtol=1e-9)
-    assert not np.allclose(before.loc[~early, "volatility"], after.loc[~early.to_numpy(), "volatility"])
-    assert (before["var_99"] > before["var_95"]).all() and (before["volatility"] > 0).all()
-
-
 def test_ewma_matches_the_riskmetrics_recursion(prices):
     ds = build_dataset(prices)
     frame = baseline_forecast("ewma", ds, None)
@@ -91,14 +78,6 @@ def test_ewma_matches_the_riskmetrics_recursion(prices):
         variance = 0.94 * variance + 0.06 * value ** 2  # after 30 returns: the forecast for the 31st
     first = frame[frame["ticker"] == "AAA"].reset_index(drop=True)
     assert first.loc[30 - 20, "volatility"] == pytest.approx(math.sqrt(variance), rel=1e-9)
-
-
-def test_baseline_options_are_checked(prices):
-    ds = build_dataset(prices)
-    with pytest.raises(ConfigError, match="baseline"):
-        baseline_forecast("arima", ds, None)
-    with pytest.raises(ConfigError, match="lam"):
-        baseline_forecast("ewma", ds, None, lam=1.5)
 
 
 # ----------------------------------------------------------------------------------------------- VaR tests
@@ -136,6 +115,34 @@ def test_var_coverage_on_a_panel():
     assert result["christoffersen_ind_p"] == pytest.approx(single["ind_p_value"])
 
 
+def test_dynamic_quantile_test_matches_a_hand_computed_case():
+    from scipy.stats import chi2
+
+    # no lags, VaR 1 on ten days (one breach) and 2 on ten days (none): regressing Hit - 0.05 on [1, VaR] is
+    # regressing on the two groups' dummies, so DQ = sum_g n_g mean_g(Hit - p)^2 / (p (1 - p))
+    # = (10 * 0.05^2 + 10 * 0.05^2) / (0.05 * 0.95) = 1.0526316, chi2(2): p = exp(-DQ / 2) = 0.5907775
+    hits = np.array([1] + [0] * 19)
+    var = np.array([1.0] * 10 + [2.0] * 10)
+    result = dq_test(hits, var, 0.95, lags=0)
+    assert result["dq"] == pytest.approx(0.05 / 0.0475) and result["df"] == 2
+    assert result["p_value"] == pytest.approx(0.5907775, abs=1e-6)
+    # one lag, constant VaR: the groups are "yesterday a breach" or not. HITS has 15 transitions: after a
+    # non-breach 2 of 10 breach, after a breach 3 of 5: DQ = (10 (0.2 - .05)^2 + 5 (0.6 - .05)^2) / .0475
+    result = dq_test(np.array(HITS), np.full(len(HITS), 0.02), 0.95, lags=1)
+    expected = (10 * 0.15 ** 2 + 5 * 0.55 ** 2) / 0.0475
+    assert result["dq"] == pytest.approx(expected) and result["df"] == 2
+    assert result["p_value"] == pytest.approx(chi2.sf(expected, 2))
+
+
+def test_dynamic_quantile_lags_stay_within_a_ticker():
+    hits, var = np.array([0, 1, 1, 0]), np.full(4, 0.02)
+    pooled = dq_test(hits, var, 0.95, lags=1, groups=np.array(["A", "A", "B", "B"]))
+    # rows: A's second day (lag 0 -> hit 1) and B's second day (lag 1 -> hit 0); the A->B step is not a lag
+    alone = dq_test(np.array([0, 1]), np.full(2, 0.02), 0.95, lags=1)
+    assert pooled["df"] == 2 and alone["df"] == 1
+    assert np.isnan(dq_test(np.array([1]), np.array([0.02]), 0.95)["p_value"])
+
+
 # ----------------------------------------------------------------------------------------------- losses, DM
 def test_pinball_and_qlike_values():
     # quantile forecast -2% at q = 5%: a -3% day costs (0.05 - 1)(-3 + 2) = 0.95; a +1% day 0.05 * 3 = 0.15
@@ -154,6 +161,23 @@ def test_diebold_mariano_with_hln_correction():
     assert result["statistic"] == pytest.approx(manual)
     assert result["p_value"] < 0.01
     assert diebold_mariano(rng.normal(0, 1, 200))["p_value"] > 0.01
+
+
+def test_dm_power_is_eighty_percent_at_the_minimum_detectable_difference():
+    rng = np.random.default_rng(0)
+    mde = dm_power(rng.normal(0, 1, 64))["mde"]
+    # t(63) quantiles: 1.9983 + 0.8474 = 2.8457, times sd / sqrt(64) with the HLN factor sqrt(63/64)
+    assert mde == pytest.approx(2.8457 * 1.0 / 8 / math.sqrt(63 / 64), rel=0.1)
+    rejected = [diebold_mariano(rng.normal(mde, 1, 64))["p_value"] < 0.05 for _ in range(400)]
+    assert np.mean(rejected) == pytest.approx(0.8, abs=0.07)
+    result = dm_power(np.full(10, 0.5) + rng.normal(0, 0.01, 10))
+    assert result["ci95"][0] < 0.5 < result["ci95"][1]
+
+
+def test_qlike_equivalent_error():
+    c = qlike_equivalent_error(0.01)
+    assert c - 1 - math.log(c) == pytest.approx(0.01) and 1.1 < c < 1.2
+    assert qlike_equivalent_error(0.0) == 1.0
 
 
 def test_panel_dm_averages_across_tickers_per_day():

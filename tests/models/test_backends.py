@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -62,14 +64,16 @@ def test_analyzer_with_onnx_backend_scores_like_torch(risk_model_dir, tmp_path):
         assert a.risk_signals == pytest.approx(b.risk_signals, abs=1e-4)
 
 
-def test_onnx_cache_is_reused_and_invalidated_beside_the_model(risk_model_dir, tmp_path, monkeypatch):
+def test_onnx_cache_is_reused_and_invalidated_in_the_user_cache(risk_model_dir, tmp_path, monkeypatch):
     import shutil
 
     folder = tmp_path / "model"
     shutil.copytree(risk_model_dir, folder)
+    monkeypatch.setenv(onnx_backend.CACHE_ENV, str(tmp_path / "user-cache"))
     model = RiskAnalyzer.from_pretrained(folder).model
     first = make_backend(model, "onnx")
-    assert first.path.parent.parent == folder / "onnx" and first.path.is_file()
+    assert first.path.parent.parent == tmp_path / "user-cache" / "onnx" and first.path.is_file()
+    assert not (folder / "onnx").exists()  # never inside the model folder
     exports = []
     real_export = torch.onnx.export
     monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: exports.append(1) or real_export(*a, **k))
@@ -79,19 +83,23 @@ def test_onnx_cache_is_reused_and_invalidated_beside_the_model(risk_model_dir, t
         model.heads["sentiment"].bias.add_(1.0)  # changed weights: a new fingerprint
     changed = make_backend(model, "onnx")
     assert changed.path != first.path and exports == [1]
-    assert not first.path.parent.exists()  # the stale entry beside the model is removed
-    assert [p.name for p in (folder / "onnx").iterdir()] == [changed.path.parent.name]  # no temporary leftovers
+    assert not first.path.parent.exists()  # the stale entry of this folder's earlier weights is removed
+    entries = [p.name for p in (tmp_path / "user-cache" / "onnx").iterdir()]
+    assert entries == [changed.path.parent.name]  # no temporary leftovers
     np.testing.assert_allclose(_outputs(changed, ("logits",))["logits"] - 1.0,
                                _outputs(first if first.path.exists() else again, ("logits",))["logits"], atol=0.1)
 
 
-def test_onnx_cache_falls_back_to_the_user_cache_when_the_model_folder_is_read_only(risk_model_dir, tmp_path,
-                                                                                   monkeypatch):
-    monkeypatch.setenv(onnx_backend.CACHE_ENV, str(tmp_path / "user-cache"))
-    monkeypatch.setattr(onnx_backend, "_writable", lambda folder: False)
-    backend = make_backend(RiskAnalyzer.from_pretrained(risk_model_dir).model, "onnx")
-    assert backend.path.is_relative_to(tmp_path / "user-cache")
-    assert not (risk_model_dir / "onnx").exists()
+def test_the_default_cache_is_the_platform_user_cache_folder_never_the_package(monkeypatch, tmp_path):
+    import textrisk
+    from textrisk.utils.cache import cache_dir
+
+    monkeypatch.delenv(onnx_backend.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir("onnx") == tmp_path / "xdg" / "textrisk" / "onnx"
+    assert not cache_dir("onnx").is_relative_to(Path(textrisk.__file__).parent)
+    monkeypatch.setenv(onnx_backend.CACHE_ENV, str(tmp_path / "mine"))
+    assert cache_dir("embeddings") == tmp_path / "mine" / "embeddings"
 
 
 def test_bf16_backend_is_close_to_fp32(risk_model_dir):

@@ -54,12 +54,13 @@ def _flip_a_byte(path):
 @pytest.mark.parametrize("damage", [_flip_a_byte, lambda p: p.write_bytes(p.read_bytes()[:1000]), lambda p: p.unlink(),
                                     lambda p: (p.parent / "recipe.json").write_text("{")],
                          ids=["edited", "truncated", "removed", "recipe"])
-def test_a_damaged_onnx_cache_entry_is_exported_again(risk_model_dir, tmp_path, damage):
+def test_a_damaged_onnx_cache_entry_is_exported_again(risk_model_dir, tmp_path, damage, monkeypatch):
     pytest.importorskip("onnxruntime", reason="the [onnx] extra is not installed")
     folder = tmp_path / "model"
     shutil.copytree(risk_model_dir, folder)
+    monkeypatch.setenv("TEXTRISK_CACHE_DIR", str(tmp_path / "cache"))
     first = RiskAnalyzer.from_pretrained(folder, backend="onnx-fp32").score(SENTENCES[:3])
-    (entry,) = (folder / "onnx").iterdir()
+    (entry,) = (tmp_path / "cache" / "onnx").iterdir()
     damage(entry / "model.fp32.onnx")
     with pytest.warns(UserWarning, match=f"ONNX cache entry {entry} is damaged"):
         again = RiskAnalyzer.from_pretrained(folder, backend="onnx-fp32").score(SENTENCES[:3])

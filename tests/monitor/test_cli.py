@@ -13,7 +13,7 @@ def test_signal_rules_with_a_risk_head_model(risk_model_dir, tmp_path):
     stream(tmp_path / "in.jsonl")
     (tmp_path / "rules.yaml").write_text(
         "rules:\n  - {name: any-credit, type: signal, signal: credit, probability: 0.0, cooldown_hours: 0}\n"
-        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 0}\n")
+        "  - {name: lvl, type: level, above: 0.0, cooldown_hours: 0}\nalerts: {burst_hours: 0}\n")
     args = ["monitor", "--input", str(tmp_path / "in.jsonl"), "--state", str(tmp_path / "s.db"),
             "--alerts", str(tmp_path / "a.jsonl"), "--rules", str(tmp_path / "rules.yaml"),
             "--model", str(risk_model_dir), "--once", "--batch-size", "5"]
@@ -29,7 +29,7 @@ def test_signal_rules_with_a_risk_head_model(risk_model_dir, tmp_path):
     assert main(args) == 0  # a rerun adds nothing
     assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 48
     assert main(["dashboard", "--state", str(tmp_path / "s.db"), "--export", str(tmp_path / "r.html")]) == 0
-    assert "<svg" in (tmp_path / "r.html").read_text()
+    assert "Plotly.newPlot" in (tmp_path / "r.html").read_text()
 
 
 def test_user_errors_exit_2_with_one_line(tiny_model_dir, risk_model_dir, tmp_path, capsys):

@@ -18,6 +18,7 @@ from .webhook_server import Receiver
 
 def _rules(url, timeout=5):
     return parse_rules({"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 0}],
+                        "alerts": {"burst_hours": 0},
                         "webhooks": [{"url": url, "backoff_seconds": 0.01, "max_backoff_seconds": 0.01,
                                       "timeout_seconds": timeout}]})
 

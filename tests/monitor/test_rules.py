@@ -67,7 +67,10 @@ def test_bad_rules_name_the_rule_and_field(rules, message):
 
 
 @pytest.mark.parametrize(("raw", "message"), [
-    ({"rules": [], "alerts": 1}, r"unknown top-level field\(s\) \['alerts'\]"),
+    ({"rules": [], "alert": 1}, r"unknown top-level field\(s\) \['alert'\]"),
+    ({"rules": [], "alerts": 1}, r"alerts: expected a mapping"),
+    ({"rules": [], "alerts": {"burst_hours": -1}}, r"alerts.burst_hours must be >= 0"),
+    ({"rules": [], "alerts": {"dashboard_url": "javascript:x"}}, r"alerts.dashboard_url must be an http"),
     ({"index": {"half_life_hours": 0}}, r"index.half_life_hours \(hours\) must be >= 0.001, got 0"),
     ({"drift": {"psi": 2}}, "drift.psi must be <= 1, got 2"),
     ({"drift": {"window": 5}}, r"drift: unknown field\(s\) \['window'\]"),

@@ -12,7 +12,7 @@ from textrisk.monitor.state import MonitorState
 
 from ..helpers import FakeAnalyzer
 
-RULES = {"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 0}]}
+RULES = {"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 0}], "alerts": {"burst_hours": 0}}
 
 
 def batch(*ids, text="neg=0.9"):

@@ -18,6 +18,7 @@ class Clock:
 
 def make(tmp_path, url, clock, max_attempts=5):
     rules = parse_rules({"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 0}],
+                         "alerts": {"burst_hours": 0},
                          "webhooks": [{"url": url, "max_attempts": max_attempts, "backoff_seconds": 1,
                                        "timeout_seconds": 2}]})
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "s.db"), rules, clock=clock)
@@ -67,6 +68,7 @@ def test_outage_survives_a_restart_and_gives_up_after_max_attempts(tmp_path):
         assert {key for key, _ in server.posts} == {"hi|X|d0", "hi|X|d1"}
     port2 = free_port()
     rules = parse_rules({"rules": [{"name": "hi", "type": "level", "above": 0.5, "cooldown_hours": 0}],
+                         "alerts": {"burst_hours": 0},
                          "webhooks": [{"url": f"http://127.0.0.1:{port2}/", "max_attempts": 2,
                                        "backoff_seconds": 1}]})
     mon = Monitor(FakeAnalyzer(), MonitorState(tmp_path / "t.db"), rules, clock=clock)

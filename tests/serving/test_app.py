@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -20,51 +15,14 @@ pytest.importorskip("uvicorn", reason="the [serve] extra is not installed")
 
 from textrisk import RiskAnalyzer  # noqa: E402
 
-from ..helpers import SENTENCES  # noqa: E402
+from ..helpers import SENTENCES, serve_process  # noqa: E402
 
 LIMITS = ["--max-documents", "8", "--max-document-chars", "300", "--max-request-chars", "1000"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _server(model_dir, *flags: str):
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "textrisk.cli", "serve", "--model", str(model_dir), "--port",
-                             str(port), "--threads", "1", "--log-level", "warning", *flags],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # bounded wait for start-up (a loaded machine can take a while)
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}: {proc.stdout.read()}")
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise AssertionError("server did not become ready")
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture(scope="module")
 def server(risk_model_dir):
-    with _server(risk_model_dir, "--max-wait-ms", "200", *LIMITS) as (url, _):
+    with serve_process(risk_model_dir, "--max-wait-ms", "200", *LIMITS) as (url, _):
         yield url
 
 
@@ -161,7 +119,7 @@ def test_concurrent_requests_share_micro_batches(server, local):
 
 
 def test_sigterm_finishes_the_request_in_flight(risk_model_dir):
-    with _server(risk_model_dir, "--max-wait-ms", "3000") as (url, proc):
+    with serve_process(risk_model_dir, "--max-wait-ms", "3000") as (url, proc):
         outcome = {}
 
         def request():

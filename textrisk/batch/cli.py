@@ -19,23 +19,30 @@ from ..errors import ConfigError
 from ..models.backends import BACKENDS
 from ..utils.args import int_at_least, probability
 
-__all__ = ["add_arguments", "documents_of", "run"]
+__all__ = ["add_arguments", "documents_of", "resolve_file_arguments", "run"]
+
+_ROW_FILES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")  # files of rows: --input
+_LOOKS_LIKE = (".txt", ".htm", ".html", ".pdf", ".md", ".doc", ".docx") + _ROW_FILES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``score`` sub-command (local and Ray engines)."""
-    parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to score")
+    parser.add_argument("texts", nargs="*", metavar="TEXT",
+                        help="texts to score; an argument naming an existing .txt/.htm/.html file is scored as that "
+                             "file (as --files does), a .jsonl/.csv file is refused with the --input hint")
     parser.add_argument("--input", help="plain text (one document per line), .jsonl or .csv file")
     parser.add_argument("--files", nargs="+", metavar="FILE", help="score each .txt/.htm/.html file as one document "
                                                                    "(id = file name; sections, prose only)")
     parser.add_argument("--input-dir", help="score every file of this folder matching --glob as one document")
     parser.add_argument("--glob", default="*.txt", help="file pattern for --input-dir (default *.txt)")
     parser.add_argument("--output", help="write .jsonl or .csv (default: a table on stdout)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--text-field", default="text", help="text column/field of JSONL/CSV input")
     parser.add_argument("--id-field", default="id", help="id column/field (default: line numbers)")
     parser.add_argument("--encoding", default="utf-8", help="input file encoding (default utf-8; e.g. latin-1)")
-    parser.add_argument("--batch-size", type=int_at_least(1), default=32)
+    parser.add_argument("--batch-size", type=int_at_least(1), default=32,
+                        help="chunks per forward pass (default 32; larger is faster up to memory)")
     parser.add_argument("--chunk-tokens", type=int_at_least(8),
                         help="chunk size for long documents (default 64; see README on its effect)")
     parser.add_argument("--evidence", type=int_at_least(0), default=5, help="evidence chunks per long document")
@@ -51,7 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flush-every", type=int_at_least(1), default=256,
                         help="rows scored between two writes of the partial file (resume granularity)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if any row could not be scored")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bars on stderr (by default shown on a terminal: documents for large "
+                             "inputs, passages for a long single document)")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
                         help="local: this process; ray: Ray Data on $RAY_ADDRESS (default: a local Ray)")
     parser.add_argument("--ray-concurrency", type=int_at_least(1), default=1, help="--engine ray: scoring actors")
@@ -60,6 +69,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-format", choices=["jsonl", "parquet"],
                         help="--engine ray: shard format in --output DIR (default: parquet for parquet input, "
                              "else jsonl)")
+
+
+def resolve_file_arguments(args: argparse.Namespace) -> None:
+    """Never score a file's name as text: TEXT arguments that all name existing filing files become ``--files``
+    (with a note); a file of rows, or files mixed with texts, is refused with the option to use; a TEXT that looks
+    like a file name but names no file gets a warning (and is scored as text)."""
+    from ..filings.documents import SUFFIXES
+
+    def is_file(text: str) -> bool:
+        return len(text) < 4096 and "\n" not in text and "\0" not in text and Path(text).is_file()
+
+    named = [text for text in args.texts if is_file(text)]
+    for text in args.texts:
+        if text in named or any(ch.isspace() for ch in text) or not text.lower().endswith(_LOOKS_LIKE):
+            continue
+        print(f"textrisk score: warning: TEXT {text!r} looks like a file name, but no such file exists; it is "
+              "scored as text (use --files or --input for files)", file=sys.stderr)
+    if not named:
+        return
+    rows = [text for text in named if Path(text).suffix.lower() in _ROW_FILES]
+    if rows:
+        raise ConfigError(f"TEXT argument {rows[0]!r} is a file of rows: score it with --input {rows[0]} (one "
+                          "document per line or row)")
+    others = [text for text in named if Path(text).suffix.lower() not in SUFFIXES]
+    if others:
+        raise ConfigError(f"TEXT argument {others[0]!r} is a file textrisk does not read ({', '.join(SUFFIXES)} "
+                          "are read with --files; JSONL/CSV with --input)")
+    if len(named) != len(args.texts) or args.input or _from_files(args):
+        raise ConfigError(f"TEXT argument {named[0]!r} is a file, and other arguments are not: score files with "
+                          "--files FILE..., texts as TEXT arguments, in separate runs")
+    print(f"textrisk score: scoring {', '.join(named)} as {'a file' if len(named) == 1 else 'files'} (each file one "
+          "document, as --files does)", file=sys.stderr)
+    args.files, args.texts = named, []
 
 
 def _from_files(args: argparse.Namespace) -> bool:
@@ -88,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``textrisk score``; returns the exit status (1 with ``--strict`` when a row could not be scored)."""
     if args.engine == "ray":
         return _run_ray(args)
+    resolve_file_arguments(args)
     from ..scoring.analyzer import RiskAnalyzer
     from .local import output_lock, score_documents
     from .output import format_table

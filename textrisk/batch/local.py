@@ -44,15 +44,17 @@ def output_lock(output: str | os.PathLike, inputs: Mapping[str, Any] | None = No
     return exclusive_lock(output.with_name(output.name + ".lock"), str(output))
 
 
-def score_block(analyzer: Any, scorer: Any, docs: list, text_field: str) -> list[dict[str, Any]]:
+def score_block(analyzer: Any, scorer: Any, docs: list, text_field: str, progress: bool | None = False
+                ) -> list[dict[str, Any]]:
     """Records of ``docs``: rows the reader or :meth:`RiskAnalyzer.check` refuses get an ``error``, the others the
-    reports of ``scorer`` (the analyzer itself, or a :class:`~textrisk.filings.analyzer.FilingAnalyzer` over it)."""
+    reports of ``scorer`` (the analyzer itself, or a :class:`~textrisk.filings.analyzer.FilingAnalyzer` over it);
+    ``progress``: the scorer's bar over passages (None: on a terminal, for many passages)."""
     problems = [doc.error for doc in docs]
     readable = [i for i, problem in enumerate(problems) if problem is None]
     for i, problem in zip(readable, analyzer.check([docs[i].text for i in readable])):
         problems[i] = None if problem is None else f"{text_field!r} {problem}"
     valid = [doc.text for doc, problem in zip(docs, problems) if problem is None]
-    reports = iter(scorer.score(valid, progress=False) if valid else [])
+    reports = iter(scorer.score(valid, progress=progress) if valid else [])
     return [make_record(doc, None, f"line {doc.line}: {problem}" if doc.line else problem) if problem
             else make_record(doc, next(reports)) for doc, problem in zip(docs, problems)]
 
@@ -68,17 +70,23 @@ def run_options(analyzer: Any, text_field: str = "text", id_field: str = "id", b
 def score_all(analyzer: Any, scorer: Any, documents: list, partial: PartialRun | None, *, resume: bool = False,
               force: bool = False, flush_every: int = 256, text_field: str = "text", progress: bool | None = None
               ) -> list[dict[str, Any]]:
-    """Records of every document, in order: reused from ``partial`` where verified, the rest scored in blocks."""
+    """Records of every document, in order: reused from ``partial`` where verified, the rest scored in blocks.
+
+    ``progress`` (None: on a terminal): a bar over documents when there are more than one block of them, else the
+    scorer's bar over passages, so a long single document shows its progress too.
+    """
     from tqdm.auto import tqdm
 
     digests = [row_digest(doc) for doc in documents]
     done = partial.start(documents, digests, resume, force) if partial else {}
     todo = [i for i in range(len(documents)) if i not in done]
+    per_document = progress is not False and len(todo) > flush_every
     bar = tqdm(total=len(documents), initial=len(done), unit="doc", desc="documents",
-               disable=True if progress is False or len(todo) <= flush_every else None)
+               disable=None if per_document else True)
     for start in range(0, len(todo), flush_every):
         positions = todo[start:start + flush_every]
-        block = score_block(analyzer, scorer, [documents[i] for i in positions], text_field)
+        block = score_block(analyzer, scorer, [documents[i] for i in positions], text_field,
+                            progress=False if per_document else progress)
         done.update(zip(positions, block))
         if partial:
             partial.append(positions, digests, block)

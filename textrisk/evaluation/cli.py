@@ -14,7 +14,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``evaluate`` sub-command."""
-    parser.add_argument("model", nargs="?", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("model", nargs="?", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--data", nargs="+", default=["fpb", "tfns"], help="fpb, tfns or labelled CSV/JSONL")
     parser.add_argument("--out", default="report.json", help="JSON report (PNG written beside it)")
     parser.add_argument("--data-dir", help="shared data folder (default ../shared/data)")
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "per-label scores, a judgement model's kind and adverse scores, contrast-pair order")
     parser.add_argument("--risk-dir", help="folder of the named hand-labelled risk sets (default "
                                            "finetune/risk_data of the checkout)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
 def run(args: argparse.Namespace) -> int:

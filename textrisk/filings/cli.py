@@ -19,16 +19,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", metavar="OLD", help="the earlier filing (.txt, .htm or .html)")
     parser.add_argument("new", metavar="NEW", help="the later filing")
     parser.add_argument("--out", help="write the full comparison as JSON (atomically)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--form", help="form of both files (default: from the file names, else their covers)")
     parser.add_argument("--encoding", default="utf-8", help="file encoding (default utf-8; e.g. latin-1)")
-    parser.add_argument("--batch-size", type=int_at_least(1), default=32)
+    parser.add_argument("--batch-size", type=int_at_least(1), default=32,
+                        help="passages per forward pass (default 32)")
     parser.add_argument("--threads", type=int_at_least(1), help="torch CPU threads")
     parser.add_argument("--backend", choices=BACKENDS, default="torch", help="scoring backend: torch (default), bf16, "
                                                                              "onnx (int8, extra [onnx]) or onnx-fp32")
     parser.add_argument("--show", type=int_at_least(0), default=3, help="passages shown per kind of change "
                                                                         "(default 3)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr (shown on a terminal "
+                                                                   "for long filings)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,13 +1,17 @@
-"""``textrisk forecast train|predict|backtest``: the forecaster on a user's own prices (CSV) and texts (JSONL).
+"""``textrisk forecast train|predict|backtest|evaluate``: the forecaster on a user's own prices (CSV) and texts
+(JSONL), and risk scores of any predictions CSV.
 
 * prices CSV: a header with ``ticker,date,open,high,low,close,volume`` (optionally ``adj_close``), one row per
   ticker and session;
 * texts JSONL: one object per line with ``ticker``, ``timestamp`` (ISO 8601 with an offset) and ``text``.
 
 ``train`` fits a forecaster and saves it; ``predict`` writes a CSV of ``ticker, date, p_rise, expected_return,
-volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known); ``backtest`` runs the
-portfolio overlay driven by a saved forecaster or a baseline (``ewma``, ``garch``, ``historical``) against
-equal-weight buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns).
+volatility, var_95, var_99, risk_level`` (plus ``realised_return`` where known, and for a text-reading forecaster
+``text_effect_<column>``: what the texts added to each prediction); ``backtest`` runs the portfolio overlay
+driven by a saved forecaster or a price-only baseline (``PRICE_BASELINES``) against equal-weight
+buy-and-hold and writes a JSON summary (and a PNG of equity curves and drawdowns); ``evaluate`` scores
+predictions CSVs (``evaluation.py``: VaR coverage with Kupiec, Christoffersen and dynamic-quantile tests,
+pinball loss, QLIKE; Diebold-Mariano and the model confidence set across files).
 The module top imports only the standard library; the work happens in :func:`run`.
 """
 
@@ -26,10 +30,14 @@ __all__ = ["add_arguments", "read_prices_csv", "read_texts_jsonl", "run"]
 PRICE_COLUMNS = ("ticker", "date", "open", "high", "low", "close", "volume")
 PREDICTION_COLUMNS = ("ticker", "date", "p_rise", "expected_return", "volatility", "var_95", "var_99", "risk_level",
                       "realised_return")
+#: The baselines that need prices only (``baselines.BASELINES`` less the text ones; kept here so that building the
+#: parser imports nothing heavy).
+PRICE_BASELINES = ("ewma", "garch", "gjr_garch", "egarch", "har", "historical")
+TEXT_EFFECT_COLUMNS = tuple(f"text_effect_{c}" for c in ("expected_return", "volatility", "var_95", "var_99"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The ``train``, ``predict`` and ``backtest`` sub-commands."""
+    """The ``train``, ``predict``, ``backtest`` and ``evaluate`` sub-commands."""
     sub = parser.add_subparsers(dest="forecast_command", required=True)
 
     def inputs(p: argparse.ArgumentParser, texts: bool = True) -> None:
@@ -51,6 +59,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                        help="Dev/test boundary date (default: at 85%% of the dates).")
     train.add_argument("--epochs", type=integer(ge=1, le=100_000), default=30, help="Maximum epochs (default 30).")
     train.add_argument("--seed", type=integer(ge=0), default=0, help="Seed (default 0).")
+    train.add_argument("--text-input", default="embedding", choices=("embedding", "signals", "both"),
+                       help="What the text tower reads per day: the mean text embedding and sentiment, the daily "
+                            "text signals (counts, abnormal volume, novelty, negative share, risk and event counts) "
+                            "or both (default embedding).")
+    train.add_argument("--market", action="store_true",
+                       help="Add a market tower over all the tickers in --prices (predict on the same tickers).")
+    train.add_argument("--select-on", default="mcc", choices=("mcc", "acc", "loss"),
+                       help="Dev score picking the epoch: movement MCC or accuracy, or the loss (the return "
+                            "distribution's likelihood: for a VaR and volatility model). Default mcc.")
 
     predict = sub.add_parser("predict", help="write forecasts (p_rise, volatility, VaR, risk level) as CSV")
     inputs(predict)
@@ -64,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     inputs(backtest)
     driver = backtest.add_mutually_exclusive_group(required=True)
     driver.add_argument("--model", help="Forecaster folder driving the overlay.")
-    driver.add_argument("--driver", choices=("ewma", "garch", "historical"), help="A baseline driving the overlay.")
+    driver.add_argument("--driver", choices=PRICE_BASELINES, help="A baseline driving the overlay.")
     backtest.add_argument("--start", type=day, required=True, help="First session of the backtest.")
     backtest.add_argument("--end", type=day, default=None,
                           help="End session, exclusive (default: after the last price).")
@@ -78,6 +95,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                           help="Cap on the book's one-day 99%% VaR, a fraction of capital in (0, 1].")
     backtest.add_argument("--out", required=True, help="JSON summary to write.")
     backtest.add_argument("--plot", default=None, help="PNG of equity curves and drawdowns.")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="VaR coverage (Kupiec, Christoffersen, DQ), pinball and QLIKE of predictions CSVs",
+        description="Score predictions (`forecast predict` output or your own: ticker, date and any of volatility, "
+                    "var_95, var_99) against realised returns; with several files also Diebold-Mariano against the "
+                    "first and the model confidence set. Example: textrisk forecast evaluate --predictions "
+                    "ours.csv garch.csv --prices prices.csv --start 2015-10-01")
+    evaluate.add_argument("--predictions", nargs="+", required=True,
+                          help="Predictions CSV(s): ticker, date and any of volatility, var_95, var_99 (VaR as a "
+                               "positive loss fraction), plus realised_return unless --prices is given.")
+    evaluate.add_argument("--prices", default=None,
+                          help="Prices CSV (as for train): realised returns and the Parkinson range come from it.")
+    evaluate.add_argument("--start", type=day, default=None, help="First forecast date scored (default: all).")
+    evaluate.add_argument("--end", type=day, default=None, help="End forecast date, exclusive (default: all).")
+    evaluate.add_argument("--out", default=None, help="Also write the full report as JSON here.")
     return parser
 
 
@@ -91,20 +123,10 @@ def read_prices_csv(path: str | os.PathLike) -> dict[str, Any]:
     import pandas as pd
 
     from ..errors import InputError
+    from .csv_files import parse_dates, read_table
 
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: cannot read the prices CSV: {exc}") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in PRICE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; expected {','.join(PRICE_COLUMNS)}")
-    if frame.empty:
-        raise InputError(f"{path}: no price rows")
-    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
-    for i in np.flatnonzero(dates.isna())[:1]:
-        raise InputError(f"{path} line {i + 2}: field 'date' is {frame['date'].iloc[i]!r}, expected YYYY-MM-DD")
+    frame = read_table(path, "price", PRICE_COLUMNS, hint=f"; expected {','.join(PRICE_COLUMNS)}")
+    dates = parse_dates(frame, path)
     numeric = [c for c in ("open", "high", "low", "close", "adj_close", "volume") if c in frame.columns]
     for column in numeric:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -185,7 +207,8 @@ def _guard(args: argparse.Namespace, option: str, folder: bool = False) -> Path:
     """The output path guard (:func:`textrisk.utils.outputs.guard_output`) for ``option``, before any work."""
     from ..utils.outputs import guard_output
 
-    inputs = {"--prices": args.prices, "--texts": getattr(args, "texts", None), "--model": getattr(args, "model", None)}
+    inputs = {"--prices": args.prices, "--texts": getattr(args, "texts", None), "--model": getattr(args, "model", None),
+              "--predictions": getattr(args, "predictions", None)}
     if option == "--plot":
         inputs["--out"] = args.out
     return guard_output(getattr(args, option[2:]), option, inputs=inputs, folder=folder,
@@ -218,23 +241,30 @@ def _history_check(ds: Any, window: int, forecast: Any | None = None) -> None:
 def _train(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .constants import VAR_LEVELS
     from .forecaster import Forecaster
     from .model import ForecastConfig
+    from .var_tests import var_coverage
 
     _guard(args, "--out", folder=True)
     variant = args.variant or ("fused" if args.texts else "price_only")
     ds = _dataset(args, needs_text=variant != "price_only")
     _history_check(ds, ForecastConfig().window)
     first, last = ds.sessions[0], ds.sessions[-1]
-    config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, train_start=str(first.date()),
+    config = ForecastConfig(variant=variant, epochs=args.epochs, seed=args.seed, text_input=args.text_input,
+                            market=args.market, select_on=args.select_on, train_start=str(first.date()),
                             train_end=args.train_end or _default_split(ds, 0.70),
                             dev_end=args.dev_end or _default_split(ds, 0.85),
                             test_end=str((last + pd.Timedelta(days=1)).date()))
     model = Forecaster.train(ds, config)
     model.save_pretrained(args.out)
     dev = model.meta["dev"]
-    print(f"trained {variant} on {len(ds.tickers)} ticker(s): best epoch {model.meta['best_epoch']}, dev acc "
-          f"{dev['dev_acc']:.4f}, dev MCC {dev['dev_mcc']:.4f}; saved to {args.out}")
+    coverage = [var_coverage(model.predict(ds, config.train_end, config.dev_end), level) for level in VAR_LEVELS]
+    var_text = ", ".join(f"VaR{round(level * 100)} breaches {c['breach_rate']:.2%} (nominal {1 - level:.0%}, Kupiec p "
+                         f"{c['kupiec_p']:.3f})" for level, c in zip(VAR_LEVELS, coverage))
+    print(f"trained {variant} on {len(ds.tickers)} ticker(s): best epoch {model.meta['best_epoch']}; dev "
+          f"({config.train_end} .. {config.dev_end}): {var_text}, loss {dev['dev_loss']:.4f}, movement acc "
+          f"{dev['dev_acc']:.4f}, MCC {dev['dev_mcc']:.4f}; saved to {args.out}")
     return 0
 
 
@@ -250,9 +280,9 @@ def _predict(args: argparse.Namespace) -> int:
 
     _guard(args, "--out")
     model, ds = _load(args)
-    pred = model.predict(ds, args.start, args.end)
+    pred = model.predict(ds, args.start, args.end, text_effect=model.config.uses_text)
     _history_check(ds, model.config.window, pred)
-    frame = pred[list(PREDICTION_COLUMNS)].copy()
+    frame = pred[[c for c in (*PREDICTION_COLUMNS, *TEXT_EFFECT_COLUMNS) if c in pred.columns]].copy()
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     atomic_write_text(args.out, frame.to_csv(index=False))
     print(f"wrote {len(frame)} forecasts for {frame['ticker'].nunique()} ticker(s) to {args.out}")
@@ -300,6 +330,31 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from ..utils.atomic import atomic_write_json
+    from .dataset import build_dataset
+    from .evaluation import evaluate_predictions, format_evaluation, predictions_names, read_predictions_csv
+
+    if args.out:
+        _guard(args, "--out")
+    ds = build_dataset(read_prices_csv(args.prices)) if args.prices else None
+    frames = {name: read_predictions_csv(path, need_realised=ds is None)
+              for name, path in predictions_names(args.predictions).items()}
+    report = evaluate_predictions(frames, ds, args.start, args.end)
+    if report["scored_pairs"] == 0:
+        from ..errors import InputError
+
+        raise InputError("no (ticker, date) forecast has a realised return" + (
+            " in every file" if len(frames) > 1 else "") + "; check the dates, --start/--end and the prices")
+    print(format_evaluation(report))
+    if args.out:
+        atomic_write_json(Path(args.out), report)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Dispatch ``train`` / ``predict`` / ``backtest``; user errors raise ``TextRiskError`` subclasses."""
-    return {"train": _train, "predict": _predict, "backtest": _backtest}[args.forecast_command](args)
+    """Dispatch ``train`` / ``predict`` / ``backtest`` / ``evaluate``; user errors raise ``TextRiskError``
+    subclasses."""
+    return {"train": _train, "predict": _predict, "backtest": _backtest,
+            "evaluate": _evaluate}[args.forecast_command](args)

@@ -7,6 +7,10 @@ volume-invariant and needs no extra parameters (an attention pool over single tw
 end to end from ~20k noisy labels, and StockNet's many retweets would dominate it); the count keeps the
 volume signal. Days without texts are all-zero rows flagged by ``has_text == False``; the model replaces
 them by a learned "no text" vector, so absence of news is never read as neutral news.
+
+Besides the mean features, each (ticker, day) gets the daily text signals of :mod:`.signals` (counts, abnormal
+volume, novelty, negative share, risk and event counts), computed from the same per-text rows; and the dataset
+derives market-wide features per session from all its tickers' prices (:mod:`.market`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from ..errors import DataError
 from .calendar import assign_sessions, session_closes
 from .constants import CALENDAR, PRICE_FEATURES, PRICE_WARMUP
 from .features import price_features, validate_prices
+from .market import market_features
+from .signals import daily_signals
 from .text import TextFeaturizer, validate_texts
 
 __all__ = ["ForecastDataset", "build_dataset"]
@@ -49,6 +55,26 @@ class ForecastDataset:
     report: dict[str, Any] = field(default_factory=dict, metadata={"help": "What was dropped or missing, counted."})
     price_feature_names: list[str] = field(default_factory=lambda: list(PRICE_FEATURES),
                                            metadata={"help": "Columns of ``price``."})
+    signals: np.ndarray | None = field(default=None, metadata={
+        "help": "[tickers, sessions, signals] daily text signals (see ``signals.py``); width 0 without texts."})
+    signal_names: list[str] = field(default_factory=list, metadata={"help": "Columns of ``signals``."})
+
+    def __post_init__(self) -> None:
+        if self.signals is None:
+            self.signals = np.zeros(self.price.shape[:2] + (0,), dtype=np.float32)
+
+    @property
+    def market(self) -> tuple[np.ndarray, list[str]]:
+        """``(features [sessions, k], names)``: market-wide features of each session over all the dataset's
+        tickers (see :func:`~textrisk.forecast.market.market_features`)."""
+        return market_features(self.price, self.price_feature_names)
+
+    @property
+    def text_coverage(self) -> np.ndarray:
+        """[sessions] True from the first session with any text on: before it the text feed did not exist, so
+        a zero count there means no data, not a quiet day."""
+        seen = self.text_count.sum(axis=0) > 0
+        return np.cumsum(seen) > 0
 
     @property
     def has_text(self) -> np.ndarray:
@@ -165,8 +191,10 @@ def build_dataset(
                       stacklevel=2)
 
     text = np.zeros((n_t, n_s, 0), dtype=np.float32)
+    signals = np.zeros((n_t, n_s, 0), dtype=np.float32)
     count = np.zeros((n_t, n_s), dtype=np.int32)
     names: list[str] = []
+    signal_names: list[str] = []
     model_key = None
     if texts is not None:
         if analyzer is None:
@@ -178,7 +206,8 @@ def build_dataset(
                             "; pass their prices or drop those texts")
         featurizer = analyzer if isinstance(analyzer, TextFeaturizer) else TextFeaturizer(
             analyzer, cache_dir=cache_dir, progress=progress, batch_size=batch_size)
-        text, count, report_text = _daily_text(rows, tickers, sessions, closes, featurizer)
+        text, count, (signals, signal_names), report_text = _daily_text(rows, tickers, sessions, closes,
+                                                                        featurizer)
         report.update(report_text)
         names, model_key = [*featurizer.feature_names, "log_text_count"], featurizer.model_key
         silent = report["tickers_without_texts"]
@@ -186,11 +215,12 @@ def build_dataset(
             warnings.warn(f"tickers with prices but no texts (all their days are 'no text'): {silent}", stacklevel=2)
     return ForecastDataset(tickers=tickers, sessions=sessions, price=price, text=text, text_count=count,
                            returns=returns, has_price=has_price, text_feature_names=names, text_model_key=model_key,
-                           calendar=calendar, report=report)
+                           calendar=calendar, report=report, signals=signals, signal_names=signal_names)
 
 
 def _daily_text(rows: pd.DataFrame, tickers: list[str], sessions: pd.DatetimeIndex, closes: pd.Series,
-                featurizer: TextFeaturizer) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+                featurizer: TextFeaturizer) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, list[str]],
+                                                     dict[str, Any]]:
     position = assign_sessions(pd.DatetimeIndex(rows["timestamp"]), closes)
     offset = closes.index.get_loc(sessions[0])  # the grid is a contiguous run of the calendar's sessions
     col = np.where(position >= 0, position - offset, len(sessions))
@@ -217,4 +247,6 @@ def _daily_text(rows: pd.DataFrame, tickers: list[str], sessions: pd.DatetimeInd
         text[t_idx, s_idx, -1] = np.log1p(sizes)
         count[t_idx, s_idx] = sizes
     report["tickers_without_texts"] = [t for i, t in enumerate(tickers) if count[i].sum() == 0]
-    return text, count, report
+    signals = daily_signals(features, featurizer.feature_names, row_idx, col, (n_t, n_s),
+                            featurizer.model.risk_thresholds)
+    return text, count, signals, report

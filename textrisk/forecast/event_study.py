@@ -7,9 +7,10 @@ trading rule). Outcomes are divided by the ticker's mean over its study days bef
 stock does not dominate; 1.10 means 10% above that ticker's usual. Intervals are percentile bootstraps of the
 top-minus-others difference, resampling event days within each group.
 
-Signals (``text_signals``): ``negative_share`` (mean calibrated P(negative) of the day's texts),
-``net_negative`` (P(negative) - P(positive)), ``text_count`` (log 1 + number of texts: attention, not tone),
-and ``risk_score`` (mean of the risk-head probabilities) when the text model has a risk head.
+Signals (``text_signals``): every daily text signal of the dataset (``signals.py``: ``text_count``,
+``abnormal_count``, ``novelty``, ``negative_share``, ``risk_count``, ``event_count``, those the text model
+supports), ``net_negative`` (P(negative) - P(positive)) and ``risk_score`` (mean of the risk-head probabilities)
+when the text model has a risk head.
 """
 
 from __future__ import annotations
@@ -30,17 +31,14 @@ def text_signals(ds: ForecastDataset) -> dict[str, np.ndarray]:
     if not names:
         return {}
     mask = np.where(ds.has_text, 1.0, np.nan)
-    out: dict[str, np.ndarray] = {}
-    if "p_negative" in names:
-        negative = ds.text[..., names.index("p_negative")].astype(float)
-        out["negative_share"] = negative * mask
-        if "p_positive" in names:
-            out["net_negative"] = (negative - ds.text[..., names.index("p_positive")]) * mask
+    out: dict[str, np.ndarray] = {name: ds.signals[..., k].astype(float) * mask
+                                  for k, name in enumerate(ds.signal_names)}
+    if "p_negative" in names and "p_positive" in names:
+        out["net_negative"] = (ds.text[..., names.index("p_negative")]
+                               - ds.text[..., names.index("p_positive")]).astype(float) * mask
     risk = [i for i, name in enumerate(names) if name.startswith("risk_")]
     if risk:
         out["risk_score"] = ds.text[..., risk].astype(float).mean(axis=2) * mask
-    if "log_text_count" in names:
-        out["text_count"] = ds.text[..., names.index("log_text_count")].astype(float) * mask
     return out
 
 
@@ -58,6 +56,8 @@ def decile_contrast(events: pd.DataFrame, quantile: float = 0.9, n_boot: int = 1
     if normalise:
         outcome = outcome / data.groupby("ticker")["outcome"].transform("mean")
     a, b = outcome[top].to_numpy(float), outcome[~top].to_numpy(float)
+    if len(a) == 0 or len(b) == 0:  # a signal without a top decile (constant, e.g. no event on any day)
+        return {"n_top": int(len(a)), "n_other": int(len(b)), "tickers": int(data["ticker"].nunique())}
     rng = np.random.default_rng(seed)
     diffs = [rng.choice(a, len(a)).mean() - rng.choice(b, len(b)).mean() for _ in range(n_boot)]
     return {"tickers": int(data["ticker"].nunique()), "n_top": int(len(a)), "n_other": int(len(b)),

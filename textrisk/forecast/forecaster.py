@@ -95,18 +95,26 @@ class Forecaster(PretrainedModel):
             if ds.text_model_key != self.meta["text_model_key"] or ds.text_feature_names != self.meta["text_features"]:
                 raise DataError(f"dataset text features come from model {ds.text_model_key!r}, but this forecaster "
                                 f"was trained on {self.meta['text_model_key']!r}; encode with the same model")
+        if self.config.uses_signals and list(ds.signal_names) != self.meta.get("signal_features"):
+            raise DataError(f"dataset text signals {list(ds.signal_names)} differ from the forecaster's "
+                            f"{self.meta.get('signal_features')}; encode with the same text model")
         if ds.calendar != self.meta["calendar"]:
             raise DataError(f"dataset calendar {ds.calendar!r} differs from the forecaster's {self.meta['calendar']!r}")
 
     def _inputs(self, ds: ForecastDataset) -> dict[str, np.ndarray]:
         """Normalised day arrays: windows are gathered from them batch by batch (no copy per window)."""
-        out = {"price": np.zeros(ds.price.shape[:2] + (0,), np.float32),
-               "text": np.zeros(ds.price.shape[:2] + (0,), np.float32), "has_text": ds.has_text}
+        empty = np.zeros(ds.price.shape[:2] + (0,), np.float32)
+        out = {"price": empty, "text": empty, "has_text": ds.has_text, "signals": empty, "market": empty}
         if self.config.uses_price:
             out["price"] = np.nan_to_num(_apply(ds.price, self.normalization["price"]))
-        if self.config.uses_text:
+        if self.config.uses_embedding:
             out["text"] = np.where(ds.has_text[..., None], _apply(ds.text, self.normalization["text"]), 0.0
                                    ).astype(np.float32)
+        if self.config.uses_signals:
+            out["signals"] = np.nan_to_num(_apply(ds.signals, self.normalization["signals"]))
+        if self.config.market:
+            market = np.nan_to_num(_apply(ds.market[0], self.normalization["market"]))
+            out["market"] = np.broadcast_to(market[None], ds.price.shape[:2] + market.shape[1:])
         return out
 
     def _batch(self, inputs: dict[str, np.ndarray], ti: np.ndarray, si: np.ndarray) -> dict[str, torch.Tensor]:
@@ -138,14 +146,25 @@ class Forecaster(PretrainedModel):
         before = ds.sessions < pd.Timestamp(config.train_end)
         price_rows = ds.price[:, before].reshape(-1, ds.price.shape[2])
         normalization = {"price": _fit_stats(price_rows[np.isfinite(price_rows).all(axis=1)], ds.price_feature_names)}
-        if config.uses_text:
-            if ds.text.shape[2] == 0:
-                raise DataError(f"variant {config.variant!r} needs text features; build the dataset with texts")
+        if config.uses_text and ds.text.shape[2] == 0:
+            raise DataError(f"variant {config.variant!r} needs text features; build the dataset with texts")
+        if config.uses_embedding:
             normalization["text"] = _fit_stats(ds.text[:, before][ds.has_text[:, before]], ds.text_feature_names)
+        if config.uses_signals:  # over the sessions the text feed covers (before it, zeros mean no data)
+            covered = before & ds.text_coverage & (ds.sessions >= pd.Timestamp(config.train_start))
+            normalization["signals"] = _fit_stats(ds.signals[:, covered].reshape(-1, ds.signals.shape[2]),
+                                                  ds.signal_names)
+        market, market_names = ds.market
+        if config.market:
+            rows = market[before]
+            normalization["market"] = _fit_stats(rows[np.isfinite(rows).all(axis=1)], market_names)
         meta = {"price_features": list(ds.price_feature_names), "text_features": list(ds.text_feature_names),
-                "text_model_key": ds.text_model_key, "calendar": ds.calendar}
+                "text_model_key": ds.text_model_key, "calendar": ds.calendar,
+                "signal_features": list(ds.signal_names) if config.uses_signals else [],
+                "market_features": market_names if config.market else []}
         torch.manual_seed(config.seed)
-        net = FusionNet(ds.price.shape[2], ds.text.shape[2], config)
+        net = FusionNet(ds.price.shape[2], ds.text.shape[2], config, len(meta["signal_features"]),
+                        len(meta["market_features"]))
         model = cls(config, net, normalization, meta)
         with config.threads():
             model._fit(ds, splits, log)
@@ -222,7 +241,8 @@ class Forecaster(PretrainedModel):
         return scores
 
     # ------------------------------------------------------------------------------------------ inference
-    def predict(self, ds: ForecastDataset, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+    def predict(self, ds: ForecastDataset, start: str | None = None, end: str | None = None,
+                text_effect: bool = False) -> pd.DataFrame:
         """Forecasts for every target day in ``[start, end)`` (default: all) that has a full lag window.
 
         Columns: ``ticker``, ``date`` (target session), ``p_rise``, ``expected_return``, ``volatility`` (std of
@@ -231,24 +251,42 @@ class Forecaster(PretrainedModel):
         ``risk_level.py``; missing for a forecaster saved without cut points), ``realised_return`` and ``label``
         (1 rise, 0 fall, NaN dropped or unknown). The day after the last price row is included with NaN
         realised values: the live forecast.
+
+        ``text_effect`` (text-reading forecasters): also ``text_effect_<column>`` for ``expected_return``,
+        ``volatility``, ``var_95`` and ``var_99``: the forecast minus the same model's forecast with the text
+        tower's input neutral on every day of the window (the learned "no text" state for the mean features,
+        the training period's average for the daily signals) -- what the texts added to this prediction.
         """
         self._check_dataset(ds)
         ti, si = ds.targets(self.config.window, start, end)
+        inputs = self._inputs(ds)
         with self.config.threads():
-            heads = self._heads(self._inputs(ds), ti, si)
-        df = heads["df"]
+            frame = self._frame(self._heads(inputs, ti, si))
+            if text_effect and self.config.uses_text:
+                neutral = self._frame(self._heads(_without_text(inputs), ti, si))
+                for column in _EFFECT_COLUMNS:
+                    frame[f"text_effect_{column}"] = frame[column] - neutral[column]
+        frame.insert(0, "ticker", np.asarray(ds.tickers, dtype=object)[ti])
+        frame.insert(1, "date", ds.sessions[si])
+        frame.insert(frame.columns.get_loc("var_99") + 1, "risk_level",
+                     assign_risk_levels(frame, self.meta.get("risk_cuts", {})))
         realised = ds.returns[ti, si]
         label = self._labels(realised).astype(float)
         label[~np.isfinite(realised) | (label < 0)] = np.nan
+        frame.insert(frame.columns.get_loc("risk_level") + 1, "realised_return", realised)
+        frame.insert(frame.columns.get_loc("realised_return") + 1, "label", label)
+        return frame
+
+    def _frame(self, heads: dict[str, Any]) -> pd.DataFrame:
+        """p_rise, expected_return, volatility and VaR columns from the heads' outputs."""
+        df = heads["df"]
         frame = pd.DataFrame({
-            "ticker": np.asarray(ds.tickers, dtype=object)[ti], "date": ds.sessions[si],
-            "p_rise": sigmoid(heads["logit"]), "expected_return": heads["loc"] / 100.0,
+            "p_rise": sigmoid(heads["logit"]),
+            "expected_return": heads["loc"] / 100.0,
             "volatility": heads["scale"] * math.sqrt(df / (df - 2.0)) / 100.0,
         })
         for level in VAR_LEVELS:
             frame[f"var_{round(level * 100)}"] = var_from_distribution(heads["loc"], heads["scale"], df, level)
-        frame["risk_level"] = assign_risk_levels(frame, self.meta.get("risk_cuts", {}))
-        frame["realised_return"], frame["label"] = realised, label
         return frame
 
     def evaluate(self, ds: ForecastDataset, split: str = "test") -> dict[str, Any]:
@@ -286,13 +324,17 @@ class Forecaster(PretrainedModel):
         missing = sorted({"config", *_META_KEYS} - set(saved))
         if missing:
             raise ModelLoadError(f"forecaster config {where!r} lacks {missing}")
+        fields = saved.pop("config")
+        if isinstance(fields, dict):
+            fields.setdefault("mean_model", "conditional")  # saved before textrisk 0.3: a conditional location
         try:
-            config = ForecastConfig(**saved.pop("config"))
+            config = ForecastConfig(**fields)
         except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
             raise ModelLoadError(f"invalid forecaster config {where!r}: {exc}") from exc
         state = load_safetensors(folder / WEIGHTS_FILE)
         normalization = _read_normalization(folder / NORM_FILE, saved, config)
-        net = FusionNet(len(saved["price_features"]), len(saved["text_features"]), config)
+        net = FusionNet(len(saved["price_features"]), len(saved["text_features"]), config,
+                        len(saved.get("signal_features", [])), len(saved.get("market_features", [])))
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
@@ -301,6 +343,14 @@ class Forecaster(PretrainedModel):
 
 
 _META_KEYS = ("price_features", "text_features", "text_model_key", "calendar")
+_EFFECT_COLUMNS = ("expected_return", "volatility", "var_95", "var_99")
+
+
+def _without_text(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The model inputs with the text tower neutral: no texts on any day (the learned no-text vector) and the
+    daily signals at their normalised training mean (0)."""
+    return {**inputs, "has_text": np.zeros_like(inputs["has_text"]), "text": np.zeros_like(inputs["text"]),
+            "signals": np.zeros_like(inputs["signals"])}
 
 
 def _read_normalization(path: Path, meta: dict[str, Any], config: ForecastConfig) -> dict[str, Any]:
@@ -310,8 +360,12 @@ def _read_normalization(path: Path, meta: dict[str, Any], config: ForecastConfig
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"cannot read forecaster normalisation {str(path)!r}: {exc}") from exc
     parts = {"price": meta["price_features"]} if config.uses_price else {}
-    if config.uses_text:
+    if config.uses_embedding:
         parts["text"] = meta["text_features"]
+    if config.uses_signals:
+        parts["signals"] = meta.get("signal_features", [])
+    if config.market:
+        parts["market"] = meta.get("market_features", [])
     for part, names in parts.items():
         entry = stats.get(part) if isinstance(stats, dict) else None
         if not isinstance(entry, dict):

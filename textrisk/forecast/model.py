@@ -2,7 +2,10 @@
 
 Heads: a movement logit (P(rise)) and a Student-t distribution of the target day's return (location, scale;
 one learned degrees-of-freedom), from which the expected return, the volatility and the value at risk follow.
-Ablations (``ForecastConfig.variant``): ``fused``, ``price_only``, ``text_only``.
+Ablations (``ForecastConfig.variant``): ``fused``, ``price_only``, ``text_only``. The text tower reads the daily
+mean of the per-text features (``text_input="embedding"``), the daily text signals of ``signals.py``
+(``"signals"``) or both; an optional market tower (``market=True``) reads the market-wide features of
+``market.py``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from .constants import (
     STOCKNET_TRAIN_START,
 )
 
-__all__ = ["VARIANTS", "ForecastConfig", "FusionNet"]
+__all__ = ["MEAN_MODELS", "TEXT_INPUTS", "VARIANTS", "ForecastConfig", "FusionNet"]
 
 VARIANTS = ("fused", "price_only", "text_only")
+TEXT_INPUTS = ("embedding", "signals", "both")
+MEAN_MODELS = ("constant", "conditional")
 _SELECT = ("mcc", "acc", "loss")
 
 
@@ -42,6 +47,12 @@ class ForecastConfig:
     window: int = field(default=STOCKNET_LAG, metadata=check("Lag window: trading days before the target.", gt=0))
     hidden_size: int = field(default=32, metadata=check("LSTM state size of each tower.", gt=0))
     text_size: int = field(default=32, metadata=check("Per-day projection of the text features.", gt=0))
+    text_input: str = field(default="embedding", metadata=check(
+        "What the text tower reads per day: 'embedding' (mean per-text features), 'signals' (daily text signals: "
+        "counts, abnormal volume, novelty, negative share, risk and event counts) or 'both'.", choices=TEXT_INPUTS))
+    market: bool = field(default=False, metadata=check(
+        "Add a market tower over market-wide features of all the dataset's tickers (equal-weight return, range "
+        "variance, dispersion)."))
     dropout: float = field(default=0.3, metadata=check("Dropout on inputs of the text projection and the fusion.",
                                                        ge=0, lt=1))
     epochs: int = field(default=30, metadata=check("Maximum passes over the training windows.", gt=0))
@@ -50,6 +61,10 @@ class ForecastConfig:
     learning_rate: float = field(default=1e-3, metadata=check("AdamW learning rate.", gt=0))
     weight_decay: float = field(default=1e-3, metadata=check("AdamW weight decay.", ge=0))
     volatility_weight: float = field(default=0.5, metadata=check("Weight of the return-distribution NLL.", ge=0))
+    mean_model: str = field(default="constant", metadata=check(
+        "Location of the return distribution: 'constant' (one learned value: the expected return is the "
+        "training period's typical daily return) or 'conditional' (a function of the inputs; on StockNet it has "
+        "no skill out of sample and drifts, e.g. +0.15%/day).", choices=MEAN_MODELS))
     select_on: str = field(default="mcc", metadata=check("Dev score picking the epoch: 'mcc', 'acc', 'loss'.",
                                                          choices=_SELECT))
     seed: int = field(default=0, metadata=check("Seed for initialisation, dropout and batch order."))
@@ -91,6 +106,16 @@ class ForecastConfig:
         """The variant reads the text tower."""
         return self.variant in ("fused", "text_only")
 
+    @property
+    def uses_embedding(self) -> bool:
+        """The text tower reads the mean per-text features."""
+        return self.uses_text and self.text_input in ("embedding", "both")
+
+    @property
+    def uses_signals(self) -> bool:
+        """The text tower reads the daily text signals."""
+        return self.uses_text and self.text_input in ("signals", "both")
+
     def splits(self) -> dict[str, tuple[str, str]]:
         """``{"train": (start, end), "dev": ..., "test": ...}``, end exclusive."""
         return {"train": (self.train_start, self.train_end), "dev": (self.train_end, self.dev_end),
@@ -106,24 +131,37 @@ class ForecastConfig:
 
 
 class FusionNet(nn.Module):
-    """Price tower (LSTM) + text tower (per-day projection, learned no-text vector, LSTM), fused by an MLP.
+    """Price tower (LSTM) + text tower (per-day projections, learned no-text vector, LSTM) + optional market tower
+    (LSTM), fused by an MLP.
 
-    Inputs are normalised features, ``price`` [B, W, P], ``text`` [B, W, D], ``has_text`` [B, W] bool.
+    Inputs are normalised features, ``price`` [B, W, P], ``text`` [B, W, D], ``has_text`` [B, W] bool,
+    ``signals`` [B, W, K], ``market`` [B, W, M] (width 0 where unused).
     Returns movement ``logit`` [B], and Student-t ``loc`` [B], ``scale`` [B] (in percent) and ``df`` (scalar).
     """
 
-    def __init__(self, n_price: int, n_text: int, config: ForecastConfig):
+    def __init__(self, n_price: int, n_text: int, config: ForecastConfig, n_signals: int = 0, n_market: int = 0):
         super().__init__()
         self.uses_price, self.uses_text = config.uses_price, config.uses_text
+        self.uses_embedding, self.uses_signals, self.uses_market = (config.uses_embedding, config.uses_signals,
+                                                                    config.market)
         h = config.hidden_size
         if self.uses_price:
             self.price_rnn = nn.LSTM(n_price, h, batch_first=True)
         if self.uses_text:
-            self.text_proj = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(n_text, config.text_size), nn.GELU())
-            # stands in for the projection on days without any text: absence of news is its own state
-            self.no_text = nn.Parameter(torch.zeros(config.text_size))
-            self.text_rnn = nn.LSTM(config.text_size, h, batch_first=True)
-        fused = h * (int(self.uses_price) + int(self.uses_text))
+            width = 0
+            if self.uses_embedding:
+                self.text_proj = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(n_text, config.text_size),
+                                               nn.GELU())
+                # stands in for the projection on days without any text: absence of news is its own state
+                self.no_text = nn.Parameter(torch.zeros(config.text_size))
+                width += config.text_size
+            if self.uses_signals:  # signals are defined on silent days too (count 0, low abnormal volume)
+                self.signal_proj = nn.Sequential(nn.Linear(n_signals, config.text_size), nn.GELU())
+                width += config.text_size
+            self.text_rnn = nn.LSTM(width, h, batch_first=True)
+        if self.uses_market:
+            self.market_rnn = nn.LSTM(n_market, h, batch_first=True)
+        fused = h * (int(self.uses_price) + int(self.uses_text) + int(self.uses_market))
         self.fusion = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(fused, h), nn.GELU(),
                                     nn.Dropout(config.dropout))
         self.movement = nn.Linear(h, 1)
@@ -131,18 +169,29 @@ class FusionNet(nn.Module):
         with torch.no_grad():  # start near a typical daily stock return: loc 0, scale ~1.5%
             self.distribution.bias.copy_(torch.tensor([0.0, math.log(math.expm1(1.5))]))
         self.raw_df = nn.Parameter(torch.tensor(math.log(math.expm1(3.0))))  # df = 2 + softplus: finite variance
+        if config.mean_model == "constant":  # one location for every window (the head's loc output is unused)
+            self.mean_loc = nn.Parameter(torch.zeros(()))
 
-    def forward(self, price: torch.Tensor, text: torch.Tensor, has_text: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, price: torch.Tensor, text: torch.Tensor, has_text: torch.Tensor,
+                signals: torch.Tensor | None = None, market: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Heads for a batch of windows."""
         parts = []
         if self.uses_price:
             parts.append(self.price_rnn(price)[0][:, -1])
         if self.uses_text:
-            projected = self.text_proj(text)
-            projected = torch.where(has_text.unsqueeze(-1), projected, self.no_text.expand_as(projected))
-            parts.append(self.text_rnn(projected)[0][:, -1])
+            days = []
+            if self.uses_embedding:
+                projected = self.text_proj(text)
+                days.append(torch.where(has_text.unsqueeze(-1), projected, self.no_text.expand_as(projected)))
+            if self.uses_signals:
+                days.append(self.signal_proj(signals))
+            parts.append(self.text_rnn(torch.cat(days, dim=-1))[0][:, -1])
+        if self.uses_market:
+            parts.append(self.market_rnn(market)[0][:, -1])
         body = self.fusion(torch.cat(parts, dim=-1))
         loc, raw_scale = self.distribution(body).unbind(-1)
+        if hasattr(self, "mean_loc"):
+            loc = self.mean_loc.expand_as(raw_scale)
         return {"logit": self.movement(body).squeeze(-1), "loc": loc,
                 "scale": nn.functional.softplus(raw_scale) + 1e-3, "df": 2.0 + nn.functional.softplus(self.raw_df)}
 

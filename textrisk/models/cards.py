@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DATA_SOURCES", "ModelCardData", "render_card", "render_model_card", "source_info"]
+__all__ = ["COMMERCIAL_LICENSES", "DATA_SOURCES", "ModelCardData", "commercial_problems", "render_card",
+           "render_model_card", "source_info"]
 
 #: Licence and description of the data sources textrisk knows by name.
 DATA_SOURCES: dict[str, dict[str, str]] = {
@@ -50,6 +51,18 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
         "license_text": "labels: textrisk (MIT); texts: public EDGAR records, CC BY-NC-SA 3.0 (FPB), MIT (TFNS), MIT + "
                         "Twitter terms (StockNet), research use only (SENTiVENT)",
     },
+    "commercial_sentiment": {
+        "name": "textrisk judgement corpus, train split, the sentiment labels of its SEC-filing passages and StockNet "
+                "tweets (finetune/commercial/data.py)",
+        "license": "mit",
+        "license_text": "labels: textrisk (MIT); texts: public EDGAR records, MIT + Twitter terms (StockNet)",
+    },
+    "commercial_corpus": {
+        "name": "textrisk judgement corpus, the rows on SEC-filing passages, StockNet tweets and TFNS tweets (no FPB, "
+                "no SENTiVENT), labelled by reading (finetune/commercial/data.py)",
+        "license": "mit",
+        "license_text": "labels: textrisk (MIT); texts: public EDGAR records, MIT + Twitter terms (StockNet, TFNS)",
+    },
     "distill": {
         "name": "distillation teacher's sentiment probabilities on the training texts (a textrisk model trained on "
                 "FPB and TFNS)",
@@ -59,16 +72,41 @@ DATA_SOURCES: dict[str, dict[str, str]] = {
 }
 #: File names of the checkout's derived training files -> their DATA_SOURCES entry.
 _SOURCE_FILES = {"corpus_train.jsonl": "corpus", "sentivent_train.jsonl": "sentivent", "gold_dev.jsonl": "gold_dev",
-                 "distill_texts": "distill"}
+                 "distill_texts": "distill", "commercial_data/sentiment_train.jsonl": "commercial_sentiment",
+                 "commercial_data/risk_train.jsonl": "commercial_corpus",
+                 "commercial_data/risk_dev.jsonl": "commercial_corpus"}
+#: Licences (Hub ids) that allow commercial use and redistribution of weights trained on the data.
+COMMERCIAL_LICENSES = ("mit", "apache-2.0")
 
 
 def source_info(source: str) -> dict[str, str]:
     """Name and licence of a training source: a known name (``fpb``), a known derived file (by its file name,
     silver files by their prefix), else a user file whose terms its owner states."""
-    base = source.replace("\\", "/").rsplit("/", 1)[-1]
-    key = source if source in DATA_SOURCES else _SOURCE_FILES.get(base, "silver" if base.startswith("risk_silver")
-                                                                  else None)
+    parts = source.replace("\\", "/").split("/")
+    base, tail = parts[-1], "/".join(parts[-2:])
+    key = source if source in DATA_SOURCES else _SOURCE_FILES.get(
+        tail, _SOURCE_FILES.get(base, "silver" if base.startswith("risk_silver") else None))
     return DATA_SOURCES.get(key, {"name": f"user file `{source}`", "license_text": "as stated by its owner"})
+
+
+def commercial_problems(train_config: dict[str, Any]) -> list[str]:
+    """Why a model trained by ``train_config`` (its saved ``train_config.json``) may not be used commercially: each
+    training, risk-training or risk-dev source whose licence is not recorded or not in :data:`COMMERCIAL_LICENSES`,
+    distillation teachers, and a parent model (``init_from``) other than the commercial one. Empty: none found."""
+    problems = []
+    for key in ("train_data", "risk_train_data", "risk_dev_data"):
+        sources = train_config.get(key) or []
+        for source in [sources] if isinstance(sources, str) else sources:
+            info = source_info(source)
+            if "license" not in info:
+                problems.append(f"{key}: {source!r} has no recorded licence")
+            elif info["license"] not in COMMERCIAL_LICENSES:
+                problems.append(f"{key}: {source!r} is {info['license_text']}")
+    for teacher in train_config.get("distill_teachers") or []:
+        problems.append(f"distill_teachers: {teacher!r} passes on its own training data's terms")
+    if train_config.get("init_from") not in (None, "commercial"):
+        problems.append(f"init_from: {train_config['init_from']!r} passes on its own training data's terms")
+    return problems
 
 
 @dataclass
@@ -92,6 +130,12 @@ class ModelCardData:
     risk_calibration: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> ECE before / after
     risk_ensemble: bool = False  # the risk probabilities are a stacker's over the head and the rules
     risk_outputs: list[str] = field(default_factory=list)  # the risk head's groups (a judgement model: all five)
+
+    @property
+    def commercial(self) -> bool:
+        """Whether every training source's licence allows commercial use (:data:`COMMERCIAL_LICENSES`)."""
+        sources = [*self.train_sources, *self.risk_sources]
+        return bool(sources) and all(source_info(source).get("license") in COMMERCIAL_LICENSES for source in sources)
 
     @property
     def license(self) -> str:
@@ -120,6 +164,7 @@ def render_model_card(data: ModelCardData, kind: str = "head", **extra: Any) -> 
         "research_only": any(source_info(source).get("license") == "other"
                              for source in [*data.train_sources, *data.risk_sources]),
         "judgement": len(data.risk_outputs) > 1, "risk_outputs": list(data.risk_outputs),
+        "commercial": data.commercial,
         **extra,
     }
     return render_card(kind, context)

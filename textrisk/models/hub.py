@@ -24,11 +24,14 @@ from typing import Any, ClassVar, TypeVar
 
 from ..errors import ModelLoadError
 from ..utils.atomic import atomic_write_json, replace_file
-from .backbone import resolve_model_path
+from ..utils.runtime import quiet_third_party
+from .backbone import EMBEDDED_MODELS, resolve_model_path
 
 __all__ = [
     "CONFIG_NAME",
+    "COMMERCIAL_MODEL_DIR",
     "DEFAULT_MODEL_DIR",
+    "EMBEDDED_MODELS",
     "FORMAT_VERSION",
     "MODEL_KINDS",
     "SCORING_KINDS",
@@ -51,8 +54,12 @@ MODEL_KINDS: dict[str, str] = {
 }
 #: The kinds that score texts (implement :class:`textrisk.models.contract.ScoringModel`).
 SCORING_KINDS = ("head", "prompt")
-#: The model shipped inside the package (MiniLM-L6 + LoRA, trained by ``finetune/configs/default.yaml``).
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "default_model"
+#: The default model shipped inside the package (MiniLM-L6 + LoRA, ``finetune/configs/default.yaml`` then
+#: ``default_judgement.yaml``); ``from_pretrained("default")`` or no name loads it.
+DEFAULT_MODEL_DIR = EMBEDDED_MODELS["default"]
+#: The commercial-use model shipped inside the package (``finetune/configs/commercial.yaml``);
+#: ``from_pretrained("commercial")`` loads it.
+COMMERCIAL_MODEL_DIR = EMBEDDED_MODELS["commercial"]
 #: Config files of format 1, which had no ``model_kind`` key.
 _FORMAT1_FILES = {CONFIG_NAME: "head", "prompt_config.json": "prompt", "forecaster_config.json": "forecaster"}
 ENVELOPE_KEYS = ("model_kind", "format_version", "textrisk_version")
@@ -227,7 +234,8 @@ class PretrainedModel:
             raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model ({other}), not a "
                                  f"{cls.model_kind!r} model ({cls.__name__}); load it with {other}.from_pretrained "
                                  "or textrisk.models.hub.load_model")
-        model = cls._load(folder, config, **kwargs)
+        with quiet_third_party():
+            model = cls._load(folder, config, **kwargs)
         model.source_dir = folder
         return model
 

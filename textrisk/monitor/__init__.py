@@ -8,6 +8,6 @@ page built from it.
 Modules (one idea each): ``source`` (records), ``schema`` (the tables), ``database`` (a path or URL to an
 engine), ``state`` (the queries), ``indices`` (EW indices, z-scores), ``rules`` (YAML rules), ``alerts`` (rule
 evaluation), ``engine`` (the batch loop), ``alerts_file``, ``webhook`` and ``outbox`` (delivery), ``drift``,
-``svg`` and ``dashboard``, ``cli``. The package imports nothing on its own so that ``textrisk.cli`` stays
-light; import from the modules.
+``views``, ``charts``, ``pages`` and ``dashboard`` (the pages), ``cli``. The package imports nothing on its own
+so that ``textrisk.cli`` stays light; import from the modules.
 """

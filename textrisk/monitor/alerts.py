@@ -45,6 +45,23 @@ def _window(rule: Rule, doc: DocumentContext, state: MonitorState, config: Index
     return {"count": count, "baseline": round(baseline, 4), "factor": rule.factor}
 
 
+def _jump(rule: Rule, doc: DocumentContext, value: float) -> dict[str, Any] | None:
+    """A jump of the risk index over its own past mean: z (with the standard deviation floored at ``min_std``) at or
+    over ``z`` and the change at or over ``min_change``, after ``min_history`` past values."""
+    index = doc.index
+    if index.hist_n < rule.min_history:
+        return None
+    change = index.risk - index.hist_mean
+    spread = max(index.hist_std, rule.min_std)
+    if spread <= 0:
+        return None
+    z = change / spread
+    if z < rule.z or change < rule.min_change:
+        return None
+    return {"index": rule.index, "value": value, "change": change, "mean": index.hist_mean, "std": index.hist_std,
+            "zscore": z, "z": rule.z, "min_change": rule.min_change}
+
+
 def evaluate(rule: Rule, doc: DocumentContext, state: MonitorState, config: IndexConfig) -> dict[str, Any] | None:
     """The alert's ``detail`` if ``rule`` fires for ``doc``, else None (cooldown and filters included)."""
     if not rule.applies_to(doc.entity) or doc.index.n_docs < rule.min_docs:
@@ -53,8 +70,7 @@ def evaluate(rule: Rule, doc: DocumentContext, state: MonitorState, config: Inde
     if rule.type == "level":
         detail = {"index": rule.index, "value": value, "above": rule.above} if value >= rule.above else None
     elif rule.type == "jump":
-        fires = doc.zscore is not None and doc.index.hist_n >= rule.min_history and doc.zscore >= rule.z
-        detail = {"index": rule.index, "value": value, "zscore": doc.zscore, "z": rule.z} if fires else None
+        detail = _jump(rule, doc, value)
     elif rule.type == "signal":
         p = (doc.signals or {}).get(rule.signal)
         detail = None

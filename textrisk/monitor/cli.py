@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", default="utf-8", help="encoding of the input files (default utf-8)")
     parser.add_argument("--rules", help="rules YAML (default: level, jump and volume rules; signal rules too "
                                         "when the model has a risk head)")
-    parser.add_argument("--model", help="model folder or Hub id (default: the embedded model)")
+    parser.add_argument("--model", help="model folder, Hub id or embedded model name: "
+                        "default, commercial (default: default)")
     parser.add_argument("--once", action="store_true", help="process what is there and exit")
     parser.add_argument("--batch-size", type=integer(ge=1, le=100_000), default=64,
                         help="documents per scored, committed batch")
@@ -45,7 +46,8 @@ def add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
                                                         "database URL)")
     parser.add_argument("--export", metavar="REPORT.html", help="write a static HTML report and exit")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=integer(ge=0, le=65535), default=8765)
+    parser.add_argument("--port", type=integer(ge=0, le=65535), default=8765, help="TCP port (default 8765; 0: "
+                                                                                   "any free port)")
     parser.add_argument("--allowed-hosts", help="extra names the page may be requested under (comma-separated; "
                                                 "default: localhost, 127.0.0.1, ::1 and --host)")
     parser.add_argument("--entities", type=integer(ge=1, le=100), default=6,

@@ -1,11 +1,13 @@
-"""``textrisk dashboard``: one HTML page built from the monitor state (a SQLite file or a PostgreSQL URL),
-served by the standard library's http.server (127.0.0.1 by default) or exported as a static file. Charts are
-inline SVG drawn on the server and the page has no scripts or external assets, so it works offline and the
-export is self-contained.
+"""``textrisk dashboard``: the monitor state (a SQLite file or a PostgreSQL URL) as pages a desk reads, served by
+the standard library's http.server (127.0.0.1 by default) or exported as one static file.
 
-Panels: each charted entity's EW risk index over time with its alerts as red dots, the latest alerts, the
-latest flagged documents (with a risk head: flagged signals; without: negative documents) with their
-evidence, and drift (the latest check per feature, PSI or JS distance against the threshold).
+Pages (:mod:`textrisk.monitor.pages`): ``/`` is the overview (each entity's current risk index, its change over the
+time window, its alerts in the window by rule and a sparkline; index charts of the first entities; latest alerts;
+highest-risk documents; drift, or what drift checking still needs); ``/entity/<name>`` is one entity (its index
+with readable axes, alerts coloured by rule with hover text, the documents behind them). Both take the filters
+``?entity=&rule=&window=7d|30d|90d|1y|all``; a bad filter is a 400 naming it. Times are UTC and pages say so.
+Charts are Plotly figures drawn by the plotly.js that the ``plotly`` package bundles, served at
+``/assets/plotly.min.js`` (inlined in an export), so nothing is loaded from the internet.
 
 The server answers only requests whose ``Host`` header is on its allow-list (:mod:`textrisk.utils.hosts`: the
 local names and the bind address by default), so a web page cannot read the dashboard through DNS rebinding. A
@@ -15,126 +17,47 @@ serving; times outside 1900..2100 (written before textrisk checked them) are lef
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 
-from ..data.timestamps import EARLIEST, LATEST, format_timestamp
-from ..errors import TextRiskError
+from ..errors import InputError, TextRiskError
 from ..utils.atomic import atomic_write_text
 from ..utils.hosts import allowed_hosts, host_allowed, refusal
 from ..utils.outputs import guard_output
+from .charts import PLOTLY_JS_URL, plotly_js
 from .database import state_file
-from .schema import alerts, documents, drift
+from .pages import entity_page, overview_page
 from .state import MonitorState
-from .svg import bar_chart, line_chart
+from .views import Filters
 
-__all__ = ["export_html", "make_server", "render_page", "serve"]
-
-_STYLE = """body{font-family:sans-serif;margin:16px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
-table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;
-vertical-align:top}.charts{display:flex;flex-wrap:wrap;gap:8px}.muted{color:#777}"""
-_MAX_POINTS = 400
+__all__ = ["export_html", "make_server", "render_entity", "render_page", "serve"]
 
 
-def _time(ts: float) -> str:
-    text = format_timestamp(ts)
-    return text[:16].replace("T", " ") if text.endswith("Z") else text
-
-
-def _charted_entities(store: MonitorState, limit: int) -> list[str]:
-    d = documents.c
-    alert_count = (sa.select(sa.func.count()).select_from(alerts).where(alerts.c.entity == d.entity)
-                   .scalar_subquery())
-    query = (sa.select(d.entity, sa.func.count().label("n"), alert_count.label("k")).where(d.error.is_(None))
-             .group_by(d.entity).order_by(sa.desc("k"), sa.desc("n"), d.entity).limit(limit))
-    return [row["entity"] for row in store.rows(query)]
-
-
-def _entity_chart(store: MonitorState, entity: str) -> str:
-    d = documents.c
-    rows = store.rows(sa.select(d.ts, d.risk_index).where(d.entity == entity, d.error.is_(None),
-                                                          d.ts.between(EARLIEST, LATEST), d.risk_index.is_not(None))
-                      .order_by(d.ts, d.seq))
-    step = max(1, len(rows) // _MAX_POINTS)
-    points = [(r["ts"], r["risk_index"]) for r in rows[::step]]
-    if rows and points[-1][0] != rows[-1]["ts"]:
-        points.append((rows[-1]["ts"], rows[-1]["risk_index"]))
-    marks = [(r["ts"], r["rule"]) for r in store.rows(sa.select(alerts.c.ts, alerts.c.rule)
-                                                      .where(alerts.c.entity == entity,
-                                                             alerts.c.ts.between(EARLIEST, LATEST))
-                                                      .order_by(alerts.c.ts, alerts.c.seq))]
-    return line_chart(points, marks, title=f"{entity}: EW risk index ({len(rows)} docs, {len(marks)} alerts)")
-
-
-def _alerts_table(store: MonitorState) -> str:
-    a = alerts.c
-    rows = store.rows(sa.select(a.ts, a.rule, a.entity, a.payload).order_by(a.ts.desc(), a.seq.desc()).limit(25))
-    if not rows:
-        return '<p class="muted">no alerts yet</p>'
-    body = "".join(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['rule'])}</td><td>{escape(r['entity'])}</td>"
-                   f"<td>{escape(json.dumps(json.loads(r['payload'])['detail'], default=str)[:160])}</td></tr>"
-                   for r in rows)
-    return f"<table><tr><th>time</th><th>rule</th><th>entity</th><th>detail</th></tr>{body}</table>"
-
-
-def _flagged_table(store: MonitorState) -> str:
-    d = documents.c
-    flagged = sa.or_(d.flags != "[]", sa.and_(d.signals.is_(None), d.sentiment == "negative"))
-    rows = store.rows(sa.select(d.ts, d.entity, d.id, d.text, d.sentiment, d.risk_value, d.flags, d.evidence)
-                      .where(d.error.is_(None), flagged).order_by(d.ts.desc(), d.seq.desc()).limit(15))
-    if not rows:
-        return '<p class="muted">no flagged documents</p>'
-    body = []
-    for r in rows:
-        flags = ", ".join(json.loads(r["flags"])) or r["sentiment"]
-        evidence = json.loads(r["evidence"] or "[]")
-        shown = "; ".join(f"[{e['label']} {e['weight']:.2f}] {e['text'][:120]}" for e in evidence[:2]) \
-            or r["text"][:200]
-        body.append(f"<tr><td>{_time(r['ts'])}</td><td>{escape(r['entity'])}</td><td>{escape(flags)}</td>"
-                    f"<td>{r['risk_value'] or 0:.3f}</td><td>{escape(shown)}</td></tr>")
-    return ("<table><tr><th>time</th><th>entity</th><th>flags</th><th>risk</th><th>evidence</th></tr>"
-            + "".join(body) + "</table>")
-
-
-def _drift_panel(store: MonitorState) -> str:
-    c = drift.c
-    last = store.scalar(sa.select(sa.func.max(c.seq_end)))
-    if last is None:
-        return '<p class="muted">no drift check yet (needs reference + window documents)</p>'
-    rows = store.rows(sa.select(c.feature, c.test, c.statistic, c.p_value, c.drift).where(c.seq_end == last)
-                      .order_by(c.test, c.feature))
-    bars = [(f"{r['feature']} ({'PSI' if r['test'] != 'js' else 'JS'})", r["statistic"], bool(r["drift"]))
-            for r in rows]
-    checks = store.scalar(sa.select(sa.func.count(sa.distinct(c.seq_end))))
-    return (f"<p>latest of {checks} checks, after document {last}; red = drift</p>"
-            + bar_chart(bars, title="drift against the reference window"))
-
-
-def render_page(state: str | Path, entities: int = 6, refresh: int | None = None) -> str:
-    """The dashboard HTML for the state ``state`` (a path or URL; ``refresh``: seconds between reloads)."""
+def render_page(state: str | Path, entities: int = 6, refresh: int | None = None, filters: Filters | None = None,
+                static: bool = False) -> str:
+    """The overview HTML for the state ``state`` (a path or URL; ``refresh``: seconds between reloads;
+    ``static``: plotly.js inlined and no links to server pages, as in an export)."""
     store = MonitorState(state, readonly=True)
     try:
-        n_docs = store.scalar(sa.select(sa.func.count()).select_from(documents))
-        n_alerts = store.scalar(sa.select(sa.func.count()).select_from(alerts))
-        pending = store.pending_outbox()
-        charts = "".join(_entity_chart(store, e) for e in _charted_entities(store, entities))
-        sections = [f"<h1>textrisk monitor</h1><p>{n_docs} documents, {n_alerts} alerts, {pending} webhook "
-                    f"deliveries pending; state {escape(store.label)}</p>",
-                    f"<h2>Risk index per entity</h2><div class=\"charts\">{charts or 'no documents yet'}</div>",
-                    f"<h2>Latest alerts</h2>{_alerts_table(store)}",
-                    f"<h2>Latest flagged documents</h2>{_flagged_table(store)}",
-                    f"<h2>Drift</h2>{_drift_panel(store)}"]
+        return overview_page(store, filters or Filters(), entities, refresh, static)
     finally:
         store.close()
-    meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{meta}<title>textrisk monitor</title>'
-            f'<link rel="icon" href="data:,"><style>{_STYLE}</style></head><body>{"".join(sections)}</body></html>')
+
+
+def render_entity(state: str | Path, entity: str, filters: Filters | None = None, refresh: int | None = None) -> str:
+    """The page of one entity."""
+    store = MonitorState(state, readonly=True)
+    try:
+        filters = filters or Filters()
+        return entity_page(store, Filters(entity=entity, rule=filters.rule, window=filters.window), refresh)
+    finally:
+        store.close()
 
 
 def _our_export(path: Path) -> str | None:
@@ -146,15 +69,15 @@ def _our_export(path: Path) -> str | None:
 
 
 def export_html(state: str | Path, out: str | Path, entities: int = 6) -> None:
-    """Write a self-contained static report of the state (atomically); ``out`` must not be the state, and an
-    existing ``out`` must be an earlier export."""
+    """Write a self-contained static report of the state (atomically): the overview over the default window
+    with plotly.js inlined; ``out`` must not be the state, and an existing ``out`` must be an earlier export."""
     out = guard_output(out, "--export", inputs={"--state": state_file(state)}, owned=_our_export)
-    atomic_write_text(out, render_page(state, entities))
+    atomic_write_text(out, render_page(state, entities, static=True))
 
 
 def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, entities: int = 6,
                 refresh: int = 30, allowed: Iterable[str] | None = None) -> ThreadingHTTPServer:
-    """An HTTP server (not yet serving) whose ``/`` is the dashboard, rebuilt from the state on every request.
+    """An HTTP server (not yet serving) of the dashboard's pages, rebuilt from the state on every request.
 
     ``allowed``: the Host allow-list (default :func:`textrisk.utils.hosts.allowed_hosts` of ``host``).
     """
@@ -162,9 +85,12 @@ def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, en
     allowed = tuple(allowed) if allowed is not None else allowed_hosts(host)
 
     class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8") -> None:
+        def _answer(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8",
+                    cache: bool = False) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
+            if cache:
+                self.send_header("Cache-Control", "max-age=86400")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -174,11 +100,23 @@ def make_server(state: str | Path, host: str = "127.0.0.1", port: int = 8765, en
             if not host_allowed(host, allowed):
                 self._answer(400, (refusal(host) + "\n").encode("utf-8"), "text/plain; charset=utf-8")
                 return
-            if self.path.split("?")[0] not in ("/", "/index.html"):
+            url = urlsplit(self.path)
+            if url.path == PLOTLY_JS_URL:
+                self._answer(200, plotly_js(), "text/javascript; charset=utf-8", cache=True)
+                return
+            if url.path not in ("/", "/index.html") and not url.path.startswith("/entity/"):
                 self.send_error(404)
                 return
             try:
-                body = render_page(state, entities, refresh).encode("utf-8")
+                if url.path.startswith("/entity/"):
+                    entity = unquote(url.path[len("/entity/"):])
+                    filters = Filters.from_query(url.query, entity=entity)
+                    body = render_entity(state, entity, filters, refresh).encode("utf-8")
+                else:
+                    body = render_page(state, entities, refresh, Filters.from_query(url.query)).encode("utf-8")
+            except InputError as exc:  # a bad filter: say which
+                self._answer(400, f"<!DOCTYPE html><p>{escape(str(exc))}</p>".encode(), "text/html; charset=utf-8")
+                return
             except (TextRiskError, sa.exc.SQLAlchemyError) as exc:  # the state is busy, gone or damaged: say so
                 message = f"the monitor state cannot be read now: {str(exc).splitlines()[0]}"
                 self._answer(503, f"<!DOCTYPE html><p>{escape(message)}</p>".encode(), "text/html; charset=utf-8")

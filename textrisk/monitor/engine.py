@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from ..data.inputs import script_of, unknown_shares
-from ..data.timestamps import check_not_future
+from ..data.timestamps import check_not_future, format_timestamp
 from ..errors import ConfigError, DataError, InputError
 from .alerts import DocumentContext, evaluate
 from .alerts_file import AlertsFile, DeadLetterFile
@@ -29,10 +29,11 @@ from .drift import compare
 from .indices import EntityIndex, document_risk
 from .outbox import Deliverer, deliver_due
 from .records import DeadLetter, Record
-from .rules import RuleSet
+from .rules import Rule, RuleSet
 from .source import Source
 from .state import MonitorState
 from .tail import Position
+from .triage import SEVERITY_LABELS, DocumentRisk, dashboard_link, document_view, rounded, severity, summary
 
 __all__ = ["BatchResult", "Monitor", "alert_id"]
 
@@ -80,6 +81,7 @@ class Monitor:
         self.batch_size, self.clock = batch_size, clock
         self.urls = [hook.url for hook in rules.webhooks]
         self._tokenizer = analyzer.model.tokenizer
+        self._settings_recorded = False
 
     def _score(self, texts: list[str]) -> list[Any]:
         """Reports in order; a text the model cannot read gets its error message instead of a report."""
@@ -147,6 +149,9 @@ class Monitor:
         unknown = unknown_shares(texts, self._tokenizer) if records else []
         new_alerts: list[dict[str, Any]] = []
         with self.state.transaction():
+            if not self._settings_recorded:  # what drift checking needs, for the dashboard
+                self.state.set_meta("drift", json.dumps(asdict(self.rules.drift), sort_keys=True))
+                self._settings_recorded = True
             for letter in letters:
                 self.state.put_dead_letter({**letter.to_row(), "arrived": arrived})
             seq = self.state.document_count()
@@ -182,20 +187,56 @@ class Monitor:
                    risk_value=risk, flags=json.dumps(report.flags),
                    signals=None if report.risk_signals is None else json.dumps(report.risk_signals),
                    evidence=json.dumps(evidence), n_tokens=report.num_tokens, unknown_share=unk,
-                   script=script_of(record.text), risk_index=value, neg_index=index.negative_share, zscore=z)
+                   script=script_of(record.text), risk_index=value, neg_index=index.negative_share, zscore=z,
+                   url=record.url, severity=report.severity, kind=report.kind)
         self.state.put_document(row)
         context = DocumentContext(doc_id=record.id, seq=seq, entity=record.entity, ts=record.timestamp, index=index,
                                   zscore=z, signals=report.risk_signals)
+        fired = [(rule, detail) for rule in self.rules.rules
+                 if (detail := evaluate(rule, context, self.state, self.rules.index)) is not None]
         new_alerts = []
-        for rule in self.rules.rules:
-            detail = evaluate(rule, context, self.state, self.rules.index)
-            if detail is not None:
-                alert = {"id": alert_id(rule.name, record.entity, record.id), "rule": rule.name, "type": rule.type,
-                         "entity": record.entity, "ts": record.timestamp, "doc_id": record.id, "doc_seq": seq,
-                         "arrived": arrived, "created": self.clock(), "detail": detail, "text": record.text[:500]}
-                if self.state.put_alert(alert, self.urls):
-                    new_alerts.append(alert)
+        for alert in self._alerts(fired, record, report, seq, arrived):
+            if self.state.put_alert(alert, self.urls) and not alert.get("burst_of"):
+                new_alerts.append(alert)
         return new_alerts + self._drift(seq, record, arrived)
+
+    def _alerts(self, fired: list[tuple[Rule, dict[str, Any]]], record: Record, report: Any, seq: int,
+                arrived: float) -> list[dict[str, Any]]:
+        """The alert rows of one document's fired rules: the most severe leads (or, inside a burst of its entity,
+        all are folded into the burst's alert); with ``burst_hours: 0`` every rule's alert stands alone (see
+        :mod:`textrisk.monitor.triage`)."""
+        if not fired:
+            return []
+        config = self.rules.alerts
+        doc = DocumentRisk.of(report)
+        rated = [(rule, detail, *severity(rule, detail, doc)) for rule, detail in fired]
+        rated.sort(key=lambda item: -item[2])  # stable: ties keep the rules file's order
+        width = config.burst_hours * 3600.0
+        lead = self.state.burst_lead(record.entity, record.timestamp - width, record.timestamp + width) \
+            if width > 0 else None
+        top = rated[0][2]
+        folded_into = lead["id"] if lead is not None and top <= (lead["severity"] or 0) else None
+        document = document_view(record, report, config)
+        created = self.clock()
+        rows = []
+        for position, (rule, detail, level, reasons) in enumerate(rated):
+            alert_key = alert_id(rule.name, record.entity, record.id)
+            alert = {"id": alert_key, "rule": rule.name, "type": rule.type, "entity": record.entity,
+                     "ts": record.timestamp, "time": format_timestamp(record.timestamp), "doc_id": record.id,
+                     "doc_seq": seq, "arrived": arrived, "created": created, "severity": level,
+                     "severity_label": SEVERITY_LABELS[level], "severity_reasons": reasons,
+                     "summary": summary(rule.type, detail), "detail": rounded(detail), "text": record.text[:500],
+                     "document": document, "link": dashboard_link(config, record.entity, record.id),
+                     "burst_of": folded_into if position == 0 else folded_into or rows[0]["id"]}
+            if width == 0:
+                alert["burst_of"] = None
+            elif position == 0 and folded_into is None:
+                alert["also"] = [{"rule": r.name, "type": r.type, "severity": lv, "summary": summary(r.type, d)}
+                                 for r, d, lv, _ in rated[1:]]
+                if lead is not None:
+                    alert["escalates"] = lead["id"]
+            rows.append(alert)
+        return rows
 
     def _drift(self, seq: int, record: Record, arrived: float) -> list[dict[str, Any]]:
         config = self.rules.drift
@@ -212,8 +253,10 @@ class Monitor:
             if not item["drift"] or (last is not None and seq - last < config.cooldown_docs):
                 continue
             alert = {"id": alert_id(name, MODEL_ENTITY, record.id), "rule": name, "type": "drift",
-                     "entity": MODEL_ENTITY, "ts": record.timestamp, "doc_id": record.id, "doc_seq": seq,
-                     "arrived": arrived, "created": self.clock(), "detail": item}
+                     "entity": MODEL_ENTITY, "ts": record.timestamp, "time": format_timestamp(record.timestamp),
+                     "doc_id": record.id, "doc_seq": seq, "arrived": arrived, "created": self.clock(),
+                     "severity": 2, "severity_label": SEVERITY_LABELS[2], "summary": summary("drift", item),
+                     "detail": rounded(item)}
             if self.state.put_alert(alert, self.urls):
                 alerts.append(alert)
         return alerts

@@ -43,6 +43,7 @@ class Queries:
     count_signal: sa.Select  # entity, start, end, signal, probability
     last_alert_ts: sa.Select  # rule, entity
     last_alert_seq: sa.Select  # rule
+    burst_lead: sa.Select  # entity, start, end
     window: sa.Select  # first, last
     alerts_after: sa.Select  # seq
     dead_letters_after: sa.Select  # seq
@@ -85,9 +86,12 @@ def queries(dialect: str) -> Queries:
         count_signal=count.where(_signal_probability(dialect) >= _param("probability")),
         last_alert_ts=sa.select(sa.func.max(a.ts)).where(a.rule == _param("rule"), a.entity == _param("entity")),
         last_alert_seq=sa.select(sa.func.max(a.doc_seq)).where(a.rule == _param("rule")),
+        burst_lead=sa.select(a.id, a.ts, a.severity).where(a.entity == _param("entity"), a.burst_of.is_(None),
+                                                           a.ts > _param("start"), a.ts < _param("end"))
+        .order_by(a.ts.desc(), a.seq.desc()).limit(1),
         window=sa.select(*(d[name] for name in features)).where(d.seq.between(_param("first"), _param("last")),
                                                                 d.error.is_(None)).order_by(d.seq),
-        alerts_after=sa.select(a.seq, a.payload).where(a.seq > _param("seq")).order_by(a.seq),
+        alerts_after=sa.select(a.seq, a.payload).where(a.seq > _param("seq"), a.burst_of.is_(None)).order_by(a.seq),
         dead_letters_after=sa.select(dead_letters).where(dead_letters.c.seq > _param("seq"))
         .order_by(dead_letters.c.seq),
         due_outbox=sa.select(o.alert_id, o.url, o.attempts, a.payload).join_from(outbox, alerts, a.id == o.alert_id)

@@ -7,6 +7,8 @@ binary refused), parsed as one JSON object and checked field by field:
 - ``entity``: a non-empty string, at most :data:`MAX_ENTITY_CHARS` characters, no control characters;
 - ``text``: passes the package's text check (:func:`textrisk.data.inputs.check_text`: a string, not blank, no
   lone surrogate, not only control characters);
+- ``url`` (optional): an ``http://`` or ``https://`` link to the document, at most :data:`MAX_URL_CHARS`
+  characters, no spaces or control characters (alerts carry it);
 - ``timestamp``: the package's timestamp policy (:mod:`textrisk.data.timestamps`: ISO 8601 with an offset or
   POSIX seconds, finite, 1900..2100; the engine also refuses times ahead of its clock);
 - no string may hold a lone surrogate (``"\\ud800"`` is valid JSON but not Unicode text: no database, file or HTTP
@@ -29,12 +31,14 @@ from ..data.inputs import check_text, name_problem, unicode_problem
 from ..data.timestamps import parse_timestamp
 from ..errors import DataError
 
-__all__ = ["MAX_ENTITY_CHARS", "MAX_ID_CHARS", "DeadLetter", "Record", "parse_line", "parse_record"]
+__all__ = ["MAX_ENTITY_CHARS", "MAX_ID_CHARS", "MAX_URL_CHARS", "DeadLetter", "Record", "parse_line", "parse_record"]
 
 #: Longest ``id`` accepted (characters).
 MAX_ID_CHARS = 1024
 #: Longest ``entity`` accepted (characters).
 MAX_ENTITY_CHARS = 256
+#: Longest ``url`` accepted (characters).
+MAX_URL_CHARS = 2048
 _FIELDS = ("id", "timestamp", "entity", "text")
 
 
@@ -47,6 +51,7 @@ class Record:
     entity: str
     text: str
     where: str = field(default="", compare=False)  # "file line N", for messages
+    url: str | None = None  # a link to the document (http or https)
 
     @property
     def location(self) -> str:
@@ -56,6 +61,8 @@ class Record:
     def to_json(self) -> bytes:
         """The record's fields as one JSON line (the ``raw`` of its dead letter once it was parsed)."""
         fields = {"id": self.id, "timestamp": self.timestamp, "entity": self.entity, "text": self.text}
+        if self.url is not None:
+            fields["url"] = self.url
         return json.dumps(fields, ensure_ascii=False).encode("utf-8", errors="backslashreplace")
 
 
@@ -122,7 +129,17 @@ def parse_record(line: str, where: str) -> Record:
     if problem:
         raise DataError(f"{where}: field 'text' {problem}")
     return Record(id=doc_id, timestamp=parse_timestamp(raw["timestamp"], where), entity=entity, text=raw["text"],
-                  where=where)
+                  where=where, url=_url(raw.get("url"), where))
+
+
+def _url(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if (not isinstance(value, str) or not value.startswith(("http://", "https://")) or len(value) > MAX_URL_CHARS
+            or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)):
+        raise DataError(f"{where}: field 'url' must be an http:// or https:// link of at most {MAX_URL_CHARS} "
+                        f"characters without spaces, got {value!r:.80}")
+    return value
 
 
 def parse_line(data: bytes, file: str, line: int, encoding: str = "utf-8") -> Record | DeadLetter | None:

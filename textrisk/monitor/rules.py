@@ -3,11 +3,12 @@
     index: {half_life_hours: 24, window_hours: 24}
     rules:
       - {name: high-risk, type: level, index: risk, above: 0.6, min_docs: 3, cooldown_hours: 24}
-      - {name: risk-jump, type: jump, index: risk, z: 3.0, min_history: 20}
+      - {name: risk-jump, type: jump, index: risk, z: 3.0, min_history: 20, min_change: 0.1, min_std: 0.03}
       - {name: credit-event, type: signal, signal: credit, probability: 0.8}
       - {name: chatter, type: volume, factor: 3.0, min_count: 10, lookback_windows: 7}
     drift: {reference_size: 500, window_size: 500, psi: 0.25, ks_pvalue: 0.001, js: 0.1}
     webhooks: [{url: "http://127.0.0.1:9000/alerts", max_attempts: 8, backoff_seconds: 1}]
+    alerts: {burst_hours: 6, text_chars: 2000, evidence: 3, dashboard_url: "http://127.0.0.1:8765"}
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ from ..labels.taxonomy import RISK_LABELS
 from ..utils.validation import check_number
 from .drift import DriftConfig
 from .indices import IndexConfig
+from .triage import AlertConfig
 from .webhook import WebhookConfig
 
 __all__ = ["RULE_TYPES", "Rule", "RuleSet", "default_rules", "load_rules", "parse_rules"]
 
 RULE_TYPES = ("level", "jump", "signal", "volume")
 _REQUIRED = {"level": ("above",), "jump": ("z",), "signal": ("signal", "probability"), "volume": ("factor",)}
-_ONLY = {"above": "level", "z": "jump", "min_history": "jump", "signal": "signal", "probability": "signal",
-         "factor": "volume", "lookback_windows": "volume"}
+_ONLY = {"above": "level", "z": "jump", "min_history": "jump", "min_change": "jump", "min_std": "jump",
+         "signal": "signal", "probability": "signal", "factor": "volume", "lookback_windows": "volume"}
+#: The jump floors' defaults: an index on a 0-1 scale must move by 0.1 and z is computed with a standard deviation of
+#: at least 0.03, so a near-constant history (variance ~0) cannot turn a move of 0.01 into z = 40.
+MIN_CHANGE, MIN_STD = 0.1, 0.03
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class Rule:
     above: float | None = field(default=None, metadata={"help": "level: fire when the index is at or over this"})
     z: float | None = field(default=None, metadata={"help": "jump: fire when the index z-score is at or over this"})
     min_history: int = field(default=20, metadata={"help": "jump: past index values needed before firing"})
+    min_change: float = field(default=MIN_CHANGE, metadata={"help": "jump: the index must also be this far over its "
+                                                                     "past mean (absolute floor, index units)"})
+    min_std: float = field(default=MIN_STD, metadata={"help": "jump: z-scores use at least this standard deviation "
+                                                               "(variance floor, index units)"})
     signal: str | None = field(default=None, metadata={"help": "signal: risk label (needs a model with a risk head)"})
     probability: float | None = field(default=None, metadata={"help": "signal: fire at or over this probability"})
     factor: float | None = field(default=None, metadata={"help": "volume: documents in the window vs the mean of "
@@ -69,7 +78,8 @@ class Rule:
         if self.index not in ("risk", "negative"):
             raise ConfigError(f"{where}: field 'index' must be 'risk' or 'negative', got {self.index!r}")
         for key, bounds in (("above", {"ge": 0, "le": 1}), ("probability", {"ge": 0, "le": 1}), ("z", {"ge": 0}),
-                            ("factor", {"ge": 0}), ("cooldown_hours", {"ge": 0})):
+                            ("factor", {"ge": 0}), ("cooldown_hours", {"ge": 0}), ("min_change", {"ge": 0, "le": 1}),
+                            ("min_std", {"ge": 0, "le": 1})):
             if getattr(self, key) is not None:
                 check_number(getattr(self, key), f"{where}: field {key!r}", **bounds)
         for key in ("min_history", "lookback_windows", "min_count", "min_docs"):
@@ -94,6 +104,8 @@ class RuleSet:
     index: IndexConfig = field(default_factory=IndexConfig, metadata={"help": "index half-life and window"})
     drift: DriftConfig = field(default_factory=DriftConfig, metadata={"help": "drift detection"})
     webhooks: tuple[WebhookConfig, ...] = field(default=(), metadata={"help": "alert webhooks"})
+    alerts: AlertConfig = field(default_factory=AlertConfig, metadata={"help": "severity, bursts and what an alert "
+                                                                               "carries"})
 
     def __post_init__(self) -> None:
         names = [rule.name for rule in self.rules]
@@ -128,9 +140,10 @@ def parse_rules(raw: Any, source: str = "rules") -> RuleSet:
     """A :class:`RuleSet` from the parsed YAML document ``raw``."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping with a 'rules' list, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - {"rules", "index", "drift", "webhooks"})
+    unknown = sorted(set(raw) - {"rules", "index", "drift", "webhooks", "alerts"})
     if unknown:
-        raise ConfigError(f"{source}: unknown top-level field(s) {unknown}; known: drift, index, rules, webhooks")
+        raise ConfigError(f"{source}: unknown top-level field(s) {unknown}; known: alerts, drift, index, rules, "
+                          "webhooks")
     items = raw.get("rules") or []
     if not isinstance(items, list):
         raise ConfigError(f"{source}: 'rules' must be a list")
@@ -151,6 +164,7 @@ def parse_rules(raw: Any, source: str = "rules") -> RuleSet:
     return RuleSet(rules=tuple(rules),
                    index=_build(IndexConfig, raw.get("index") or {}, f"{source}: index", source),
                    drift=_build(DriftConfig, raw.get("drift") or {}, f"{source}: drift", source),
+                   alerts=_build(AlertConfig, raw.get("alerts") or {}, f"{source}: alerts", source),
                    webhooks=tuple(_build(WebhookConfig, h, f"{source}: webhook #{i}", source)
                                   for i, h in enumerate(hooks, start=1)))
 

@@ -40,6 +40,9 @@ documents = sa.Table(
     sa.Column("risk_index", sa.Float),
     sa.Column("neg_index", sa.Float),
     sa.Column("zscore", sa.Float),
+    sa.Column("url", sa.Text),  # added in textrisk 0.2.1 (the record's link), like the columns below
+    sa.Column("severity", sa.Float),  # a judgement model's expected severity (0-3)
+    sa.Column("kind", sa.Text),  # a judgement model's kind (event, outlook, boilerplate, other)
     sa.Index("documents_entity_ts", "entity", "ts"),
 )
 entities = sa.Table(
@@ -65,6 +68,8 @@ alerts = sa.Table(
     sa.Column("arrived", sa.Float),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("severity", sa.Integer),  # added in textrisk 0.2.1: 1 low, 2 medium, 3 high (textrisk.monitor.triage)
+    sa.Column("burst_of", sa.Text),  # the alert this one is folded into (not delivered); NULL: delivered
     sa.Index("alerts_rule_entity", "rule", "entity", "ts"),
 )
 outbox = sa.Table(
@@ -117,4 +122,6 @@ ENTITY_COLUMNS = tuple(entities.c.keys())
 OFFSET_COLUMNS = tuple(offsets.c.keys())
 DEAD_LETTER_COLUMNS = tuple(dead_letters.c.keys())
 #: Columns added to existing tables since the first release: (table, column), added to an older state on open.
-ADDED_COLUMNS = tuple((offsets, offsets.c[name]) for name in ("path", "head", "line", "mark", "rank", "first_read"))
+ADDED_COLUMNS = (tuple((offsets, offsets.c[name]) for name in ("path", "head", "line", "mark", "rank", "first_read"))
+                 + tuple((documents, documents.c[name]) for name in ("url", "severity", "kind"))
+                 + tuple((alerts, alerts.c[name]) for name in ("severity", "burst_of")))

@@ -180,6 +180,11 @@ class MonitorState:
         """Event time of the latest alert of ``rule`` for ``entity``."""
         return self.scalar(self._q.last_alert_ts, {"rule": rule, "entity": entity})
 
+    def burst_lead(self, entity: str, start: float, end: float) -> dict[str, Any] | None:
+        """The latest delivered alert of ``entity`` with ``start < ts < end`` (id, ts, severity), or None."""
+        rows = self.rows(self._q.burst_lead, {"entity": entity, "start": start, "end": end})
+        return rows[0] if rows else None
+
     def last_alert_seq(self, rule: str) -> int | None:
         """Document seq of the latest alert of ``rule`` (drift cooldowns count documents)."""
         return self.scalar(self._q.last_alert_seq, {"rule": rule})
@@ -195,7 +200,8 @@ class MonitorState:
         return features
 
     def alerts_after(self, seq: int) -> list[dict[str, Any]]:
-        """Alert payloads with ``seq`` above the given one, oldest first (each with its ``seq``)."""
+        """Payloads of the delivered alerts (not folded into another) with ``seq`` above the given one, oldest
+        first (each with its ``seq``)."""
         return [{**json.loads(r["payload"]), "seq": r["seq"]} for r in self.rows(self._q.alerts_after, {"seq": seq})]
 
     def dead_letters_after(self, seq: int) -> list[dict[str, Any]]:
@@ -222,12 +228,13 @@ class MonitorState:
             self._write(self._q.upsert_entity, [{c: row[c] for c in ENTITY_COLUMNS} for row in rows])
 
     def put_alert(self, alert: dict[str, Any], urls: Iterable[str]) -> bool:
-        """Insert an alert (ignored if its id exists) and one outbox row per webhook URL; True if new."""
+        """Insert an alert (ignored if its id exists) and, unless it is folded into another (``burst_of``), one
+        outbox row per webhook URL; True if new."""
         row = {key: alert.get(key) for key in ("id", "rule", "entity", "ts", "doc_id", "doc_seq", "arrived",
-                                               "created")}
+                                               "created", "severity", "burst_of")}
         if self._write(self._q.insert_alert, {**row, "payload": json.dumps(alert, sort_keys=True)}) == 0:
             return False
-        deliveries = [{"alert_id": alert["id"], "url": url} for url in urls]
+        deliveries = [] if alert.get("burst_of") else [{"alert_id": alert["id"], "url": url} for url in urls]
         if deliveries:
             self._write(self._q.insert_outbox, deliveries)
         return True

@@ -26,7 +26,8 @@ from ..errors import ConfigError, InputError, ModelLoadError
 from ..labels.taxonomy import KINDS
 from ..models.backbone import resolve_model_path
 from ..models.contract import ScoringModel, as_scoring_model
-from ..models.hub import DEFAULT_MODEL_DIR, SCORING_KINDS, load_model, model_kind_of
+from ..models.hub import SCORING_KINDS, load_model, model_kind_of
+from ..utils.runtime import quiet_third_party
 from .engine import PassageOutputs, run_forward
 from .report import CHUNKS, RiskReport, add_judgement, add_signals, sentiment_report
 
@@ -92,31 +93,30 @@ class RiskAnalyzer:
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
                         trust_remote_code: bool = False, merge: bool = True, backend: str = "torch",
                         cache_dir: str | os.PathLike | None = None, **kwargs: Any) -> RiskAnalyzer:
-        """Load a model folder or Hub id saved by textrisk; no argument loads the embedded default model.
+        """Load a model folder or Hub id saved by textrisk, or an embedded model by name: no argument or
+        ``"default"`` loads the embedded default model, ``"commercial"`` the embedded commercial-use model.
 
         ``merge`` (default) folds the LoRA adapter into the in-memory weights: faster scoring (see
         benchmarks/speed.py), the same scores to float rounding; the adapter is kept, so ``save_pretrained``
         still writes the small adapter. ``merge=False`` scores through the unmerged adapter.
         ``backend``: ``"torch"`` (default), ``"bf16"`` (torch under bfloat16 autocast), ``"onnx"`` (ONNX
-        Runtime, int8; exported once and cached beside the model or under ``cache_dir``; extra ``[onnx]``) or
-        ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
+        Runtime, int8; exported once and cached in the user cache folder, :func:`textrisk.utils.cache.cache_dir`,
+        or under ``cache_dir``; extra ``[onnx]``) or ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
         """
         if name_or_path is None:
-            if not (DEFAULT_MODEL_DIR / "textrisk_config.json").is_file():
-                raise ModelLoadError(f"the embedded default model is missing from {DEFAULT_MODEL_DIR}; "
-                                     "reinstall textrisk or train it with finetune/configs/default.yaml")
-            name_or_path = DEFAULT_MODEL_DIR
+            name_or_path = "default"
         folder = resolve_model_path(name_or_path)
         kind = model_kind_of(folder)
         if kind not in SCORING_KINDS:
             raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model, which does not score texts; "
                                  f"RiskAnalyzer needs one of {list(SCORING_KINDS)}")
-        model = load_model(folder, base_model=base_model, trust_remote_code=trust_remote_code)
         from ..models.backends import make_backend, merge_lora
 
-        if merge:
-            merge_lora(model)
-        runner = make_backend(model, backend, num_threads=kwargs.get("num_threads"), cache_dir=cache_dir)
+        with quiet_third_party():  # transformers' bar and warnings, peft's, the ONNX export's (TEXTRISK_VERBOSE=1)
+            model = load_model(folder, base_model=base_model, trust_remote_code=trust_remote_code)
+            if merge:
+                merge_lora(model)
+            runner = make_backend(model, backend, num_threads=kwargs.get("num_threads"), cache_dir=cache_dir)
         return cls(model, backend=runner, **kwargs)
 
     @property

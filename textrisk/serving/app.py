@@ -1,10 +1,14 @@
 """The FastAPI application of ``textrisk serve``.
 
 ``POST /v1/score`` scores texts or documents through the micro-batcher (:mod:`textrisk.serving.batcher`);
-``GET /v1/model`` describes the model; ``GET /v1/stats`` shows the batcher's counters; ``GET /healthz`` answers
-while the process runs, ``GET /readyz`` while requests are accepted (503 while shutting down). ``/docs`` and
-``/openapi.json`` are FastAPI's. Errors are JSON ``{"detail": "..."}`` naming the field, index or limit.
-Requests whose ``Host`` header is not on the server's allow-list get 400 (:mod:`textrisk.utils.hosts`).
+``POST /v1/filings`` scores one filing by sections (:mod:`textrisk.serving.filings`); ``GET /v1/model`` describes
+the model; ``GET /v1/stats`` shows the batcher's counters; ``GET /healthz`` answers while the process runs,
+``GET /readyz`` while requests are accepted (503 while shutting down). ``/docs`` (Swagger UI) and ``/redoc`` are
+served from the assets that ``fastapi-offline`` bundles, so they work offline; ``/openapi.json`` types every
+result (:mod:`textrisk.serving.schemas`). Every response carries the model's content hash and the textrisk version
+as ``X-Textrisk-Model-Sha256`` and ``X-Textrisk-Version`` headers, and every API body its ``model`` identity.
+Errors are JSON ``{"detail": "..."}`` naming the field, index or limit. Requests whose ``Host`` header is not on
+the server's allow-list get 400 (:mod:`textrisk.utils.hosts`).
 """
 
 from __future__ import annotations
@@ -17,15 +21,18 @@ import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import InputError, ModelLoadError, TextRiskError
+from ..models.identity import model_identity
 from ..scoring.analyzer import RiskAnalyzer
 from ..utils.hosts import host_allowed, refusal
 from ..version import __version__
 from .batcher import MicroBatcher
 from .config import ServeConfig
-from .schemas import ErrorResponse, ScoreRequest, ScoreResponse
+from .filings import add_filing_route
+from .schemas import ErrorResponse, ModelInfo, ScoreRequest, ScoreResponse
 
 __all__ = ["create_app"]
 
@@ -43,24 +50,48 @@ class RequestError(Exception):
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a request whose Content-Length exceeds ``limit`` bytes, before it is read.
+    """ASGI middleware: 413 for a request whose Content-Length exceeds its path's limit, before it is read.
 
-    (A chunked body without Content-Length is read; the character limits still apply to it after parsing.)
+    ``limits``: path -> (bytes, the setting it comes from); other paths get ``limits[""]``. (A chunked body without
+    Content-Length is read; the character limits still apply to it after parsing.)
     """
 
-    def __init__(self, app, limit: int, max_request_chars: int):
-        self.app, self.limit, self.max_request_chars = app, limit, max_request_chars
+    def __init__(self, app, limits: dict[str, tuple[int, str]]):
+        self.app, self.limits = app, limits
 
     async def __call__(self, scope, receive, send) -> None:
         """Refuse an oversized body, pass everything else through."""
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.limit:
-                response = _error(413, f"request body has {int(length)} bytes; the limit is {self.limit} "
-                                       f"(6 x max_request_chars={self.max_request_chars} + 64 KiB)")
+            limit, setting = self.limits.get(scope.get("path", ""), self.limits[""])
+            if length.isdigit() and int(length) > limit:
+                response = _error(413, f"request body has {int(length)} bytes; the limit is {limit} "
+                                       f"(6 x {setting} + 64 KiB)")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class IdentityHeaders:
+    """ASGI middleware: every response carries ``X-Textrisk-Version`` and ``X-Textrisk-Model-Sha256``."""
+
+    def __init__(self, app, identity: dict[str, str]):
+        self.app = app
+        self.headers = [(b"x-textrisk-version", identity["textrisk_version"].encode("latin-1")),
+                        (b"x-textrisk-model-sha256", identity["sha256"].encode("latin-1"))]
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Add the headers to the response start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class HostCheck:
@@ -125,7 +156,8 @@ def _check_limits(texts: list[str], name: str, config: ServeConfig) -> None:
     for i, text in enumerate(texts):
         if len(text) > config.max_document_chars:
             raise RequestError(413, f"{name.format(i)} has {len(text)} characters; the limit is "
-                                    f"max_document_chars={config.max_document_chars}")
+                                    f"max_document_chars={config.max_document_chars} (a filing: POST it to "
+                                    "/v1/filings, up to max_filing_chars)")
         total += len(text)
     if total > config.max_request_chars:
         raise RequestError(413, f"request has {total} characters in all; the limit is max_request_chars="
@@ -149,12 +181,17 @@ def _shape(result: dict[str, Any], request: ScoreRequest) -> dict[str, Any]:
 def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> FastAPI:
     """A FastAPI app serving ``analyzer`` with the batching and limits of ``config``."""
     config = config or ServeConfig()
+    identity = {"sha256": model_identity(analyzer.model), "name": config.model or "embedded default",
+                "textrisk_version": __version__}
 
     def score_fn(texts: list[str]) -> list[dict[str, Any]]:
         return [report.to_dict() for report in analyzer.score(texts, progress=False)]
 
     batcher: MicroBatcher[dict[str, Any]] = MicroBatcher(score_fn, config.max_batch_size, config.max_wait_ms)
-    body_limit = 6 * config.max_request_chars + 65536  # a character is at most 6 bytes of JSON (\uXXXX)
+    limits = {"": (6 * config.max_request_chars + 65536, f"max_request_chars={config.max_request_chars}"),
+              # a character is at most 6 bytes of JSON (\uXXXX)
+              "/v1/filings": (6 * config.max_filing_chars + 65536, f"max_filing_chars={config.max_filing_chars}")}
+    filing_worker = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -165,11 +202,13 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
             yield
         finally:
             await batcher.stop()  # uvicorn calls this after in-flight requests finished
+            filing_worker.shutdown(wait=False, cancel_futures=True)
             logger.info("textrisk serve: stopped after %d requests in %d batches", batcher.stats.requests,
                         batcher.stats.batches)
 
-    app = FastAPI(title="textrisk", version=__version__, lifespan=lifespan,
-                  description="Financial text risk scoring: calibrated sentiment, risk signals and evidence.")
+    app = FastAPIOffline(title="textrisk", version=__version__, lifespan=lifespan,
+                         description="Financial text risk scoring: calibrated sentiment, risk signals and evidence; "
+                                     "filings by section.")
     app.state.batcher = batcher
 
     @app.exception_handler(RequestError)
@@ -193,8 +232,10 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         logger.exception("textrisk serve: unexpected error on %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
-    app.add_middleware(BodyLimit, limit=body_limit, max_request_chars=config.max_request_chars)
-    app.add_middleware(HostCheck, allowed=config.hosts())  # added last: runs first
+    app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(HostCheck, allowed=config.hosts())
+    app.add_middleware(IdentityHeaders, identity=identity)  # added last: runs first (refusals carry it too)
+    filing_worker = add_filing_route(app, analyzer, config.max_filing_chars, identity, RequestError)
 
     @app.post("/v1/score", response_model=ScoreResponse, responses=_ERRORS)
     async def score(body: ScoreRequest) -> JSONResponse:
@@ -204,7 +245,7 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         if body.options.signals and not analyzer.has_risk_head:
             raise RequestError(422, "options.signals is true, but this model has no risk head (sentiment only)")
         if not texts:
-            return JSONResponse({"results": []})
+            return JSONResponse({"results": [], "model": identity})
         if not batcher.running:
             raise RequestError(503, "the server is shutting down")
         try:
@@ -217,12 +258,13 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         shaped = [_shape(result, body) for result in results]
         if body.documents is not None:
             shaped = [{"id": doc.id, **result} for doc, result in zip(body.documents, shaped)]
-        return JSONResponse({"results": shaped})
+        return JSONResponse({"results": shaped, "model": identity})
 
-    @app.get("/v1/model")
+    @app.get("/v1/model", response_model=ModelInfo)
     async def model() -> dict[str, Any]:
-        """Labels, risk labels and flag thresholds, model card metadata, versions and the server's limits."""
+        """The model's identity, labels, risk labels and flag thresholds, card metadata and the server's limits."""
         return {
+            "model": identity,
             "textrisk_version": __version__,
             "labels": analyzer.labels,
             "risk_labels": analyzer.signal_labels if analyzer.has_risk_head else [],
@@ -230,9 +272,10 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
             "temperature": float(analyzer.model.temperature),
             "max_length": int(analyzer.model.window),
             "chunk_tokens": analyzer.chunk_tokens,
+            "judgement": "adverse" in (getattr(analyzer.model, "risk_outputs", None) or []),
             "card": _card_metadata(analyzer),
             "limits": {"max_documents": config.max_documents, "max_document_chars": config.max_document_chars,
-                       "max_request_chars": config.max_request_chars},
+                       "max_request_chars": config.max_request_chars, "max_filing_chars": config.max_filing_chars},
             "batching": {"max_batch_size": config.max_batch_size, "max_wait_ms": config.max_wait_ms},
         }
 

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             text += f" (default: {f.default})"
         parser.add_argument(flag, dest=f.name, type=config_field_type(ServeConfig, f.name), default=f.default,
                             help=text)
-    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                        help="uvicorn's and the server's log level (default info)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,8 @@ class ServeConfig:
     ``--max-wait-ms nan`` is refused at start instead of hanging every request.
     """
 
-    model: str | None = field(default=None, metadata=check("model folder or Hub id (default: the embedded model)"))
+    model: str | None = field(default=None, metadata=check("model folder, Hub id or embedded model name: default, "
+                                                            "commercial (default: default)"))
     host: str = field(default="127.0.0.1", metadata=check("interface to listen on (0.0.0.0: all of them)",
                                                           nonempty=True))
     port: int = field(default=8000, metadata=check("TCP port", ge=0, le=65535))
@@ -35,6 +36,9 @@ class ServeConfig:
     max_document_chars: int = field(default=200_000, metadata=check("characters per document; more: 413", ge=1))
     max_request_chars: int = field(default=2_000_000, metadata=check(
         "characters of all documents of a request together; more: 413", ge=1, le=1_000_000_000))
+    max_filing_chars: int = field(default=3_000_000, metadata=check(
+        "characters of a filing sent to POST /v1/filings (a 10-K is 100,000-500,000); more: 413", ge=1,
+        le=1_000_000_000))
     graceful_timeout_s: float = field(default=30.0, metadata=check(
         "on SIGTERM/SIGINT, how long in-flight requests may still run before they are cut (0 < s <= 3600)", gt=0,
         le=3600))

@@ -9,17 +9,23 @@ import argparse
 import json
 from typing import Any
 
+from ..utils.args import integer, number
+
 __all__ = ["add_arguments", "overrides_of", "run", "summary"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``finetune`` sub-command (and of ``python -m finetune.train``)."""
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--output-dir")
-    parser.add_argument("--max-train-samples", type=int)
-    parser.add_argument("--epochs", type=float)
-    parser.add_argument("--data-dir")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--config", required=True, help="training config YAML (e.g. finetune/configs/default.yaml "
+                                                        "of a checkout)")
+    parser.add_argument("--output-dir", help="folder the model is written to (overrides the config's output_dir; "
+                                             "an interrupted run in it is resumed)")
+    parser.add_argument("--max-train-samples", type=integer(ge=1), help="train on at most this many rows (a quick "
+                                                                         "trial; overrides the config)")
+    parser.add_argument("--epochs", type=number(gt=0, le=10_000), help="training epochs (overrides the config; "
+                                                                       "fractions allowed)")
+    parser.add_argument("--data-dir", help="shared data folder with the training sets (default ../shared/data)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars on stderr")
 
 
 def overrides_of(args: argparse.Namespace) -> dict[str, Any]:

@@ -68,18 +68,15 @@ def training_data(config: Any, labels: Sequence[str] | None = None, min_train_ro
 
 
 def init_model_path(init_from: str) -> Path:
-    """The folder ``init_from`` names: ``"default"`` (the embedded default model), a model or run folder, or a Hub
-    id (downloaded unless offline).
+    """The folder ``init_from`` names: an embedded model's name (``"default"``, ``"commercial"``), a model or run
+    folder, or a Hub id (downloaded unless offline).
 
     Raises:
         ConfigError: nothing loadable by that name (the message says why).
     """
     from ..errors import ModelLoadError
     from ..models.backbone import resolve_model_path
-    from ..models.hub import DEFAULT_MODEL_DIR
 
-    if init_from == "default":
-        return DEFAULT_MODEL_DIR
     try:
         return resolve_model_path(init_from)
     except ModelLoadError as exc:

@@ -12,10 +12,11 @@ transformer layers stay fp32. On the default model, FPB test weighted F1 (fp32 8
 81.37, FFN down-projections kept fp32 81.54, first and last layers kept fp32 81.63 (the recipe; 99.0% of labels
 equal to fp32).
 
-Cache: ``<model folder>/onnx/<key>/`` when that folder is writable, else ``$TEXTRISK_CACHE_DIR`` or
-``~/.cache/textrisk/onnx/<key>/`` (e.g. for the embedded default model of a read-only install). ``key`` hashes
-the merged model's content hash, the recipe and the torch/onnxruntime versions, so a changed model or
-recipe exports again and a stale entry is never used. Each entry is written to a temporary folder and renamed
+Cache: ``<user cache>/onnx/<key>/`` (:func:`textrisk.utils.cache.cache_dir`: ``$TEXTRISK_CACHE_DIR/onnx`` or the
+platform's user cache folder, ``~/.cache/textrisk/onnx`` on Linux), never the model folder or the installed
+package. ``key`` hashes the merged model's content hash, the recipe and the torch/onnxruntime versions, so a changed
+model or recipe exports again and a stale entry is never used; when a model folder's weights change, the entries
+exported from that folder's earlier weights are removed. Each entry is written to a temporary folder and renamed
 into place, so a reader sees a complete entry or none; its ``recipe.json`` records the sha256 and size of the
 ``.onnx`` file, checked on every load: an entry whose file was edited, truncated or removed is rebuilt (with a
 warning), never run.
@@ -39,6 +40,8 @@ import torch
 from torch import nn
 
 from ...errors import ModelLoadError
+from ...utils.cache import CACHE_ENV
+from ...utils.cache import cache_dir as user_cache_dir
 from ..batching import length_sorted_batches
 from ..head.layout import head_width
 from ..identity import model_identity
@@ -46,8 +49,6 @@ from .base import Backend
 
 __all__ = ["CACHE_ENV", "QUANTIZATION", "OnnxBackend", "cache_key"]
 
-#: Environment variable naming the user cache root used when the model folder is not writable.
-CACHE_ENV = "TEXTRISK_CACHE_DIR"
 #: What is quantised, and how (recorded in each cache entry and part of its key).
 QUANTIZATION: dict[str, Any] = {
     "op_types": ["MatMul"],
@@ -97,24 +98,13 @@ def cache_key(model: Any, quantize: bool) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _writable(folder: Path) -> bool:
-    """Whether a file can really be created in ``folder`` (permission bits lie for root and read-only mounts)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-            return True
-    except OSError:
-        return False
+def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
+    return Path(cache_dir) if cache_dir is not None else user_cache_dir("onnx")
 
 
-def _cache_root(model: Any, cache_dir: str | os.PathLike | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
+def _source_of(model: Any) -> str | None:
     source = getattr(model, "source_dir", None)
-    if source is not None and _writable(Path(source) / "onnx"):
-        return Path(source) / "onnx"
-    user = os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "textrisk"
-    return Path(user) / "onnx"
+    return str(Path(source).resolve()) if source is not None else None
 
 
 def _export(merged: Any, path: Path) -> None:
@@ -158,7 +148,7 @@ def _edge_layer_nodes(names: list[str]) -> list[str]:
     return [name for name, layer in layer_of.items() if layer in edges]
 
 
-def _build_entry(merged: Any, entry: Path, quantize: bool) -> None:
+def _build_entry(merged: Any, entry: Path, quantize: bool, source: str | None) -> None:
     """Export (and quantise) into a temporary sibling folder, then rename it to ``entry``."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}-"))
@@ -170,7 +160,8 @@ def _build_entry(merged: Any, entry: Path, quantize: bool) -> None:
         model_file = staging / (_INT8_NAME if quantize else _FP32_NAME)
         (staging / "recipe.json").write_text(json.dumps(
             {"quantize": quantize, "recipe": QUANTIZATION if quantize else None, "outputs": _output_names(merged),
-             "file": model_file.name, "bytes": model_file.stat().st_size, "sha256": _sha256(model_file)},
+             "file": model_file.name, "bytes": model_file.stat().st_size, "sha256": _sha256(model_file),
+             "source": source},
             indent=2), encoding="utf-8")
         try:
             staging.rename(entry)
@@ -187,6 +178,14 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _recorded_source(entry: Path) -> str | None:
+    """The model folder an entry was exported from (None: unknown or unreadable)."""
+    try:
+        return json.loads((entry / "recipe.json").read_text(encoding="utf-8")).get("source")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _entry_problem(entry: Path) -> str | None:
@@ -236,7 +235,7 @@ class OnnxBackend(Backend):
             import onnxruntime  # noqa: F401
         except ImportError as exc:
             raise ModelLoadError("backend 'onnx' needs ONNX Runtime: pip install 'textrisk[onnx]'") from exc
-        root = _cache_root(model, cache_dir)
+        root = _cache_root(cache_dir)
         merged = _merged_copy(model)
         kind = "int8" if quantize else "fp32"
         entry = root / f"{kind}-{cache_key(merged, quantize)}"
@@ -245,10 +244,11 @@ class OnnxBackend(Backend):
             if problem != "absent":
                 warnings.warn(f"ONNX cache entry {entry} is damaged ({problem}); exporting it again", stacklevel=2)
                 shutil.rmtree(entry, ignore_errors=True)
-            _build_entry(merged, entry, quantize)
-            if cache_dir is None and root.parent == getattr(model, "source_dir", None):
+            source = _source_of(model)
+            _build_entry(merged, entry, quantize, source)
+            if source is not None:
                 for stale in root.glob(f"{kind}-*"):  # earlier exports of this folder's previous weights
-                    if stale != entry:
+                    if stale != entry and _recorded_source(stale) == source:
                         shutil.rmtree(stale, ignore_errors=True)
         widths = {"logits": len(model.config.labels), "embeddings": merged.backbone.config.hidden_size}
         if "risk" in merged.heads:

@@ -1,0 +1,1 @@
+"""The commercial-use model: training data whose terms allow commercial use and redistribution of derived weights."""
