@@ -1,5 +1,5 @@
 """Speed and peak memory of scoring one long 10-K end to end: FilingAnalyzer (sections, prose only) versus the
-old path, ``RiskAnalyzer.score([whole_text])``, in the same run.
+old path, ``RiskAnalyzer.score([whole_text])``, in the same run, with the filing path's time per stage.
 
     nice -n 10 python benchmarks/filings_speed.py [--file BA_10-K_2004-03-05_full.txt] [--words 20000]
         [--backends torch bf16] [--repeat 3] [--out speed.json]
@@ -10,7 +10,11 @@ are the median of ``--repeat`` runs, the paths taking turns so that a change in 
 old path runs with the torch backend, the filing path once per ``--backends`` entry (``bf16``: torch under
 bfloat16 autocast; ``onnx``: ONNX Runtime int8, extra ``[onnx]``, exported once before timing). ``--words N``
 scores only the first N words (a bounded run on a busy machine). The report prints the load average before and
-after. Target on 2 free cores: the 63.5k-word Boeing 10-K in <= 8 s and <= 1 GB.
+after. A second table splits the filing path's time into stages: imports, read, model load, sections (form and
+section detection), prose filter (the line classifier), passages (chunking and the text check), scoring (the
+forward engine, with the risk head and any labelling-function ensemble) and report; the steps are the ones
+``FilingAnalyzer.score_filing`` runs, wrapped in timers in place. Target on 2 free cores: the 63.5k-word Boeing
+10-K in <= 8 s and <= 1 GB.
 A whole folder in one command, with a progress bar over documents and passages:
 ``textrisk score --input-dir ../shared/data/sec_filings --output scored.jsonl --resume``.
 """
@@ -27,22 +31,46 @@ import time
 
 CHILD = r"""
 import json, resource, sys, time
+started = time.perf_counter()
 import torch
 torch.set_num_threads({threads})
 from textrisk import RiskAnalyzer
 from textrisk.filings import FilingAnalyzer
+from textrisk.filings import analyzer as filing_module, passages as passage_module
+stages = dict.fromkeys(("read", "sections", "prose filter", "passages", "scoring", "report"), 0.0)
+
+def timed(stage, function):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            stages[stage] += time.perf_counter() - t
+    return wrapper
+
+t = time.perf_counter()
 text = open({path!r}, encoding="utf-8").read()
 if {words}:
     text = " ".join(text.split(" ")[:{words}])
+stages["read"] = time.perf_counter() - t
 start = time.perf_counter()
 analyzer = RiskAnalyzer.from_pretrained(num_threads={threads}, backend={backend!r})
 loaded = time.perf_counter()
 if {mode!r} == "filing":
+    # the user path, FilingAnalyzer.score_filing, with its steps wrapped in timers (the same calls, in place)
+    for name in ("detect_form", "detect_sections"):
+        setattr(passage_module, name, timed("sections", getattr(passage_module, name)))
+    passage_module.classify_lines = timed("prose filter", passage_module.classify_lines)
+    filing_module.layout_filing = timed("passages", filing_module.layout_filing)
+    filing_module.build_report = timed("report", filing_module.build_report)
+    analyzer.forward = timed("scoring", analyzer.forward)
     report = FilingAnalyzer(analyzer).score_filing(text, form="10-K", progress=False)
+    stages["passages"] -= stages["sections"] + stages["prose filter"]  # layout_filing less the steps inside it
 else:
     report = analyzer.score([text], progress=False)[0]
 done = time.perf_counter()
 print(json.dumps({{"load_s": loaded - start, "score_s": done - loaded, "total_s": done - start,
+                  "import_s": start - started - stages["read"], "stages": stages,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "chunks": report.num_chunks, "tokens": report.num_tokens,
                   "p_negative": report.sentiment_scores["negative"]}}))
@@ -63,6 +91,8 @@ def _run(threads: int, path: str, words: int, mode: str, backend: str) -> dict:
 def _median(runs: list[dict]) -> dict:
     row = {key: statistics.median(r[key] for r in runs)
            for key in ("wall_s", "load_s", "score_s", "total_s", "peak_rss_mb")}
+    row["import_s"] = statistics.median(r.get("import_s", 0.0) for r in runs)
+    row["stages"] = {stage: statistics.median(r["stages"][stage] for r in runs) for stage in runs[0]["stages"]}
     row.update({key: runs[0][key] for key in ("chunks", "tokens", "p_negative")}, runs=runs)
     return row
 
@@ -113,6 +143,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name}, {NAMES[backend]} | {r['chunks']} | {r['tokens']} | {r['wall_s']:.1f} | {r['load_s']:.1f} + "
               f"{r['score_s']:.1f} | {old['wall_s'] / r['wall_s']:.2f}x | {r['peak_rss_mb']:.0f} | "
               f"{r['p_negative']:.3f} |")
+    print("\nper stage, seconds (median of the runs; filing path: the steps of FilingAnalyzer.score_filing timed in "
+          "place; 'load' = RiskAnalyzer.from_pretrained, 'imports' = interpreter-side imports before it)")
+    stage_names = ["imports", "read", "load", "sections", "prose filter", "passages", "scoring", "report"]
+    print("| path | " + " | ".join(stage_names) + " | process wall |")
+    print("|---" * (len(stage_names) + 2) + "|")
+    for (mode, backend), key in zip(paths, rows):
+        r = rows[key]
+        if mode != "filing":
+            continue
+        values = [r["import_s"], r["stages"]["read"], r["load_s"]] + [r["stages"][s] for s in stage_names[3:]]
+        print(f"| FilingAnalyzer, {NAMES[backend]} | " + " | ".join(f"{v:.2f}" for v in values)
+              + f" | {r['wall_s']:.2f} |")
     if args.out:
         from textrisk.utils.atomic import atomic_write_json
 

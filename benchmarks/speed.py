@@ -1,32 +1,72 @@
-"""CPU scoring throughput of every textrisk backend, as ratios against a FinBERT-size anchor in the same process.
+"""CPU scoring throughput of what users run, ``RiskAnalyzer.score()``, for every backend, as ratios against a
+bert-base-size anchor timed in the same rounds.
 
-    python benchmarks/speed.py [--model PATH] [--n 0] [--anchor-n 200] [--threads 2] [--repeats 1] [--json FILE]
+    nice -n 5 python benchmarks/speed.py [--model PATH] [--n 0] [--anchor-n 100] [--rounds 3] [--threads 2]
+        [--backends torch bf16 onnx-fp32 onnx] [--no-forward] [--json FILE]
 
-Anchor: what a user of FinBERT would run, a bert-base-sized ``BertForSequenceClassification`` (12 layers,
-768 wide, random weights from a config: the real weights cannot be downloaded here and do not change the
-speed) through ``transformers.pipeline("text-classification")`` at the same batch size. Rows: the analyzer's
-forward passes (``RiskAnalyzer.from_pretrained(..., backend=...)``; LoRA unmerged, merged = the default,
-bf16 autocast, ONNX Runtime fp32 and int8). Each row scores the FPB test part (standard split; ``--n 0`` = all
-of it) and reports sentences/s, the ratio to the anchor, FPB weighted F1 and the share of labels equal to
-fp32 torch's. The anchor reads the first ``--anchor-n`` sentences (it is slow; its F1 is meaningless).
+Anchor: what a user of FinBERT would run, a bert-base-sized ``BertForSequenceClassification`` (12 layers, 768 wide,
+random weights from a config: the real weights cannot be downloaded offline and do not change the speed) through
+``transformers.pipeline("text-classification")`` at the same batch size, on the first ``--anchor-n`` sentences.
 
-Two more rows time the whole ``RiskAnalyzer.score`` path (checks, chunking, reports) of the default backend on the
-same sentences: sentiment only (``signals=False``) and sentiment + risk signals (the risk head and, when the model
-has one, the stacker with the labelling functions run on every text); their ratio is printed.
+Protocol: every variant is loaded (and its ONNX export built) before any timing. Then, for each of ``--rounds``
+rounds and each variant, the anchor is timed and the variant is timed right after it; the ratio of that round is
+variant rate / anchor rate. A row reports the median sentences/s and the **median of the per-round ratios**, so
+a change in machine load between rounds hits the anchor and the variant alike. Ratios are comparable within one
+run only.
+
+Table 1, the path users call: ``RiskAnalyzer.from_pretrained(backend=...).score(texts)`` with risk signals (the
+model's risk head; the labelling functions too when the model has a ``risk_ensemble``) on the FPB test part
+(``--n 0`` = all 1,212 sentences): checks, chunking, forward passes and reports. Its FPB weighted F1 and the share
+of labels equal to fp32 torch's come from the reports' labels.
+
+Table 2 (unless ``--no-forward``): forward passes only (``backend.predict``: sentiment logits), the same protocol,
+with torch's LoRA left unmerged as an extra row.
+
+The header prints the CPU model and its relevant instruction sets (AVX-512, VNNI, BF16, AMX) and the load average
+before and after: on a shared machine the absolute rates move with the load; the per-round ratios move less.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import platform
+import re
+import statistics
+import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
 
+FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
+BACKENDS = {"torch": "torch fp32, LoRA merged (default)", "bf16": "bf16 autocast (backend='bf16')",
+            "onnx-fp32": "ONNX Runtime fp32 (backend='onnx-fp32')", "onnx": "ONNX Runtime int8 (backend='onnx')"}
 
-def _anchor_speed(texts: list[str], batch_size: int) -> float:
+
+def cpu_info() -> dict[str, Any]:
+    """CPU model, logical CPUs and which of :data:`FLAGS` the CPU reports (lscpu, else /proc/cpuinfo)."""
+    text = ""
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        pass
+    model = re.search(r"^Model name:\s*(.+)$", text, re.M)
+    flags = re.search(r"^Flags:\s*(.+)$", text, re.M)
+    if not (model and flags) and os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            text = handle.read()
+        model = model or re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+        flags = flags or re.search(r"^flags\s*:\s*(.+)$", text, re.M)
+    present = set(flags.group(1).split()) if flags else set()
+    return {"model": model.group(1).strip() if model else platform.processor() or "unknown",
+            "cpus": os.cpu_count(), "flags": {flag: flag in present for flag in FLAGS}}
+
+
+def _anchor(batch_size: int) -> Callable[[list[str]], Any]:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 
     from textrisk.models.backbone import DEFAULT_BASE_MODEL, resolve_model_path
@@ -35,46 +75,76 @@ def _anchor_speed(texts: list[str], batch_size: int) -> float:
     model = BertForSequenceClassification(BertConfig(num_labels=3)).eval()  # bert-base sizes by default
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(DEFAULT_BASE_MODEL))  # same BERT uncased vocab
     classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
-    classify(texts[:8], batch_size=batch_size)  # warm-up
+    classify(["A warm-up sentence."] * 8, batch_size=batch_size)
+    return lambda texts: classify(texts, batch_size=batch_size, truncation=True, max_length=128)
+
+
+def _rate(run: Callable[[list[str]], Any], texts: list[str]) -> tuple[float, Any]:
     started = time.perf_counter()
-    classify(texts, batch_size=batch_size, truncation=True, max_length=128)
-    return len(texts) / (time.perf_counter() - started)
+    result = run(texts)
+    return len(texts) / (time.perf_counter() - started), result
 
 
-def _speed(backend, texts: list[str], batch_size: int, repeats: int) -> tuple[float, np.ndarray]:
-    backend.predict(texts[:64], batch_size=batch_size, progress=False)  # warm-up
-    best, logits = float("inf"), None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        logits = backend.predict(texts, batch_size=batch_size, progress=False)[0]
-        best = min(best, time.perf_counter() - started)
-    return len(texts) / best, logits
+def interleaved(anchor: Callable, anchor_texts: list[str], variants: dict[str, Callable], texts: list[str],
+                rounds: int) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Per variant: median sentences/s, median per-round ratio to the anchor timed just before it, the rounds'
+    rates and ratios, and the last result; the anchor's median rate."""
+    rates: dict[str, list[float]] = {name: [] for name in variants}
+    ratios: dict[str, list[float]] = {name: [] for name in variants}
+    anchors, last = [], {}
+    for round_ in range(rounds):
+        for name, run in variants.items():
+            anchor_rate, _ = _rate(anchor, anchor_texts)
+            rate, last[name] = _rate(run, texts)
+            anchors.append(anchor_rate)
+            rates[name].append(rate)
+            ratios[name].append(rate / anchor_rate)
+            print(f"  round {round_ + 1}: {name}: {rate:.1f}/s, anchor {anchor_rate:.1f}/s, "
+                  f"ratio {rate / anchor_rate:.1f}", flush=True)
+    rows = {name: {"sentences_per_s": round(statistics.median(rates[name]), 1),
+                   "ratio": round(statistics.median(ratios[name]), 1),
+                   "rounds": {"rates": [round(r, 1) for r in rates[name]],
+                              "ratios": [round(r, 2) for r in ratios[name]]},
+                   "result": last[name]} for name in variants}
+    return rows, {"sentences_per_s": round(statistics.median(anchors), 1), "rounds": [round(a, 1) for a in anchors]}
 
 
-def _score_speed(analyzer, texts: list[str], signals: bool, repeats: int) -> float:
-    analyzer.score(texts[:64], signals=signals, progress=False)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        analyzer.score(texts, signals=signals, progress=False)
-        best = min(best, time.perf_counter() - started)
-    return len(texts) / best
+def _quality(rows: dict[str, dict[str, Any]], labels_of: Callable[[Any], np.ndarray], gold: np.ndarray,
+             reference: str) -> None:
+    from sklearn.metrics import f1_score
+
+    ref = labels_of(rows[reference]["result"])
+    for row in rows.values():
+        labels = labels_of(row.pop("result"))
+        row["weighted_f1"] = round(100 * f1_score(gold, labels, average="weighted"), 2)
+        row["agreement"] = round(float((labels == ref).mean()), 4)
+
+
+def _table(title: str, anchor: dict[str, Any], rows: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    print("| variant | sentences/s (median) | x anchor (median of per-round ratios) | FPB weighted F1 | "
+          "same labels as fp32 torch |")
+    print("|---|---|---|---|---|")
+    print(f"| anchor: bert-base-size pipeline | {anchor['sentences_per_s']} | 1.0x | - | - |")
+    for name, row in rows.items():
+        print(f"| {name} | {row['sentences_per_s']} | {row['ratio']}x | {row['weighted_f1']:.2f} | "
+              f"{100 * row['agreement']:.1f}% |")
 
 
 def main() -> None:
-    """Measure the anchor and every backend; print a table (and JSON with --json)."""
-    from sklearn.metrics import f1_score
-
+    """Load every variant, time them interleaved with the anchor, print both tables (and JSON with --json)."""
     from textrisk import RiskAnalyzer
     from textrisk.data.datasets import find_data_dir, load_benchmark
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")
     parser.add_argument("--n", type=int, default=0, help="FPB test sentences to score (0 = the whole test part)")
-    parser.add_argument("--anchor-n", type=int, default=200, help="sentences for the slow FinBERT-size anchor")
+    parser.add_argument("--anchor-n", type=int, default=100, help="sentences per anchor timing")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; rows are medians")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
+    parser.add_argument("--no-forward", action="store_true", help="skip the forward-only table")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -85,49 +155,63 @@ def main() -> None:
     test = load_benchmark("fpb", "test", data_dir)
     n = args.n or len(test)
     texts, gold = list(test["text"][:n]), np.asarray(test["label"][:n])
+    anchor_texts = texts[:args.anchor_n]
+    cpu = cpu_info()
+    load_before = os.getloadavg()
+    print(f"CPU: {cpu['model']}, {cpu['cpus']} logical CPUs; "
+          + ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items()))
+    print(f"torch {torch.__version__}, {args.threads} threads; load average before {load_before}", flush=True)
 
-    anchor = _anchor_speed(texts[:args.anchor_n], args.batch_size)
-    rows = [{"variant": "anchor: bert-base via transformers.pipeline", "sentences_per_s": round(anchor, 1),
-             "ratio": 1.0, "weighted_f1": None, "agreement": None}]
-    print(rows[0], flush=True)
-    cache = tempfile.mkdtemp(prefix="textrisk-speed-")  # a fresh export, not timed
-    variants = {"torch, LoRA unmerged (merge=False)": {"merge": False},
-                "torch, LoRA merged (default)": {},
-                "bf16 autocast (backend='bf16')": {"backend": "bf16"},
-                "ONNX Runtime fp32 (backend='onnx-fp32')": {"backend": "onnx-fp32"},
-                "ONNX Runtime int8 (backend='onnx')": {"backend": "onnx"}}
-    reference = None
-    for name, options in variants.items():
-        analyzer = RiskAnalyzer.from_pretrained(args.model, cache_dir=cache, num_threads=args.threads, **options)
-        speed, logits = _speed(analyzer.backend, texts, args.batch_size, args.repeats)
-        labels = logits.argmax(axis=1)
-        reference = labels if reference is None else reference
-        rows.append({"variant": name, "sentences_per_s": round(speed, 1), "ratio": round(speed / anchor, 1),
-                     "weighted_f1": round(100 * f1_score(gold, labels, average="weighted"), 2),
-                     "agreement": round(float((labels == reference).mean()), 4)})
-        print(rows[-1], flush=True)
-    analyzer = RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads)
-    scored = {}
-    for signals in ((False, True) if analyzer.has_risk_head else (False,)):
-        name = "score(): sentiment + risk signals" if signals else "score(): sentiment only"
-        scored[signals] = _score_speed(analyzer, texts, signals, args.repeats)
-        rows.append({"variant": name, "sentences_per_s": round(scored[signals], 1),
-                     "ratio": round(scored[signals] / anchor, 1), "weighted_f1": None, "agreement": None})
-        print(rows[-1], flush=True)
-    print(f"{len(texts)} FPB test sentences (anchor: {min(args.anchor_n, len(texts))}), {args.threads} threads, "
-          f"batch {args.batch_size}, best of {args.repeats}")
-    print(f"{'variant':<44}{'sent/s':>9}{'ratio':>8}{'w-F1':>8}{'agree':>8}")
-    for row in rows:
-        f1 = "" if row["weighted_f1"] is None else row["weighted_f1"]
-        agree = "" if row["agreement"] is None else row["agreement"]
-        print(f"{row['variant']:<44}{row['sentences_per_s']:>9}{row['ratio']:>8}{f1:>8}{agree:>8}")
-    signals_ratio = round(scored[True] / scored[False], 3) if True in scored else None
-    if signals_ratio is not None:
-        print(f"sentiment + risk signals / sentiment only, through score(): {signals_ratio:.3f}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"n": len(texts), "anchor_n": args.anchor_n, "threads": args.threads, "rows": rows,
-                       "signals_over_sentiment_only": signals_ratio}, handle, indent=2)
+    anchor = _anchor(args.batch_size)
+    cache = tempfile.mkdtemp(prefix="textrisk-speed-")  # fresh exports, built here, not timed
+    analyzers = {BACKENDS[b]: RiskAnalyzer.from_pretrained(args.model, backend=b, cache_dir=cache,
+                                                           num_threads=args.threads, batch_size=args.batch_size)
+                 for b in args.backends}
+    for analyzer in analyzers.values():
+        analyzer.score(texts[:64], progress=False)  # warm-up
+    reference = BACKENDS["torch"] if "torch" in args.backends else next(iter(analyzers))
+    label_index = {label: i for i, label in enumerate(next(iter(analyzers.values())).labels)}
+
+    print("\nscore() with risk signals:", flush=True)
+    scored, anchor_scored = interleaved(
+        anchor, anchor_texts, {name: (lambda t, a=a: a.score(t, progress=False)) for name, a in analyzers.items()},
+        texts, args.rounds)
+    _quality(scored, lambda reports: np.array([label_index[r.sentiment] for r in reports]), gold, reference)
+    _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
+
+    def save() -> None:  # after each table, so that a run stopped during the second keeps the first
+        if args.json:
+            from textrisk.utils.atomic import atomic_write_json
+
+            atomic_write_json(args.json, {
+                "cpu": cpu, "torch": torch.__version__, "n": len(texts), "anchor_n": len(anchor_texts),
+                "threads": args.threads, "batch_size": args.batch_size, "rounds": args.rounds,
+                "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                "score": {"anchor": anchor_scored, "rows": scored},
+                "forward": {"anchor": anchor_forward, "rows": forward} if forward else None})
+
+    forward, anchor_forward = {}, None
+    save()
+    if not args.no_forward:
+        runners = {name: (lambda t, a=a: a.backend.predict(t, batch_size=args.batch_size, progress=False)[0])
+                   for name, a in analyzers.items()}
+        if "torch" in args.backends:
+            unmerged = RiskAnalyzer.from_pretrained(args.model, merge=False, num_threads=args.threads)
+            unmerged.backend.predict(texts[:64], progress=False)
+            runners["torch fp32, LoRA unmerged (merge=False)"] = (
+                lambda t: unmerged.backend.predict(t, batch_size=args.batch_size, progress=False)[0])
+        print("\nforward passes only:", flush=True)
+        forward, anchor_forward = interleaved(anchor, anchor_texts, runners, texts, args.rounds)
+        _quality(forward, lambda logits: np.asarray(logits).argmax(axis=1), gold, reference)
+    load_after = os.getloadavg()
+
+    print(f"\n{len(texts)} FPB test sentences (anchor: {len(anchor_texts)} per timing), {args.threads} threads, "
+          f"batch {args.batch_size}, {args.rounds} interleaved rounds; load average before {load_before}, "
+          f"after {load_after}")
+    _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
+    if forward:
+        _table("forward passes only (backend.predict)", anchor_forward, forward)
+    save()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ fitted on (``init_from`` reads it to keep them held out). A run that continued f
 kept that model's held-out rows, so the exported folder gets that model's ``train_config.json``; a run from scratch
 gets its own. The run's full config is in the model card and ``training_results.json``.
 
+The model card is rendered again from the run's ``train_config.json`` and ``training_results.json`` with the
+current template, with the held-out risk tests of ``--risk-report`` (the ``--out`` file of ``textrisk evaluate
+MODEL --risk-data ...``) when given.
+
 ``training_manifest.json`` lists the config of every run behind the model, oldest first (the parent's manifest, or
 its ``train_config.json``, then this run's): every training source the weights have seen, which the licence check of
 the embedded models reads (:func:`textrisk.models.cards.commercial_problems`).
@@ -22,6 +26,8 @@ import json
 import sys
 from pathlib import Path
 
+from textrisk import __version__
+from textrisk.models.cards import ModelCardData, render_model_card
 from textrisk.models.head.model import TextRiskModel
 from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
 from textrisk.training.data import init_model_path
@@ -32,11 +38,32 @@ MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "heads.safete
                "tokenizer_config.json", "README.md", "training_results.json", CONFIG_NAME)
 
 
+def render_card_of(run: Path, risk_report: dict | None = None) -> str:
+    """The model card of a finished run, rendered with the current template (and held-out risk tests, if given)."""
+    config = json.loads((run / "train_config.json").read_text(encoding="utf-8"))
+    results = json.loads((run / "training_results.json").read_text(encoding="utf-8"))
+    model_config = json.loads((run / CONFIG_NAME).read_text(encoding="utf-8"))
+    risk = results.get("risk") or {}
+    calibration = risk.get("calibration") or {}
+    card = ModelCardData(
+        base_model=config["base_model"], labels=list(config.get("labels") or model_config["labels"]),
+        train_sources=results["sources"], dev_rows=results["dev_rows"], config=config,
+        dev_metrics={k: v for k, v in results["dev"].items() if isinstance(v, float)},
+        temperature=results["temperature"], eval_metrics=results["eval"], train_seconds=results["seconds"],
+        textrisk_version=__version__, risk_labels=list(config.get("risk_labels") or []), risk_metrics=risk,
+        risk_outputs=list(config.get("risk_outputs") or []) if config.get("risk_labels") else [],
+        risk_calibration={label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
+                          for label, before in calibration.get("ece_before", {}).items()},
+        risk_tests=(risk_report or {}).get("risk", {}), risk_ensemble=bool(model_config.get("risk_ensemble")))
+    return render_model_card(card, pooling=model_config.get("pooling", "mean"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Validate that the run loads, then copy its files (config last, so a half copy never loads)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, help="output_dir of a finished training run")
     parser.add_argument("--target", default=str(DEFAULT_MODEL_DIR))
+    parser.add_argument("--risk-report", help="`textrisk evaluate --out` JSON whose risk tests go in the card")
     args = parser.parse_args(argv)
     run, target = Path(args.run), Path(args.target)
     TextRiskModel.from_pretrained(run)  # refuses incomplete or corrupt runs
@@ -56,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in MODEL_FILES:
         if (run / name).is_file():
             atomic_write_bytes(target / name, (run / name).read_bytes())
+    report = json.loads(Path(args.risk_report).read_text(encoding="utf-8")) if args.risk_report else None
+    atomic_write_bytes(target / "README.md", render_card_of(run, report).encode("utf-8"))
     if split_bytes is not None:
         atomic_write_bytes(target / "train_config.json", split_bytes)
     atomic_write_json(target / MANIFEST, {"runs": manifest})

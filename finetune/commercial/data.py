@@ -58,6 +58,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Write the three files and print their row counts."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus-dir", type=Path, default=Path("runs/corpus"),
                         help="folder with corpus_train.jsonl and corpus_dev.jsonl (from corpus.build)")

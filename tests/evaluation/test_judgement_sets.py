@@ -64,6 +64,26 @@ def test_a_set_with_judgement_cells_reports_kind_and_adverse(judgement_model_dir
     assert "judgement: kind_accuracy" in risk_table({str(path): result})
 
 
+def test_a_judgement_model_with_a_stacker_reports_head_rules_and_ensemble(judgement_model_dir, tmp_path):
+    """The head's own column is its signal group (not the whole judgement output) when a stacker ships."""
+    from textrisk.labels.label_model import LabelModel
+    from textrisk.labels.rules import lf_votes
+    from textrisk.labels.taxonomy import RISK_LABELS
+    from textrisk.models.head.ensemble import RiskEnsemble
+
+    texts = ["The lender defaulted on its bonds.", "The board cut the dividend.", "We operate 40 branches."]
+    gold = [["credit"], ["dividend"], []]
+    ensemble = RiskEnsemble(list(RISK_LABELS), {label: [1.0, 0.5, 0.5, 0.0] for label in RISK_LABELS},
+                            {label: 0.5 for label in RISK_LABELS}, LabelModel.fit(lf_votes(texts * 3), gold * 3))
+    model = TextRiskModel.from_pretrained(judgement_model_dir)
+    model.config.risk_ensemble = ensemble.to_dict()
+    path = tmp_path / "signals.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "labels": g}) + "\n" for t, g in zip(texts, gold)))
+    result = evaluate_risk_sets(model, [str(path)])[str(path)]
+    assert set(result["systems"]) == {"model", "rules", "ensemble"}
+    assert all(0 <= m["macro_f1"] <= 1 for m in result["systems"].values())
+
+
 @pytest.mark.skipif(not (REPO / "finetune/risk_data/corpus/filings_test.jsonl").is_file(), reason="no checkout")
 def test_the_shipped_filings_test_and_contrast_set_are_well_formed():
     from textrisk.data.datasets import load_risk_file

@@ -66,3 +66,18 @@ def test_json_output_carries_the_judgement(judge):
     row = judge.score([SENTENCES[0]])[0].to_dict()
     for key in ("risk_score", "tone_risk", "kind", "kind_scores", "severity", "mentions"):
         assert key in row
+
+
+def test_a_document_flags_only_from_passages_that_report():
+    """Boilerplate passages never raise a document's flags (they count as mentions); a one-passage text keeps its
+    own signal probabilities."""
+    from textrisk.labels.taxonomy import KINDS
+    from textrisk.scoring.engine import PassageOutputs
+    from textrisk.scoring.report import reported_risk
+
+    risk = np.array([[0.9, 0.1], [0.8, 0.7]])
+    kind = np.array([[0.1, 0.1, 0.7, 0.1], [0.5, 0.1, 0.2, 0.2]])  # boilerplate; event + outlook = 0.6
+    out = PassageOutputs(np.full((2, 3), 1 / 3), risk, None, topics=risk, kind=kind,
+                         severity=np.full((2, 4), 0.25), adverse=np.array([0.1, 0.6]))
+    np.testing.assert_allclose(reported_risk(out, KINDS, 2), [[0.0, 0.0], [0.8, 0.7]])
+    np.testing.assert_allclose(reported_risk(out.rows(slice(0, 1)), KINDS, 1), [[0.9, 0.1]])

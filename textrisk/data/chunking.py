@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,14 +55,18 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return result
 
 
-def chunk_document(text: str, tokenizer: Any, max_tokens: int) -> list[Chunk]:
+def chunk_document(text: str, tokenizer: Any, max_tokens: int,
+                   offsets: Sequence[tuple[int, int]] | None = None) -> list[Chunk]:
     """Pack whole sentences greedily into chunks of at most ``max_tokens`` tokens (special tokens excluded).
 
-    The document is tokenised once with character offsets; sentence token counts come from those offsets.
+    The document is tokenised once with character offsets (or ``offsets`` are the character spans of its tokens,
+    special tokens excluded, from an earlier call of the same tokenizer, e.g.
+    :func:`textrisk.data.inputs.inspect_texts`); sentence token counts come from those offsets.
     """
     budget = max(1, max_tokens - tokenizer.num_special_tokens_to_add())
-    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
-                        verbose=False)["offset_mapping"]
+    if offsets is None:
+        offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                            verbose=False)["offset_mapping"]
     token_starts = [a for a, _ in offsets]
     sentences = split_sentences(text)
     if not sentences:

@@ -14,15 +14,17 @@ share of unknown tokens (:func:`unknown_shares`, also a drift feature of the mon
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["UNKNOWN_TOKEN_WARNING", "check_text", "check_texts", "name_problem", "script_of", "text_warnings",
-           "unicode_problem", "unknown_shares", "validate_texts"]
+__all__ = ["UNKNOWN_TOKEN_WARNING", "TextCheck", "check_text", "check_texts", "inspect_texts", "name_problem",
+           "script_of", "text_warnings", "unicode_problem", "unknown_shares", "validate_texts", "validated_checks"]
 
 #: Share of a text's tokens that are the unknown token above which its report carries a warning.
 UNKNOWN_TOKEN_WARNING = 0.2
@@ -64,15 +66,22 @@ def unknown_shares(texts: Sequence[str], tokenizer: Any) -> list[float]:
     return [sum(1 for t in row if t == unk) / len(row) if row else 0.0 for row in ids]
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # Cc of ASCII, less \t \n \r
+
+
 def text_warnings(text: str) -> list[str]:
     """Character-level warnings of a readable text: it looks binary, or is mostly in a non-Latin script."""
     warnings = []
     sample = text[:20000]
-    control = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\r\t")
+    if sample.isascii():  # the common case, without a Python loop: no non-Latin letters, controls by regex
+        control = len(_ASCII_CONTROL.findall(sample))
+        letters, non_latin = [], 0
+    else:
+        control = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\r\t")
+        letters = [ch for ch in sample if ch.isalpha()]
+        non_latin = sum(1 for ch in letters if ord(ch) > 0x24F)
     if control > 0.05 * len(sample):
         warnings.append(f"text looks binary ({control / len(sample):.0%} control characters); scores may be noise")
-    letters = [ch for ch in sample if ch.isalpha()]
-    non_latin = sum(1 for ch in letters if ord(ch) > 0x24F)
     if letters and non_latin > 0.5 * len(letters):
         warnings.append("text is mostly in a non-Latin script; the model was trained on English")
     return warnings
@@ -92,11 +101,33 @@ def script_of(text: str) -> str:
     return counts.most_common(1)[0][0] if counts else "none"
 
 
-def _token_check(text: str, tokenizer: Any) -> tuple[str | None, list[str]]:
-    ids = tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+@dataclass
+class TextCheck:
+    """What the check found about one text: ``problem`` (None: it can be scored), its ``warnings`` and, when a fast
+    tokenizer read it, the character span of each of its tokens (``offsets``, special tokens excluded; what
+    :func:`textrisk.data.chunking.chunk_document` needs, so a checked text is not tokenised again)."""
+
+    problem: str | None
+    warnings: list[str] = field(default_factory=list)
+    offsets: list[tuple[int, int]] | None = None
+
+
+def _character_problem(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return f"is {'None' if text is None else type(text).__name__}, not a string"
+    if not text.strip():
+        return "is empty or whitespace only"
+    problem = unicode_problem(text)
+    if problem is not None:
+        return problem
+    if all(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in text):
+        return "has no readable characters (control or format characters only)"
+    return None
+
+
+def _token_problem(ids: Sequence[int], unk: int | None) -> tuple[str | None, list[str]]:
     if not ids:
         return "has no tokens the model can read (control or format characters only?)", []
-    unk = _unknown_id(tokenizer)
     if unk is None:
         return None, []
     unknown = sum(1 for i in ids if i == unk)
@@ -108,41 +139,59 @@ def _token_check(text: str, tokenizer: Any) -> tuple[str | None, list[str]]:
     return None, []
 
 
+def inspect_texts(texts: Sequence[Any], tokenizer: Any = None) -> list[TextCheck]:
+    """The :class:`TextCheck` of each text, in order: the character rules per text, then one batched tokenizer
+    call over the texts that passed them (with token offsets when the tokenizer is a fast one)."""
+    checks = [TextCheck(_character_problem(text)) for text in texts]
+    readable = [i for i, check in enumerate(checks) if check.problem is None]
+    if tokenizer is None or not readable:
+        for i in readable:
+            checks[i].warnings = text_warnings(texts[i])
+        return checks
+    fast = bool(getattr(tokenizer, "is_fast", False))
+    encoded = tokenizer([texts[i] for i in readable], add_special_tokens=False, truncation=False, verbose=False,
+                        return_offsets_mapping=fast)
+    unk = _unknown_id(tokenizer)
+    for row, i in enumerate(readable):
+        problem, found = _token_problem(encoded["input_ids"][row], unk)
+        if problem:
+            checks[i].problem = problem
+            continue
+        checks[i].warnings = text_warnings(texts[i]) + found
+        if fast:
+            checks[i].offsets = [tuple(span) for span in encoded["offset_mapping"][row]]
+    return checks
+
+
 def check_text(text: Any, tokenizer: Any = None) -> tuple[str | None, list[str]]:
     """``(problem, warnings)`` of one text: ``problem`` is None when the text can be scored, ``warnings`` (of a
     readable text) the character-level ones first, then the unknown-token one.
 
     Without ``tokenizer`` only the character-level rules apply (see the module docstring).
     """
-    if not isinstance(text, str):
-        return f"is {'None' if text is None else type(text).__name__}, not a string", []
-    if not text.strip():
-        return "is empty or whitespace only", []
-    problem = unicode_problem(text)
-    if problem is not None:
-        return problem, []
-    if all(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in text):
-        return "has no readable characters (control or format characters only)", []
-    if tokenizer is None:
-        return None, text_warnings(text)
-    problem, found = _token_check(text, tokenizer)
-    return (problem, []) if problem else (None, text_warnings(text) + found)
+    check = inspect_texts([text], tokenizer)[0]
+    return check.problem, check.warnings
 
 
 def check_texts(texts: Sequence[Any], tokenizer: Any = None) -> list[tuple[str | None, list[str]]]:
-    """:func:`check_text` of each text, in order."""
-    return [check_text(text, tokenizer) for text in texts]
+    """:func:`check_text` of each text, in order (one batched tokenizer call)."""
+    return [(check.problem, check.warnings) for check in inspect_texts(texts, tokenizer)]
 
 
 def validate_texts(texts: Any, tokenizer: Any = None, name: str = "texts") -> list[list[str]]:
     """Raise :class:`InputError` naming every unusable index of ``texts``; else return each text's warnings."""
+    return [check.warnings for check in validated_checks(texts, tokenizer, name)]
+
+
+def validated_checks(texts: Any, tokenizer: Any = None, name: str = "texts") -> list[TextCheck]:
+    """Like :func:`validate_texts`, returning each text's :class:`TextCheck` (warnings and token offsets)."""
     if isinstance(texts, (str, bytes)):
         raise InputError(f"expected a list of texts, got a single {type(texts).__name__}; wrap it: [text]")
     if not isinstance(texts, Sequence):
         raise InputError(f"expected a list of texts, got {type(texts).__name__}")
-    checks = check_texts(texts, tokenizer)
-    problems = [f"{name}[{i}] {problem}" for i, (problem, _) in enumerate(checks) if problem]
+    checks = inspect_texts(texts, tokenizer)
+    problems = [f"{name}[{i}] {check.problem}" for i, check in enumerate(checks) if check.problem]
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError("; ".join(problems[:5]) + more)
-    return [found for _, found in checks]
+    return checks

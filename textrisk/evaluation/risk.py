@@ -37,6 +37,7 @@ from ..errors import DataError, ModelLoadError
 from ..labels.label_model import label_matrix_of_rules
 from ..metrics.reports import multilabel_report
 from ..models.contract import ScoringModel, as_scoring_model
+from ..models.head.layout import group_slices
 from ..utils.calibration import sigmoid
 from .judgement import judgement_metrics
 
@@ -137,8 +138,9 @@ def evaluate_risk_sets(model: ScoringModel, names: list[str], data_dir: str | os
         shipped = outputs.risk
         systems: dict[str, Any] = {}
         if ensemble:
+            signals = group_slices(len(labels), model.config.risk_outputs)["signals"]  # a judgement head's first
             head_logits = model.forward_outputs(data.texts, ("risk_logits",), batch_size=batch_size,
-                                                progress=progress)["risk_logits"]
+                                                progress=progress)["risk_logits"][:, signals]
             systems["model"] = multilabel_report(data.targets, sigmoid(head_logits), labels,
                                                  ensemble.get("head_thresholds"), data.known, macro)
         else:

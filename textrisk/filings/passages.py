@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..data.chunking import chunk_document
-from ..data.inputs import check_text
+from ..data.inputs import check_texts
 from .prose import EXCLUDED_KINDS, Line, classify_lines
 from .sections import Section, detect_form, detect_sections
 
@@ -105,16 +105,20 @@ def layout_filing(text: str, tokenizer: Any, chunk_tokens: int, window: int, for
     if not spans:  # nothing looks like prose: score every non-blank line rather than nothing
         spans = [(line.start, line.end) for line in lines if line.kind != "blank"]
         layout.warnings.append("no prose lines found (tables, headings or fragments only); scored all the text")
-    for a, b in spans:
+    pieces = [text[a:b] for a, b in spans]
+    token_spans = tokenizer(pieces, add_special_tokens=False, return_offsets_mapping=True, truncation=False,
+                            verbose=False)["offset_mapping"] if pieces else []  # one batched call
+    for (a, _), piece, offsets in zip(spans, pieces, token_spans):
         key = section_of(a)
-        for chunk in chunk_document(text[a:b], tokenizer, chunk_tokens):
+        for chunk in chunk_document(piece, tokenizer, chunk_tokens, offsets=offsets):
             layout.passages.append(Passage(a + chunk.start, a + chunk.end, chunk.text, chunk.n_tokens, key))
     return _readable(layout, tokenizer)
 
 
 def _readable(layout: Layout, tokenizer: Any) -> Layout:
     """Leave out the passages the text check refuses (see the module docstring), with a warning."""
-    kept = [p for p in layout.passages if check_text(p.text, tokenizer)[0] is None]
+    checks = check_texts([p.text for p in layout.passages], tokenizer)
+    kept = [p for p, (problem, _) in zip(layout.passages, checks) if problem is None]
     if len(kept) < len(layout.passages):
         layout.warnings.append(f"{len(layout.passages) - len(kept)} passage(s) with no token the model can read "
                                "(emoji, symbols or control characters only) were left out")

@@ -31,6 +31,7 @@ from ..scoring.report import (
     adverse_risk,
     evidence_of,
     pick_top,
+    reported_risk,
     sentiment_report,
     signal_scores,
     token_weights,
@@ -121,8 +122,9 @@ def build_report(labels: list[str], signal_labels: list[str], thresholds: dict[s
         if danger is not None:
             for item, i in zip(report.negative_evidence, chosen):
                 item.kind, item.risk_score = KINDS[int(out.kind[i].argmax())], float(out.adverse[i])
-    if out.risk is not None:
-        add_signals(report, signal_labels, thresholds, passages, out.risk, PASSAGES, _section_evidence)
+    risk = None if out.risk is None else reported_risk(out, KINDS, len(passages))  # flags: reporting passages only
+    if risk is not None:
+        add_signals(report, signal_labels, thresholds, passages, risk, PASSAGES, _section_evidence)
     if out.judged:
         add_judgement(report, KINDS, signal_labels, thresholds, passages, out, PASSAGES, _section_evidence,
                       max_evidence)
@@ -135,9 +137,9 @@ def build_report(labels: list[str], signal_labels: list[str], thresholds: dict[s
             w = weights[rows]
             score.sentiment_scores = dict(zip(labels, map(float, (w[:, None] * probs[rows]).sum(0) / w.sum())))
             score.negative_share = float((w * is_negative[rows]).sum() / w.sum())
-            if out.risk is not None:
+            if risk is not None:
                 score.risk_signals, score.signal_share, score.signal_evidence = signal_scores(
-                    signal_labels, thresholds, [passages[i] for i in rows], out.risk[rows], PASSAGES,
+                    signal_labels, thresholds, [passages[i] for i in rows], risk[rows], PASSAGES,
                     _section_evidence)
             if danger is not None:
                 score.risk_score = float(w @ out.adverse[rows] / w.sum())

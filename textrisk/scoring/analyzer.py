@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..data.chunking import Chunk, chunk_document
-from ..data.inputs import check_texts, validate_texts
+from ..data.inputs import check_texts, validated_checks
 from ..errors import ConfigError, InputError, ModelLoadError
 from ..labels.taxonomy import KINDS
 from ..models.backbone import resolve_model_path
@@ -29,7 +29,7 @@ from ..models.contract import ScoringModel, as_scoring_model
 from ..models.hub import SCORING_KINDS, load_model, model_kind_of
 from ..utils.runtime import quiet_third_party
 from .engine import PassageOutputs, run_forward
-from .report import CHUNKS, RiskReport, add_judgement, add_signals, sentiment_report
+from .report import CHUNKS, RiskReport, add_judgement, add_signals, reported_risk, sentiment_report
 
 __all__ = ["RiskAnalyzer"]
 
@@ -134,14 +134,18 @@ class RiskAnalyzer:
         tuned = self.model.risk_thresholds
         return {label: self.threshold or tuned.get(label, 0.5) for label in self.signal_labels}
 
-    def _chunks(self, text: str) -> list[Chunk]:
+    def _chunks(self, text: str, offsets: Sequence[tuple[int, int]] | None = None) -> list[Chunk]:
+        """The chunks of ``text``; ``offsets``: its tokens' character spans if already known (not tokenised again)."""
         tokenizer, window = self.model.tokenizer, self.model.window
-        n_tokens = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+        if offsets is None:
+            n_tokens = len(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+        else:
+            n_tokens = len(offsets)
         if n_tokens == 0:
             return []
         if n_tokens + tokenizer.num_special_tokens_to_add() <= window:
             return [Chunk(0, len(text), text, n_tokens)]
-        return chunk_document(text, tokenizer, self.chunk_tokens)
+        return chunk_document(text, tokenizer, self.chunk_tokens, offsets=offsets)
 
     def check(self, texts: Sequence[Any]) -> list[str | None]:
         """Why each text cannot be scored (None: it can), by the rules of :mod:`textrisk.data.inputs`."""
@@ -163,10 +167,10 @@ class RiskAnalyzer:
         if signals and not self.has_risk_head:
             raise ModelLoadError("risk signals requested, but this model has no risk head (sentiment only)")
         with_signals = self.has_risk_head if signals is None else signals
-        found = validate_texts(texts, self.model.tokenizer)
+        checks = validated_checks(texts, self.model.tokenizer)  # one batched tokenizer call, offsets kept
         if not texts:
             return []
-        per_doc = [self._chunks(text) for text in texts]
+        per_doc = [self._chunks(text, check.offsets) for text, check in zip(texts, checks)]
         unreadable = [i for i, chunks in enumerate(per_doc) if not chunks]
         if unreadable:
             raise InputError(f"texts{unreadable[:5]} contain no tokens the model can read (binary or control "
@@ -176,14 +180,16 @@ class RiskAnalyzer:
             progress = False  # a bar for a handful of sentences is noise; None = auto (terminal only)
         out = self.forward(flat, risk=with_signals, progress=progress)
         reports, offset = [], 0
-        for chunks, warnings in zip(per_doc, found):
+        thresholds = self.thresholds()
+        for chunks, check in zip(per_doc, checks):
             span = slice(offset, offset + len(chunks))
             report = sentiment_report(self.labels, chunks, out.probs[span], self.max_evidence, CHUNKS,
-                                      warnings=warnings)
-            if out.risk is not None:
-                add_signals(report, self.signal_labels, self.thresholds(), chunks, out.risk[span], CHUNKS)
+                                      warnings=check.warnings)
+            if out.risk is not None:  # a document flags a signal only from passages that report it
+                add_signals(report, self.signal_labels, thresholds, chunks,
+                            reported_risk(out.rows(span), KINDS, len(chunks)), CHUNKS)
             if out.judged:
-                add_judgement(report, KINDS, self.signal_labels, self.thresholds(), chunks, out.rows(span), CHUNKS,
+                add_judgement(report, KINDS, self.signal_labels, thresholds, chunks, out.rows(span), CHUNKS,
                               max_evidence=self.max_evidence)
             reports.append(report)
             offset += len(chunks)

@@ -36,9 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from ..labels.taxonomy import ADVERSE_KINDS
+
 __all__ = ["CHUNKS", "MIN_EVIDENCE_TOKENS", "PASSAGES", "Evidence", "EvidencePolicy", "RiskReport", "add_judgement",
-           "add_signals", "adverse_risk", "evidence_of", "pick_top", "risk_score", "sentiment_report", "signal_scores",
-           "token_weights"]
+           "add_signals", "adverse_risk", "evidence_of", "pick_top", "reported_risk", "risk_score", "sentiment_report",
+           "signal_scores", "token_weights"]
 
 #: filings: passages shorter than this (a stray "DFI." or "capital;") are never shown as evidence
 MIN_EVIDENCE_TOKENS = 8
@@ -198,6 +200,17 @@ def adverse_risk(adverse: np.ndarray, severity: np.ndarray) -> np.ndarray:
     return adverse * given / levels[-1]
 
 
+def reported_risk(out: Any, kinds: Sequence[str], n_spans: int) -> np.ndarray:
+    """The signal probabilities a document's flags come from: of a multi-passage document, only the passages read
+    as reporting something (P(event) + P(outlook) >= 0.5) count, so risk-factor boilerplate never raises a flag
+    (it is reported under ``mentions``); a one-passage text keeps its own probabilities. ``out``: a judged
+    :class:`~textrisk.scoring.engine.PassageOutputs`."""
+    if n_spans <= 1 or not out.judged:
+        return out.risk
+    reporting = out.kind[:, [list(kinds).index(k) for k in ADVERSE_KINDS]].sum(axis=1) >= 0.5
+    return out.risk * reporting[:, None]
+
+
 def add_judgement(report: RiskReport, kinds: Sequence[str], signal_labels: Sequence[str], thresholds: dict[str, float],
                   spans: Sequence[Any], out: Any, policy: EvidencePolicy = CHUNKS, make: MakeEvidence = _evidence,
                   max_evidence: int = 5) -> None:
@@ -213,7 +226,7 @@ def add_judgement(report: RiskReport, kinds: Sequence[str], signal_labels: Seque
     doc_kind = weights @ out.kind / weights.sum()
     report.kind, report.kind_scores = kinds[int(doc_kind.argmax())], dict(zip(kinds, map(float, doc_kind)))
     report.severity = float(out.severity[int(danger.argmax())] @ levels)
-    over = out.risk >= np.array([thresholds[label] for label in labels])
+    over = reported_risk(out, kinds, len(spans)) >= np.array([thresholds[label] for label in labels])
     mentioned = (out.topics >= 0.5) & ~over
     report.mentions = {label: float(weights @ mentioned[:, k] / weights.sum()) for k, label in enumerate(labels)
                        if mentioned[:, k].any()}
