@@ -238,7 +238,7 @@ class AdaptConfig:
     output_dir: str = field(metadata=check("Folder the adapted model is saved to.", nonempty=True))
     train_data: list[str] = field(metadata=check("The user's labelled CSV/JSONL files.", nonempty=True))
     init_from: str = field(default="default", metadata=check(
-        "Parent model: 'default' (the embedded model), a model folder or a Hub id.", nonempty=True))
+        "Parent model: an embedded model's name ('default', 'commercial'), a model folder or a Hub id.", nonempty=True))
     eval_data: str | None = field(default=None, metadata=check(
         "A labelled file of held-out rows (default: holdout_fraction of train_data, stratified and seeded)."))
     labels: list[str] | None = field(default=None, metadata=check(
