@@ -28,23 +28,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from textrisk.data.datasets import read_jsonl_rows
 from textrisk.utils.atomic import atomic_write_text
 
 #: Corpus sources whose text may train a model for commercial use (see the module docstring).
 COMMERCIAL_SOURCES = ("sec", "stocknet", "tfns-train")
-
-
-def read_rows(path: Path) -> list[dict]:
-    """The JSON rows of ``path``; an error names the file and line."""
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise SystemExit(f"{path} line {number}: not JSON ({error.msg})") from None
-    return rows
 
 
 def commercial(rows: list[dict]) -> list[dict]:
@@ -64,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="folder with corpus_train.jsonl and corpus_dev.jsonl (from corpus.build)")
     parser.add_argument("--out-dir", type=Path, default=Path("runs/commercial_data"))
     args = parser.parse_args(argv)
-    train = commercial(read_rows(args.corpus_dir / "corpus_train.jsonl"))
-    dev = commercial(read_rows(args.corpus_dir / "corpus_dev.jsonl"))
+    train = commercial([row for _, row in read_jsonl_rows(args.corpus_dir / "corpus_train.jsonl")])
+    dev = commercial([row for _, row in read_jsonl_rows(args.corpus_dir / "corpus_dev.jsonl")])
     sentiment = [{"text": row["text"], "label": row["sentiment"]} for row in train
                  if row["source"] != "tfns-train" and row.get("sentiment")]
     args.out_dir.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from textrisk.evaluation.judgement import load_dev_rows
+from textrisk.evaluation.judgement import DevRows, load_dev_rows
 from textrisk.labels.taxonomy import ADVERSE_KINDS, KINDS, RISK_LABELS
 from textrisk.metrics.reports import multilabel_report
 
@@ -69,36 +70,70 @@ def score_model(folder: str, gate: bool) -> dict:
     return out_all
 
 
-def stacker_check(folder: str) -> dict:
-    """Out-of-fold macro AP of head, rules and a head + rules stacker on gold dev + corpus dev (signals)."""
-    from textrisk import RiskAnalyzer
-    from textrisk.labels.label_model import LabelModel
-    from textrisk.labels.rules import lf_votes
+FOLDS = 5
+
+
+@dataclass
+class StackerInputs:
+    """What the rules-as-stacker check and fit read: gold dev + corpus dev rows, the head's signal logits, each
+    row's fold, and per fold the label model fitted on the other folds with its rule features of every row."""
+
+    rows: DevRows
+    logits: np.ndarray
+    folds: np.ndarray
+    label_models: list
+    fold_features: list[tuple[np.ndarray, np.ndarray]]  # per fold: (scores, fired) of every row
+
+    @classmethod
+    def of(cls, model) -> StackerInputs:
+        """Compute them for a head model (its forward pass, then one label model per fold)."""
+        from textrisk.labels.label_model import LabelModel
+        from textrisk.labels.rules import lf_votes
+        from textrisk.models.head.ensemble import RiskEnsemble
+        from textrisk.models.head.layout import group_slices
+
+        rows = load_dev_rows([DEV["gold_dev"], DEV["corpus_dev"]], RISK_LABELS)
+        columns = group_slices(len(RISK_LABELS), model.config.risk_outputs)["signals"]
+        logits = model.forward_outputs(rows.texts, ("risk_logits",), progress=False)["risk_logits"][:, columns]
+        folds = np.arange(len(rows.texts)) % FOLDS
+        labels_of = label_lists(rows)
+        unit = {label: [1.0, 0.0, 0.0, 0.0] for label in RISK_LABELS}
+        label_models, fold_features = [], []
+        for fold in range(FOLDS):
+            train = np.flatnonzero(folds != fold)
+            label_model = LabelModel.fit(lf_votes([rows.texts[i] for i in train]), [labels_of[i] for i in train])
+            label_models.append(label_model)
+            fold_features.append(RiskEnsemble(list(RISK_LABELS), unit, {}, label_model).rule_features(rows.texts))
+        return cls(rows, logits, folds, label_models, fold_features)
+
+    def cross_fitted(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(scores, fired)`` of each row from the label model of its own fold (fitted without it)."""
+        scores, fired = np.zeros(self.rows.risk.shape), np.zeros(self.rows.risk.shape)
+        for fold, (s, f) in enumerate(self.fold_features):
+            test = self.folds == fold
+            scores[test], fired[test] = s[test], f[test]
+        return scores, fired
+
+
+def label_lists(rows: DevRows) -> list[list[str]]:
+    """Each dev row's positive signal labels."""
+    return [[label for k, label in enumerate(RISK_LABELS) if r[k]] for r in rows.risk]
+
+
+def stacker_check(inputs: StackerInputs) -> dict:
+    """Out-of-fold macro AP of head, rules and a head + rules stacker on gold dev + corpus dev (signals): each fold's
+    stacker is fitted on the other folds' rows, with the rule features of that fold's label model."""
     from textrisk.models.head.ensemble import RiskEnsemble
-    from textrisk.models.head.layout import group_slices
     from textrisk.utils.calibration import sigmoid
 
-    model = RiskAnalyzer.from_pretrained(folder).model
-    rows = load_dev_rows([DEV["gold_dev"], DEV["corpus_dev"]], RISK_LABELS)
-    columns = group_slices(len(RISK_LABELS), model.config.risk_outputs)["signals"]
-    logits = model.forward_outputs(rows.texts, ("risk_logits",), progress=False)["risk_logits"][:, columns]
-    folds = np.arange(len(rows.texts)) % 5
-    labels_of = [[label for k, label in enumerate(RISK_LABELS) if r[k]] for r in rows.risk]
-    scores, fired = np.zeros(rows.risk.shape), np.zeros(rows.risk.shape)
+    rows, logits, folds = inputs.rows, inputs.logits, inputs.folds
     stacked = np.zeros(rows.risk.shape)
-    votes = lf_votes(rows.texts)
-    for fold in range(5):
+    for fold, (s, f) in enumerate(inputs.fold_features):
         train, test = folds != fold, folds == fold
-        label_model = LabelModel.fit(lf_votes([rows.texts[i] for i in np.flatnonzero(train)]),
-                                     [labels_of[i] for i in np.flatnonzero(train)])
-        probe = RiskEnsemble(list(RISK_LABELS), {label: [1.0, 0.0, 0.0, 0.0] for label in RISK_LABELS}, {},
-                             label_model)
-        s, f = probe.rule_features(rows.texts)
-        scores[test], fired[test] = s[test], f[test]
         fitted = RiskEnsemble.fit(logits[train], s[train], f[train], rows.risk[train], rows.known[train],
-                                  label_model, RISK_LABELS)
+                                  inputs.label_models[fold], RISK_LABELS)
         stacked[test] = fitted.combine(logits[test], s[test], f[test])
-    del votes
+    scores, _ = inputs.cross_fitted()
     result = {"head": macro_ap(rows.risk, rows.known, sigmoid(logits)),
               "rules": macro_ap(rows.risk, rows.known, sigmoid(scores)),
               "stacker": macro_ap(rows.risk, rows.known, stacked)}
@@ -116,7 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     results = {folder: score_model(folder, args.gate) for folder in args.models}
     if args.stacker:
-        results["stacker_check"] = stacker_check(args.models[-1])
+        from textrisk import RiskAnalyzer
+
+        results["stacker_check"] = stacker_check(StackerInputs.of(RiskAnalyzer.from_pretrained(args.models[-1]).model))
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=1))
 

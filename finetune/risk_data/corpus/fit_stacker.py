@@ -19,20 +19,14 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from finetune.risk_data.corpus.compare_dev import DEV, stacker_check
-from textrisk.evaluation.judgement import load_dev_rows
+from finetune.risk_data.corpus.compare_dev import StackerInputs, label_lists, stacker_check
 from textrisk.labels.label_model import LabelModel
 from textrisk.labels.rules import lf_votes
 from textrisk.labels.taxonomy import RISK_LABELS
 from textrisk.metrics.reports import tune_threshold
 from textrisk.models.head.ensemble import RiskEnsemble
-from textrisk.models.head.layout import group_slices
 from textrisk.models.head.model import TextRiskModel
 from textrisk.utils.atomic import atomic_write_json
-
-FOLDS = 5
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,27 +35,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, help="a judgement model folder (a finished training run)")
     parser.add_argument("--out", required=True, help="folder to write the model with the ensemble to")
     args = parser.parse_args(argv)
-    check = stacker_check(args.model)
+    model = TextRiskModel.from_pretrained(args.model)  # unmerged: saved again as a small adapter
+    inputs = StackerInputs.of(model)
+    check = stacker_check(inputs)
     print(json.dumps(check))
-    model = TextRiskModel.from_pretrained(args.model)
     if not check["keep_rules"]:
         print("the stacker does not beat the head out of fold on dev: no ensemble attached")
         return
-    rows = load_dev_rows([DEV["gold_dev"], DEV["corpus_dev"]], RISK_LABELS)
-    columns = group_slices(len(RISK_LABELS), model.config.risk_outputs)["signals"]
-    logits = model.forward_outputs(rows.texts, ("risk_logits",), progress=False)["risk_logits"][:, columns]
-    labels_of = [[label for k, label in enumerate(RISK_LABELS) if r[k]] for r in rows.risk]
-    folds = np.arange(len(rows.texts)) % FOLDS
-    scores, fired = np.zeros(rows.risk.shape), np.zeros(rows.risk.shape)
-    unit = {label: [1.0, 0.0, 0.0, 0.0] for label in RISK_LABELS}
-    for fold in range(FOLDS):
-        train = np.flatnonzero(folds != fold)
-        label_model = LabelModel.fit(lf_votes([rows.texts[i] for i in train]), [labels_of[i] for i in train])
-        s, f = RiskEnsemble(list(RISK_LABELS), unit, {}, label_model).rule_features(rows.texts)
-        scores[folds == fold], fired[folds == fold] = s[folds == fold], f[folds == fold]
-    shipped_model = LabelModel.fit(lf_votes(rows.texts), labels_of)
-    ensemble = RiskEnsemble.fit(logits, scores, fired, rows.risk, rows.known, shipped_model, RISK_LABELS)
-    probs = ensemble.combine(logits, scores, fired)
+    rows, (scores, fired) = inputs.rows, inputs.cross_fitted()
+    shipped_model = LabelModel.fit(lf_votes(rows.texts), label_lists(rows))
+    ensemble = RiskEnsemble.fit(inputs.logits, scores, fired, rows.risk, rows.known, shipped_model, RISK_LABELS)
+    probs = ensemble.combine(inputs.logits, scores, fired)
     ensemble.head_thresholds = dict(model.config.risk_thresholds)
     model.config.risk_thresholds = {label: tune_threshold(rows.risk[:, k], probs[:, k], mask=rows.known[:, k])
                                     for k, label in enumerate(RISK_LABELS)}
