@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 from textrisk import __version__
-from textrisk.models.cards import ModelCardData, render_model_card
+from textrisk.models.cards import ModelCardData, ece_by_label, render_model_card
 from textrisk.models.head.model import TextRiskModel
 from textrisk.models.hub import CONFIG_NAME, DEFAULT_MODEL_DIR
 from textrisk.training.data import init_model_path
@@ -44,7 +44,6 @@ def render_card_of(run: Path, risk_report: dict | None = None) -> str:
     results = json.loads((run / "training_results.json").read_text(encoding="utf-8"))
     model_config = json.loads((run / CONFIG_NAME).read_text(encoding="utf-8"))
     risk = results.get("risk") or {}
-    calibration = risk.get("calibration") or {}
     card = ModelCardData(
         base_model=config["base_model"], labels=list(config.get("labels") or model_config["labels"]),
         train_sources=results["sources"], dev_rows=results["dev_rows"], config=config,
@@ -52,8 +51,7 @@ def render_card_of(run: Path, risk_report: dict | None = None) -> str:
         temperature=results["temperature"], eval_metrics=results["eval"], train_seconds=results["seconds"],
         textrisk_version=__version__, risk_labels=list(config.get("risk_labels") or []), risk_metrics=risk,
         risk_outputs=list(config.get("risk_outputs") or []) if config.get("risk_labels") else [],
-        risk_calibration={label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
-                          for label, before in calibration.get("ece_before", {}).items()},
+        risk_calibration=ece_by_label(risk.get("calibration")),
         risk_tests=(risk_report or {}).get("risk", {}), risk_ensemble=bool(model_config.get("risk_ensemble")))
     return render_model_card(card, pooling=model_config.get("pooling", "mean"))
 

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COMMERCIAL_LICENSES", "DATA_SOURCES", "ModelCardData", "commercial_problems", "render_card",
-           "render_model_card", "source_info"]
+__all__ = ["COMMERCIAL_LICENSES", "DATA_SOURCES", "ModelCardData", "commercial_problems", "ece_by_label",
+           "render_card", "render_model_card", "source_info"]
 
 #: Licence and description of the data sources textrisk knows by name.
 DATA_SOURCES: dict[str, dict[str, str]] = {
@@ -107,6 +107,15 @@ def commercial_problems(train_config: dict[str, Any]) -> list[str]:
     if train_config.get("init_from") not in (None, "commercial"):
         problems.append(f"init_from: {train_config['init_from']!r} passes on its own training data's terms")
     return problems
+
+
+def ece_by_label(calibration: dict[str, Any] | None) -> dict[str, dict[str, float]]:
+    """``label -> {"ece_before", "ece_after"}`` from a risk-calibration report
+    (:func:`textrisk.training.risk_calibration.calibrate_risk`), for :attr:`ModelCardData.risk_calibration`."""
+    if not calibration:
+        return {}
+    return {label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
+            for label, before in calibration["ece_before"].items()}
 
 
 @dataclass

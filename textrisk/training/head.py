@@ -16,7 +16,7 @@ import torch
 
 from ..errors import ConfigError
 from ..evaluation.judgement import judgement_report, load_dev_rows
-from ..models.cards import ModelCardData, render_model_card
+from ..models.cards import ModelCardData, ece_by_label, render_model_card
 from ..models.head.model import TextRiskModel
 from ..utils.atomic import atomic_write_json
 from ..version import __version__
@@ -88,14 +88,6 @@ def _calibrate_and_evaluate_risk(model: TextRiskModel, config: TrainConfig, prog
         results["test_threshold_0.5"] = judgement_report(model, rows, {label: 0.5 for label in labels}, progress)
         results["test_tuned"] = judgement_report(model, rows, progress=progress)
     return results
-
-
-def _ece_by_label(calibration: dict[str, Any] | None) -> dict[str, dict[str, float]]:
-    """``label -> {"ece_before", "ece_after"}`` from :func:`calibrate_risk`'s report (for the model card)."""
-    if not calibration:
-        return {}
-    return {label: {"ece_before": before, "ece_after": calibration["ece_after"][label]}
-            for label, before in calibration["ece_before"].items()}
 
 
 def recipe_of(config: TrainConfig, targets: list[int]) -> RecipeLoss | None:
@@ -237,7 +229,7 @@ def train(config: TrainConfig, progress: bool | None = None) -> TrainResult:
         eval_metrics=eval_metrics, train_seconds=time.time() - started, textrisk_version=__version__,
         risk_labels=list(config.risk_labels), risk_metrics=risk_metrics,
         risk_outputs=list(config.risk_outputs) if config.risk_labels else [],
-        risk_calibration=_ece_by_label(risk_metrics.get("calibration")),
+        risk_calibration=ece_by_label(risk_metrics.get("calibration")),
     )
     model.save_pretrained(output, model_card=render_model_card(card, pooling=model.config.pooling))
     atomic_write_json(output / "training_results.json", {
