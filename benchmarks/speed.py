@@ -2,7 +2,7 @@
 bert-base-size anchor timed in the same rounds.
 
     nice -n 5 python benchmarks/speed.py [--model PATH] [--n 0] [--anchor-n 100] [--rounds 3] [--threads 2]
-        [--backends torch bf16 onnx-fp32 onnx] [--no-forward] [--json FILE]
+        [--backends torch bf16 onnx-fp32 onnx] [--sentiment-only onnx] [--no-forward] [--json FILE]
 
 Anchor: what a user of FinBERT would run, a bert-base-sized ``BertForSequenceClassification`` (12 layers, 768 wide,
 random weights from a config: the real weights cannot be downloaded offline and do not change the speed) through
@@ -17,7 +17,9 @@ run only.
 Table 1, the path users call: ``RiskAnalyzer.from_pretrained(backend=...).score(texts)`` with risk signals (the
 model's risk head; the labelling functions too when the model has a ``risk_ensemble``) on the FPB test part
 (``--n 0`` = all 1,212 sentences): checks, chunking, forward passes and reports. Its FPB weighted F1 and the share
-of labels equal to fp32 torch's come from the reports' labels.
+of labels equal to fp32 torch's come from the reports' labels; for a model with risk signals, the share of
+(sentence, signal) flags and of kinds equal to fp32 torch's and the largest risk_score difference too. Rows
+"sentiment only" time ``score(signals=False)`` on the same analyzer: what the risk signals cost.
 
 Table 2 (unless ``--no-forward``): forward passes only (``backend.predict``: sentiment logits), the same protocol,
 with torch's LoRA left unmerged as an extra row.
@@ -120,15 +122,39 @@ def _quality(rows: dict[str, dict[str, Any]], labels_of: Callable[[Any], np.ndar
         row["agreement"] = round(float((labels == ref).mean()), 4)
 
 
+def _judgement_agreement(rows: dict[str, dict[str, Any]], reports: dict[str, list[Any]], reference: str) -> None:
+    """Per row of score(): the share of (sentence, signal) flags, of kinds and of texts with the same flag set as
+    fp32 torch's, and the largest difference in risk_score."""
+    ref = reports[reference]
+    signals = sorted({s for r in ref for s in (r.risk_signals or {})})
+    for name, row in rows.items():
+        mine = reports[name]
+        if not signals or mine[0].risk_signals is None:
+            continue
+        same = [(s in a.flags) == (s in b.flags) for a, b in zip(mine, ref) for s in signals]
+        row["flag_agreement"] = round(float(np.mean(same)), 4)
+        row["flag_set_agreement"] = round(float(np.mean([set(a.flags) == set(b.flags) for a, b in zip(mine, ref)])), 4)
+        if ref[0].kind is not None:
+            row["kind_agreement"] = round(float(np.mean([a.kind == b.kind for a, b in zip(mine, ref)])), 4)
+            row["risk_score_max_abs_diff"] = round(max(abs(a.risk_score - b.risk_score) for a, b in zip(mine, ref)), 4)
+
+
 def _table(title: str, anchor: dict[str, Any], rows: dict[str, dict[str, Any]]) -> None:
     print(f"\n{title}")
+    judged = any("flag_agreement" in row for row in rows.values())
+    extra = " same flags (sentence x signal) / same kind / max risk_score diff |" if judged else ""
     print("| variant | sentences/s (median) | x anchor (median of per-round ratios) | FPB weighted F1 | "
-          "same labels as fp32 torch |")
-    print("|---|---|---|---|---|")
-    print(f"| anchor: bert-base-size pipeline | {anchor['sentences_per_s']} | 1.0x | - | - |")
+          "same labels as fp32 torch |" + extra)
+    print("|---|---|---|---|---|" + ("---|" if judged else ""))
+    print(f"| anchor: bert-base-size pipeline | {anchor['sentences_per_s']} | 1.0x | - | - |"
+          + (" - |" if judged else ""))
     for name, row in rows.items():
+        cells = ""
+        if judged:
+            cells = (f" {100 * row['flag_agreement']:.2f}% / {100 * row.get('kind_agreement', float('nan')):.1f}% / "
+                     f"{row.get('risk_score_max_abs_diff', float('nan')):.3f} |" if "flag_agreement" in row else " - |")
         print(f"| {name} | {row['sentences_per_s']} | {row['ratio']}x | {row['weighted_f1']:.2f} | "
-              f"{100 * row['agreement']:.1f}% |")
+              f"{100 * row['agreement']:.1f}% |" + cells)
 
 
 def main() -> None:
@@ -144,6 +170,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
+    parser.add_argument("--sentiment-only", nargs="*", default=["onnx"], choices=list(BACKENDS),
+                        help="also time score(signals=False) on these backends (default: onnx)")
     parser.add_argument("--no-forward", action="store_true", help="skip the forward-only table")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -173,9 +201,14 @@ def main() -> None:
     label_index = {label: i for i, label in enumerate(next(iter(analyzers.values())).labels)}
 
     print("\nscore() with risk signals:", flush=True)
-    scored, anchor_scored = interleaved(
-        anchor, anchor_texts, {name: (lambda t, a=a: a.score(t, progress=False)) for name, a in analyzers.items()},
-        texts, args.rounds)
+    variants = {name: (lambda t, a=a: a.score(t, progress=False)) for name, a in analyzers.items()}
+    if args.sentiment_only:  # the same analyzer, score(signals=False): what the signals cost
+        for backend in (b for b in args.sentiment_only if b in args.backends):
+            analyzer = analyzers[BACKENDS[backend]]
+            variants[f"{BACKENDS[backend]}, sentiment only (signals=False)"] = (
+                lambda t, a=analyzer: a.score(t, progress=False, signals=False))
+    scored, anchor_scored = interleaved(anchor, anchor_texts, variants, texts, args.rounds)
+    _judgement_agreement(scored, {name: row["result"] for name, row in scored.items()}, reference)
     _quality(scored, lambda reports: np.array([label_index[r.sentiment] for r in reports]), gold, reference)
     _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
 

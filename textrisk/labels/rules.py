@@ -10,6 +10,7 @@ parameters), or by a :class:`textrisk.labels.label_model.LabelModel` (accuracy-w
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataError
+from .prefilter import Prefilter, required_literals
 from .taxonomy import RISK_LABELS
 
 __all__ = [
@@ -45,7 +47,11 @@ def normalize_for_rules(text: str) -> str:
 
 @dataclass(frozen=True)
 class LabelingFunction:
-    """One rule: when ``pattern`` (or ``func``) matches a normalised text and ``unless`` does not, vote ``vote``."""
+    """One rule: when ``pattern`` (or ``func``) matches a normalised text and ``unless`` does not, vote ``vote``.
+
+    ``needs``: for a ``func`` rule, a pattern that must match a text for ``func`` to return True (lets
+    :func:`lf_votes` skip the rule on texts that cannot trigger it; see :mod:`textrisk.labels.prefilter`).
+    """
 
     name: str
     label: str
@@ -53,6 +59,12 @@ class LabelingFunction:
     pattern: re.Pattern[str] | None = None
     unless: re.Pattern[str] | None = None
     func: Callable[[str], bool] | None = field(default=None, compare=False)
+    needs: re.Pattern[str] | None = None
+
+    def required_strings(self) -> frozenset[str] | None:
+        """Strings of which a normalised text must contain one for this rule to vote (None: not known)."""
+        pattern = self.pattern if self.func is None else self.needs
+        return required_literals(pattern) if pattern is not None else None
 
     def __call__(self, normalized_text: str) -> int:
         """The vote on a text already passed through :func:`normalize_for_rules`."""
@@ -92,6 +104,9 @@ def _clause_before(text: str, position: int, width: int = 40) -> str:
     # The words just before a match, back to the last clause break: "orders rise 23%; shares up 20%" keeps them apart.
     window = text[max(0, position - width):position]
     return re.split(r"[;,.:!?]\s|\band\b|\bwhile\b", window)[-1]
+
+
+_PERCENT_WORD = re.compile(r"%|pct|percent")  # what every percentage move above ends in
 
 
 _HEADLINE_MOVE = re.compile(rf"^[\w$&.' -]{{1,40}}? {_MOVE_VERB} (?:by )?(?:more than |over |nearly |about |~)?"
@@ -156,8 +171,9 @@ def _rising_results_only(text: str) -> bool:
     return bool(_RESULT_UP.search(text)) and not _ADVERSE.search(text)
 
 
-def _fn(name: str, label: str, func: Callable[[str], bool], vote: int = POS) -> LabelingFunction:
-    return LabelingFunction(name, label, vote, None, None, func)
+def _fn(name: str, label: str, func: Callable[[str], bool], vote: int = POS,
+        needs: re.Pattern[str] | None = None) -> LabelingFunction:
+    return LabelingFunction(name, label, vote, None, None, func, needs)
 
 
 _ANALYST_RATING = (r"\b(?:downgrad\w*|upgrad\w*|started|initiated|reiterat\w*|starts)\b.{0,40}\b(?:to|at)\s+(?:buy"
@@ -228,7 +244,7 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
         r"|(?:swung|swings?|turn(?:ed|s)?) to (?:a )?(?:surprise )?loss|loss (?:narrowed|widened)|\bat a loss\b"
         r"|in the red|\bnet losses\b|\bimpairments?\b|write-?downs?",
         unless=r"loss(?:es)? (?:of|in) (?:jobs|lives)|cut loss|stop loss"),
-    _fn("earnings_not_rising_results", "earnings_guidance", _rising_results_only, NEG),
+    _fn("earnings_not_rising_results", "earnings_guidance", _rising_results_only, NEG, needs=_RESULT_UP),
     # legal_regulatory
     _lf("legal_lawsuit", "legal_regulatory",
         r"\blawsuits?\b|\bsu(?:e|es|ed|ing)\b|class action|\bcourt\b|\bjudge\b|\bruling\b|litigation|arbitration"
@@ -279,15 +295,15 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
         r".{0,20}flights",
         unless=r"(?:air|missile|drone) strikes?|strike price"),
     # market_volatility
-    _fn("volatility_big_percent_move", "market_volatility", _big_price_move),
-    _fn("volatility_strong_move_word", "market_volatility", _strong_move_near_market),
-    _fn("volatility_index_points", "market_volatility", _big_index_points),
+    _fn("volatility_big_percent_move", "market_volatility", _big_price_move, needs=_PERCENT_WORD),
+    _fn("volatility_strong_move_word", "market_volatility", _strong_move_near_market, needs=_STRONG_MOVE),
+    _fn("volatility_index_points", "market_volatility", _big_index_points, needs=_INDEX_POINTS),
     _lf("volatility_terms", "market_volatility",
         r"\bvix\b(?! \$| short| etn| futures etf)|volatility (?:spike|surge|jump)|market volatility"
         r"|bear ?market|correction territory"
         r"|worst (?:day|week|month)|biggest (?:one-day )?(?:drop|fall|gain|jump|decline|faller|riser)|circuit breaker"
         r"|sell-?offs?\b|selloffs?\b|\brout\b|flash crash|market crash|up sharply|down sharply"),
-    _fn("volatility_not_small_move", "market_volatility", _small_price_move_only, NEG),
+    _fn("volatility_not_small_move", "market_volatility", _small_price_move_only, NEG, needs=_PERCENT_WORD),
     _lf("volatility_not_promo_spam", "market_volatility",
         r"our (?:penny )?stock (?:picks?|alerts?)|our (?:\w+ )?picks?\b|subscribers|newsletter|since our|avg gain"
         r"|in the past \d+ (?:weeks|months)|in less than \d+", NEG),
@@ -412,14 +428,21 @@ def lf_votes(texts: Sequence[str], functions: Sequence[LabelingFunction] = LABEL
     """Apply every labelling function to every text (the raw vote matrix, for inspection and label models)."""
     if isinstance(texts, str):
         raise DataError("lf_votes expects a list of texts, not a single string")
+    functions = tuple(functions)
+    prefilter = _prefilter(functions)  # the rules each text could trigger: one scan, not every rule's regex
     votes = np.full((len(texts), len(functions)), ABSTAIN, dtype=np.int8)
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise DataError(f"text {i} is {type(text).__name__}, not a string")
         normalized = normalize_for_rules(text)
-        for j, function in enumerate(functions):
-            votes[i, j] = function(normalized)
-    return VoteMatrix(votes, tuple(functions))
+        for j in prefilter.candidates(normalized):
+            votes[i, j] = functions[j](normalized)
+    return VoteMatrix(votes, functions)
+
+
+@functools.lru_cache(maxsize=16)
+def _prefilter(functions: tuple[LabelingFunction, ...]) -> Prefilter:
+    return Prefilter([function.required_strings() for function in functions])
 
 
 def majority_vote(matrix: VoteMatrix, labels: Sequence[str] = RISK_LABELS) -> list[list[str]]:

@@ -101,7 +101,7 @@ def _embed(texts: list[str]) -> np.ndarray:
 
 
 def _rule_labels(texts: list[str]) -> list[list[str]]:
-    from textrisk.risk_rules import lf_votes, majority_vote
+    from textrisk.labels.rules import lf_votes, majority_vote
 
     return majority_vote(lf_votes(texts))
 
