@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = [Path(f).read_text(encoding="utf-8") for f in files]
     results: dict[int, list] = {}
     for size in args.sizes:
-        analyzer = RiskAnalyzer.from_pretrained(None, chunk_tokens=size, num_threads=args.threads)
+        analyzer = RiskAnalyzer.from_pretrained(None, chunk_tokens=size, num_threads=args.threads, backend="torch")
         started = time.perf_counter()
         results[size] = analyzer.score(texts, progress=False)
         print(f"chunk_tokens {size}: {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     n_pairs = sum(len(rows) - 1 for rows in series.values())
     if args.max_pairs:
         n_pairs = min(n_pairs, args.max_pairs)
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads))
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads,
+                                                          backend="torch"))
     identity = filings.analyzer.model.identity()
     cache_path = Path(args.cache)
     cache = {}

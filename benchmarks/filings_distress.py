@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         order.sort(key=lambda r: int(r["words"]))
     if args.max_docs:
         order = order[:args.max_docs]
-    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads))
+    filings = FilingAnalyzer(RiskAnalyzer.from_pretrained(args.model, num_threads=args.threads,
+                                                          backend="torch"))
     identity = filings.analyzer.model.identity()
     cache_path = Path(args.cache)
     cache = {}

@@ -32,10 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -44,28 +41,16 @@ from typing import Any
 import numpy as np
 import torch
 
-FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
-BACKENDS = {"torch": "torch fp32, LoRA merged (default)", "bf16": "bf16 autocast (backend='bf16')",
+BACKENDS = {"torch": "torch fp32, LoRA merged", "bf16": "bf16 autocast (backend='bf16')",
             "onnx-fp32": "ONNX Runtime fp32 (backend='onnx-fp32')", "onnx": "ONNX Runtime int8 (backend='onnx')"}
 
 
 def cpu_info() -> dict[str, Any]:
-    """CPU model, logical CPUs and which of :data:`FLAGS` the CPU reports (lscpu, else /proc/cpuinfo)."""
-    text = ""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        pass
-    model = re.search(r"^Model name:\s*(.+)$", text, re.M)
-    flags = re.search(r"^Flags:\s*(.+)$", text, re.M)
-    if not (model and flags) and os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            text = handle.read()
-        model = model or re.search(r"^model name\s*:\s*(.+)$", text, re.M)
-        flags = flags or re.search(r"^flags\s*:\s*(.+)$", text, re.M)
-    present = set(flags.group(1).split()) if flags else set()
-    return {"model": model.group(1).strip() if model else platform.processor() or "unknown",
-            "cpus": os.cpu_count(), "flags": {flag: flag in present for flag in FLAGS}}
+    """CPU model, logical CPUs and which instruction sets it reports (:func:`textrisk.utils.cpu.cpu_info`)."""
+    from textrisk.utils.cpu import cpu_info as read_cpu
+
+    info = read_cpu()
+    return {"model": info.model, "cpus": info.cpus, "flags": dict(info.flags)}
 
 
 def _anchor(batch_size: int) -> Callable[[list[str]], Any]:
@@ -189,6 +174,10 @@ def main() -> None:
     print(f"CPU: {cpu['model']}, {cpu['cpus']} logical CPUs; "
           + ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items()))
     print(f"torch {torch.__version__}, {args.threads} threads; load average before {load_before}", flush=True)
+    from textrisk.models.backends import choose_backend
+
+    auto = choose_backend(RiskAnalyzer.from_pretrained(args.model, backend="torch").model, "auto")
+    print(f"backend='auto' (the default) chooses {auto.name!r} here: {auto.reason}", flush=True)
 
     anchor = _anchor(args.batch_size)
     cache = tempfile.mkdtemp(prefix="textrisk-speed-")  # fresh exports, built here, not timed
@@ -229,7 +218,7 @@ def main() -> None:
         runners = {name: (lambda t, a=a: a.backend.predict(t, batch_size=args.batch_size, progress=False)[0])
                    for name, a in analyzers.items()}
         if "torch" in args.backends:
-            unmerged = RiskAnalyzer.from_pretrained(args.model, merge=False, num_threads=args.threads)
+            unmerged = RiskAnalyzer.from_pretrained(args.model, merge=False, backend="torch", num_threads=args.threads)
             unmerged.backend.predict(texts[:64], progress=False)
             runners["torch fp32, LoRA unmerged (merge=False)"] = (
                 lambda t: unmerged.backend.predict(t, batch_size=args.batch_size, progress=False)[0])

@@ -153,7 +153,7 @@ def model_predictions(model_dir: str | Path, texts: Sequence[str], batch_size: i
     """
     from textrisk import RiskAnalyzer
 
-    analyzer = RiskAnalyzer.from_pretrained(model_dir, batch_size=batch_size)
+    analyzer = RiskAnalyzer.from_pretrained(model_dir, batch_size=batch_size, backend="torch")  # fp32 reference
     reports = analyzer.score(list(texts))
     if reports and reports[0].risk_signals is None:
         raise ModelLoadError(f"{model_dir} has no risk head, so it gives no risk flags to score")

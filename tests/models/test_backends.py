@@ -113,3 +113,14 @@ def test_bf16_backend_is_close_to_fp32(risk_model_dir):
 def test_unknown_backend_is_a_config_error(risk_model_dir):
     with pytest.raises(ConfigError, match="backend must be one of"):
         RiskAnalyzer.from_pretrained(risk_model_dir, backend="tensorrt")
+
+
+def test_int8_recipe_layers_kept_in_fp32():
+    names = [f"/backbone/encoder/layer.{i}/attention/MatMul" for i in range(6)] + ["/heads/sentiment/MatMul"]
+    kept = onnx_backend._fp32_layer_nodes
+    assert kept(names, "first_last") == [names[0], names[5]]
+    assert kept(names, "none") == []
+    assert kept(names, [-2, -1]) == [names[4], names[5]]
+    assert kept(["/h.0/mlp/MatMul", "/h.1/mlp/MatMul"], "first_last") == ["/h.0/mlp/MatMul", "/h.1/mlp/MatMul"]
+    with pytest.raises(ValueError, match="keep_fp32_layers"):
+        kept(names, "middle")

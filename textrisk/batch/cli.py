@@ -47,9 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="chunk size for long documents (default 64; see README on its effect)")
     parser.add_argument("--evidence", type=int_at_least(0), default=5, help="evidence chunks per long document")
     parser.add_argument("--threads", type=int_at_least(1), help="torch CPU threads")
-    parser.add_argument("--backend", choices=BACKENDS, default="torch",
-                        help="scoring backend (default torch; onnx = ONNX Runtime int8, extra [onnx]; see README "
-                             "Speed)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="scoring backend (default auto: bf16 on a CPU with native bfloat16, else ONNX Runtime "
+                             "int8; or $TEXTRISK_BACKEND; torch = fp32)")
     parser.add_argument("--threshold", type=probability, help="flag risk signals at or over this probability "
                                                               "(default: the model's tuned per-label thresholds)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="report only these risk signals")
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                                                 signal_labels=args.labels, backend=args.backend)
         records = score_documents(analyzer, documents, output, filings=_from_files(args), resume=args.resume,
                                   force=args.force, flush_every=args.flush_every, text_field=args.text_field,
-                                  id_field=args.id_field, backend=args.backend,
+                                  id_field=args.id_field,
                                   progress=False if args.no_progress else None, lock=False)
     errors = sum(1 for record in records if record["error"] is not None)
     if errors:

@@ -59,9 +59,13 @@ def score_block(analyzer: Any, scorer: Any, docs: list, text_field: str, progres
             else make_record(doc, next(reports)) for doc, problem in zip(docs, problems)]
 
 
-def run_options(analyzer: Any, text_field: str = "text", id_field: str = "id", backend: str = "torch"
+def run_options(analyzer: Any, text_field: str = "text", id_field: str = "id", backend: str | None = None
                 ) -> dict[str, Any]:
-    """Everything a row's scores depend on besides its own content (checked when resuming)."""
+    """Everything a row's scores depend on besides its own content (checked when resuming); ``backend``: default
+    the one ``analyzer`` runs."""
+    if backend is None:
+        choice = getattr(analyzer, "backend_choice", None)
+        backend = choice.name if choice is not None else "torch"
     return {"model": model_identity(analyzer.model), "chunk_tokens": analyzer.chunk_tokens,
             "max_evidence": analyzer.max_evidence, "threshold": analyzer.threshold, "thresholds": analyzer.thresholds(),
             "signals": analyzer.signal_labels, "text_field": text_field, "id_field": id_field, "backend": backend}
@@ -97,7 +101,7 @@ def score_all(analyzer: Any, scorer: Any, documents: list, partial: PartialRun |
 
 def score_documents(analyzer: Any, documents: list, output: str | os.PathLike | None = None, *,
                     filings: bool = False, resume: bool = False, force: bool = False, flush_every: int = 256,
-                    text_field: str = "text", id_field: str = "id", backend: str = "torch",
+                    text_field: str = "text", id_field: str = "id", backend: str | None = None,
                     progress: bool | None = None, lock: bool = True) -> list[dict[str, Any]]:
     """Score ``documents`` (:class:`~textrisk.data.documents.Document` rows) with ``analyzer``; one record each.
 
@@ -107,7 +111,8 @@ def score_documents(analyzer: Any, documents: list, output: str | os.PathLike | 
             ``analyzer`` (sections, prose only, negative evidence), one document per block.
         resume / force: continue / discard the partial file of an interrupted run on ``output``.
         flush_every: rows scored between two writes of the partial file.
-        text_field / id_field / backend: recorded with the run's options (a resume must match them).
+        text_field / id_field / backend: recorded with the run's options (a resume must match them; ``backend``
+            default: the one the analyzer runs).
         lock: take :func:`output_lock` here (pass False when the caller already holds it).
 
     Raises:

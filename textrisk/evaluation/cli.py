@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..scoring.analyzer import RiskAnalyzer
     from .sentiment import evaluate_model
 
-    analyzer = RiskAnalyzer.from_pretrained(args.model)
+    analyzer = RiskAnalyzer.from_pretrained(args.model, backend="torch")  # evaluates the fp32 model itself
     with warnings.catch_warnings():  # printed below as one line each
         warnings.simplefilter("ignore", UserWarning)
         report = evaluate_model(analyzer.model, args.data, out=args.out, data_dir=args.data_dir,

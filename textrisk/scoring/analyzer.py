@@ -25,6 +25,7 @@ from ..data.inputs import check_texts, validated_checks
 from ..errors import ConfigError, InputError, ModelLoadError
 from ..labels.taxonomy import KINDS
 from ..models.backbone import resolve_model_path
+from ..models.backends import BackendChoice
 from ..models.contract import ScoringModel, as_scoring_model
 from ..models.hub import SCORING_KINDS, load_model, model_kind_of
 from ..utils.runtime import quiet_third_party
@@ -88,10 +89,13 @@ class RiskAnalyzer:
         self.max_evidence = max_evidence
         self.num_threads = num_threads
         self.backend = model if backend is None else backend
+        #: which backend runs the forward passes and why (set by :meth:`from_pretrained`; "torch" otherwise)
+        self.backend_choice = BackendChoice("torch", "the model itself") if backend is None else \
+            BackendChoice(type(backend).__name__, "given")
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike | None = None, *, base_model: str | None = None,
-                        trust_remote_code: bool = False, merge: bool = True, backend: str = "torch",
+                        trust_remote_code: bool = False, merge: bool = True, backend: str = "auto",
                         cache_dir: str | os.PathLike | None = None, **kwargs: Any) -> RiskAnalyzer:
         """Load a model folder or Hub id saved by textrisk, or an embedded model by name: no argument or
         ``"default"`` loads the embedded default model, ``"commercial"`` the embedded commercial-use model.
@@ -99,9 +103,12 @@ class RiskAnalyzer:
         ``merge`` (default) folds the LoRA adapter into the in-memory weights: faster scoring (see
         benchmarks/speed.py), the same scores to float rounding; the adapter is kept, so ``save_pretrained``
         still writes the small adapter. ``merge=False`` scores through the unmerged adapter.
-        ``backend``: ``"torch"`` (default), ``"bf16"`` (torch under bfloat16 autocast), ``"onnx"`` (ONNX
-        Runtime, int8; exported once and cached in the user cache folder, :func:`textrisk.utils.cache.cache_dir`,
-        or under ``cache_dir``; extra ``[onnx]``) or ``"onnx-fp32"``; see :mod:`textrisk.models.backends`.
+        ``backend``: ``"auto"`` (default: the fastest backend that stays close to fp32 on this CPU, bf16 or
+        ONNX int8, or ``$TEXTRISK_BACKEND``; torch when that cannot be built, with a warning saying why),
+        ``"torch"`` (fp32), ``"bf16"`` (torch under bfloat16 autocast), ``"onnx"`` (ONNX Runtime, int8; exported
+        once and cached in the user cache folder, :func:`textrisk.utils.cache.cache_dir`, or under ``cache_dir``)
+        or ``"onnx-fp32"``; see :mod:`textrisk.models.backends`. The choice and its reason:
+        :attr:`backend_choice`.
         """
         if name_or_path is None:
             name_or_path = "default"
@@ -110,14 +117,17 @@ class RiskAnalyzer:
         if kind not in SCORING_KINDS:
             raise ModelLoadError(f"{str(name_or_path)!r} holds a {kind!r} model, which does not score texts; "
                                  f"RiskAnalyzer needs one of {list(SCORING_KINDS)}")
-        from ..models.backends import make_backend, merge_lora
+        from ..models.backends import build_backend, merge_lora
 
         with quiet_third_party():  # transformers' bar and warnings, peft's, the ONNX export's (TEXTRISK_VERBOSE=1)
             model = load_model(folder, base_model=base_model, trust_remote_code=trust_remote_code)
             if merge:
                 merge_lora(model)
-            runner = make_backend(model, backend, num_threads=kwargs.get("num_threads"), cache_dir=cache_dir)
-        return cls(model, backend=runner, **kwargs)
+            runner, choice = build_backend(model, backend, num_threads=kwargs.get("num_threads"),
+                                           cache_dir=cache_dir)
+        analyzer = cls(model, backend=runner, **kwargs)
+        analyzer.backend_choice = choice
+        return analyzer
 
     @property
     def labels(self) -> list[str]:

@@ -45,7 +45,7 @@ def score_model(folder: str, gate: bool) -> dict:
 
     from textrisk import RiskAnalyzer
 
-    model = RiskAnalyzer.from_pretrained(folder).model
+    model = RiskAnalyzer.from_pretrained(folder, backend="torch").model
     out_all = {}
     for name, path in DEV.items():
         rows = load_dev_rows([path], RISK_LABELS, judgement=True)
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.stacker:
         from textrisk import RiskAnalyzer
 
-        results["stacker_check"] = stacker_check(StackerInputs.of(RiskAnalyzer.from_pretrained(args.models[-1]).model))
+        results["stacker_check"] = stacker_check(StackerInputs.of(
+            RiskAnalyzer.from_pretrained(args.models[-1], backend="torch").model))
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=1))
 

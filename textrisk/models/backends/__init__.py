@@ -1,24 +1,83 @@
 """Scoring backends: objects that run a loaded model's forward pass for :class:`textrisk.RiskAnalyzer`.
 
 A backend implements the scoring calls of the model contract (:mod:`textrisk.models.contract`: ``predict_outputs``,
-``predict``, ``predict_risk``) for a head-mode model, with the same outputs. The torch model itself is the
-default backend.
+``predict``, ``predict_risk``) for a head-mode model, with the same outputs. The torch model itself is one of them.
 
+- ``"auto"`` (the default): the fastest of the others that stays close to fp32 on this CPU
+  (:func:`choose_backend`): ``TEXTRISK_BACKEND`` if set; else ``bf16`` on a CPU with native bfloat16
+  (AVX512-BF16, AMX, ARM BF16), else ``onnx``; ``torch`` for prompt-mode models. If the chosen backend cannot be
+  built (ONNX Runtime missing, the export fails) it falls back to ``torch`` with a warning that says why.
 - ``"torch"``: the model in fp32 (LoRA merged into the in-memory weights unless ``merge=False``).
-- ``"bf16"``: the same model under ``torch.autocast("cpu", torch.bfloat16)``.
-- ``"onnx"``: ONNX Runtime on an int8-quantised export (:mod:`textrisk.models.backends.onnx`, extra ``[onnx]``).
+- ``"bf16"``: the same model under ``torch.autocast("cpu", torch.bfloat16)`` (slow on a CPU without native BF16).
+- ``"onnx"``: ONNX Runtime on an int8-quantised export (:mod:`textrisk.models.backends.onnx`; exported once per
+  model and cached).
 - ``"onnx-fp32"``: ONNX Runtime on the fp32 export (for comparison).
 """
 
 from __future__ import annotations
 
+import os
+import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from ...errors import ConfigError
 
-__all__ = ["BACKENDS", "make_backend", "merge_lora"]
+__all__ = ["BACKENDS", "BACKEND_ENV", "BackendChoice", "build_backend", "choose_backend", "make_backend",
+           "merge_lora"]
 
-BACKENDS = ("torch", "bf16", "onnx", "onnx-fp32")
+BACKENDS = ("auto", "torch", "bf16", "onnx", "onnx-fp32")
+#: Environment variable that pins what ``"auto"`` means (one of :data:`BACKENDS` other than ``"auto"``).
+BACKEND_ENV = "TEXTRISK_BACKEND"
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """The backend a model scores with, and why (``RiskAnalyzer.backend_choice``)."""
+
+    name: str
+    reason: str
+
+
+def choose_backend(model: Any, name: str = "auto") -> BackendChoice:
+    """What ``name`` means for ``model`` on this machine: ``"auto"`` resolved as the module docstring says; any
+    other name is taken as asked."""
+    if name not in BACKENDS:
+        raise ConfigError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
+    if name != "auto":
+        return BackendChoice(name, "asked for")
+    pinned = os.environ.get(BACKEND_ENV, "").strip()
+    if pinned:
+        if pinned not in BACKENDS or pinned == "auto":
+            raise ConfigError(f"{BACKEND_ENV}={pinned!r}: must be one of {list(BACKENDS[1:])}")
+        return BackendChoice(pinned, f"{BACKEND_ENV}={pinned}")
+    if getattr(model, "model_kind", "head") != "head":
+        return BackendChoice("torch", "prompt-mode models score with torch")
+    from ...utils.cpu import cpu_info
+
+    cpu = cpu_info()
+    if cpu.native_bf16:
+        return BackendChoice("bf16", f"the CPU computes bfloat16 natively ({cpu.model})")
+    dot = "with" if cpu.int8_dot else "without"
+    return BackendChoice("onnx", f"no native bfloat16; int8 through ONNX Runtime ({cpu.model}, {dot} VNNI)")
+
+
+def build_backend(model: Any, name: str = "auto", num_threads: int | None = None,
+                  cache_dir: str | None = None) -> tuple[Any, BackendChoice]:
+    """The forward-pass object for ``model`` and the :class:`BackendChoice` it came from.
+
+    A backend asked for by name that cannot be built raises; one chosen by ``"auto"`` falls back to torch with a
+    warning naming the reason.
+    """
+    choice = choose_backend(model, name)
+    try:
+        return make_backend(model, choice.name, num_threads=num_threads, cache_dir=cache_dir), choice
+    except Exception as exc:
+        if name != "auto" or choice.name == "torch":
+            raise
+        why = f"backend {choice.name!r} could not be built ({type(exc).__name__}: {exc})"
+        warnings.warn(f"textrisk: {why}; scoring with torch fp32 instead (slower)", RuntimeWarning, stacklevel=2)
+        return model, BackendChoice("torch", why)
 
 
 def merge_lora(model: Any) -> bool:
@@ -41,9 +100,10 @@ def merge_lora(model: Any) -> bool:
 
 def make_backend(model: Any, name: str = "torch", num_threads: int | None = None,
                  cache_dir: str | None = None) -> Any:
-    """The forward-pass object for ``model`` (a :class:`textrisk.TextRiskModel`) under backend ``name``."""
-    if name not in BACKENDS:
-        raise ConfigError(f"backend must be one of {list(BACKENDS)}, got {name!r}")
+    """The forward-pass object for ``model`` (a :class:`textrisk.TextRiskModel`) under backend ``name`` (any of
+    :data:`BACKENDS` but ``"auto"``: see :func:`build_backend`)."""
+    if name not in BACKENDS or name == "auto":
+        raise ConfigError(f"backend must be one of {list(BACKENDS[1:])}, got {name!r}")
     if name == "torch":
         return model
     if model.model_kind != "head":

@@ -128,24 +128,31 @@ def _quantize(source: Path, target: Path) -> None:
     # the heads: every node that reads a weight whose name matches a pattern (e.g. "heads.sentiment.weight")
     excluded = [node.name for node in graph.node
                 if any(name in weights and any(p in name for p in patterns) for name in node.input)]
-    excluded += _edge_layer_nodes([node.name for node in graph.node])
+    excluded += _fp32_layer_nodes([node.name for node in graph.node], QUANTIZATION["keep_fp32_layers"])
     quantize_dynamic(str(source), str(target), op_types_to_quantize=QUANTIZATION["op_types"],
                      per_channel=QUANTIZATION["per_channel"], reduce_range=QUANTIZATION["reduce_range"],
                      weight_type=getattr(QuantType, QUANTIZATION["weight_type"]), nodes_to_exclude=excluded,
                      extra_options={"MatMulConstBOnly": QUANTIZATION["matmul_const_b_only"]})
 
 
-def _edge_layer_nodes(names: list[str]) -> list[str]:
-    """Nodes of the first and last transformer layer (exporter names like ``/encoder/layer.3/...``, ``/h.3/``)."""
+def _fp32_layer_nodes(names: list[str], keep: str | list[int]) -> list[str]:
+    """Nodes of the transformer layers kept in fp32 (exporter names like ``/encoder/layer.3/...``, ``/h.3/``):
+    ``keep`` is ``"first_last"``, ``"none"`` or a list of layer indices (negative: from the last)."""
     layer_of = {}
     for name in names:
         found = re.search(r"/(?:layer|layers|h)\.(\d+)/", name)
         if found:
             layer_of[name] = int(found.group(1))
-    if not layer_of:
+    if not layer_of or keep == "none":
         return []
-    edges = {min(layer_of.values()), max(layer_of.values())}
-    return [name for name, layer in layer_of.items() if layer in edges]
+    count = max(layer_of.values()) + 1
+    if keep == "first_last":
+        kept = {min(layer_of.values()), count - 1}
+    elif isinstance(keep, (list, tuple)) and all(isinstance(i, int) for i in keep):
+        kept = {i % count for i in keep}
+    else:
+        raise ValueError(f"keep_fp32_layers must be 'first_last', 'none' or a list of layer indices, got {keep!r}")
+    return [name for name, layer in layer_of.items() if layer in kept]
 
 
 def _build_entry(merged: Any, entry: Path, quantize: bool, source: str | None) -> None:
@@ -234,7 +241,7 @@ class OnnxBackend(Backend):
         try:
             import onnxruntime  # noqa: F401
         except ImportError as exc:
-            raise ModelLoadError("backend 'onnx' needs ONNX Runtime: pip install 'textrisk[onnx]'") from exc
+            raise ModelLoadError("the ONNX backends need ONNX Runtime and onnx: pip install onnxruntime onnx") from exc
         root = _cache_root(cache_dir)
         merged = _merged_copy(model)
         kind = "int8" if quantize else "fp32"
