@@ -72,7 +72,7 @@ def embed(texts: list[str], model_dir: str | Path | None, cache: Path, batch_siz
         with np.load(cache, allow_pickle=False) as saved:
             if str(saved["key"]) == key:
                 return saved["features"]
-    model = RiskAnalyzer.from_pretrained(folder).model.eval()
+    model = RiskAnalyzer.from_pretrained(folder, backend="torch").model.eval()
     if not layers:
         features = model.predict_outputs(texts, embeddings=True, batch_size=batch_size, progress=True).embeddings
     else:
