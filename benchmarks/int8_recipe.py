@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 import torch
 
-from benchmarks.speed import _judgement_agreement, _quality, cpu_info
+from benchmarks.speed import _judgement_agreement, _quality, fpb_test_part, print_cpu
 
 VARIANTS = {"first_last": "first_last", "none": "none", "first": [0], "last": [-1], "last2": [-2, -1],
             "first_last2": [0, -2, -1]}
@@ -34,7 +34,6 @@ def main() -> None:
     import time
 
     from textrisk import RiskAnalyzer
-    from textrisk.data.datasets import find_data_dir, load_benchmark
     from textrisk.models.backends import onnx as onnx_backend
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,14 +44,8 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    data_dir = find_data_dir()
-    if data_dir is None:
-        raise SystemExit("benchmarks/int8_recipe.py needs the FPB data (../shared/data or TEXTRISK_DATA_DIR)")
-    test = load_benchmark("fpb", "test", data_dir)
-    texts, gold = list(test["text"]), np.asarray(test["label"])
-    cpu = cpu_info()
-    print(f"CPU: {cpu['model']}, {cpu['cpus']} logical CPUs; "
-          + ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items()), flush=True)
+    texts, gold = fpb_test_part("benchmarks/int8_recipe.py")
+    cpu = print_cpu()
 
     reference = "torch fp32"
     analyzers = {reference: RiskAnalyzer.from_pretrained(args.model, backend="torch", num_threads=args.threads)}

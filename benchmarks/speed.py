@@ -53,6 +53,25 @@ def cpu_info() -> dict[str, Any]:
     return {"model": info.model, "cpus": info.cpus, "flags": dict(info.flags)}
 
 
+def fpb_test_part(script: str) -> tuple[list[str], np.ndarray]:
+    """The FPB test part (standard split): texts and gold label ids; exits naming ``script`` without the data."""
+    from textrisk.data.datasets import find_data_dir, load_benchmark
+
+    data_dir = find_data_dir()
+    if data_dir is None:
+        raise SystemExit(f"{script} needs the FPB data (../shared/data or TEXTRISK_DATA_DIR)")
+    test = load_benchmark("fpb", "test", data_dir)
+    return list(test["text"]), np.asarray(test["label"])
+
+
+def print_cpu() -> dict[str, Any]:
+    """Print the CPU line every benchmark starts with; returns :func:`cpu_info`."""
+    cpu = cpu_info()
+    print(f"CPU: {cpu['model']}, {cpu['cpus']} logical CPUs; "
+          + ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items()), flush=True)
+    return cpu
+
+
 def _anchor(batch_size: int) -> Callable[[list[str]], Any]:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, pipeline
 
@@ -145,7 +164,6 @@ def _table(title: str, anchor: dict[str, Any], rows: dict[str, dict[str, Any]]) 
 def main() -> None:
     """Load every variant, time them interleaved with the anchor, print both tables (and JSON with --json)."""
     from textrisk import RiskAnalyzer
-    from textrisk.data.datasets import find_data_dir, load_benchmark
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")
@@ -162,17 +180,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    data_dir = find_data_dir()
-    if data_dir is None:
-        raise SystemExit("benchmarks/speed.py needs the FPB data (../shared/data or TEXTRISK_DATA_DIR)")
-    test = load_benchmark("fpb", "test", data_dir)
-    n = args.n or len(test)
-    texts, gold = list(test["text"][:n]), np.asarray(test["label"][:n])
+    texts, gold = fpb_test_part("benchmarks/speed.py")
+    n = args.n or len(texts)
+    texts, gold = texts[:n], gold[:n]
     anchor_texts = texts[:args.anchor_n]
-    cpu = cpu_info()
     load_before = os.getloadavg()
-    print(f"CPU: {cpu['model']}, {cpu['cpus']} logical CPUs; "
-          + ", ".join(f"{flag} {'yes' if on else 'no'}" for flag, on in cpu["flags"].items()))
+    cpu = print_cpu()
     print(f"torch {torch.__version__}, {args.threads} threads; load average before {load_before}", flush=True)
     from textrisk.models.backends import choose_backend
 
