@@ -100,3 +100,10 @@ def test_a_resumable_run_records_the_backend_it_ran(risk_model_dir, unpinned, mo
     analyzer = RiskAnalyzer.from_pretrained(risk_model_dir)
     assert run_options(analyzer)["backend"] == "bf16"  # resolved, so a resume on another CPU is refused, not mixed
     assert run_options(analyzer, backend="onnx")["backend"] == "onnx"
+
+
+def test_verbose_says_which_backend_runs(risk_model_dir, unpinned, monkeypatch, capsys):
+    _cpu(monkeypatch, avx512_bf16=True)
+    monkeypatch.setenv("TEXTRISK_VERBOSE", "1")
+    RiskAnalyzer.from_pretrained(risk_model_dir)
+    assert "scoring with backend 'bf16' (the CPU computes bfloat16 natively (Test CPU))" in capsys.readouterr().err

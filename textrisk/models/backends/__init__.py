@@ -17,6 +17,7 @@ A backend implements the scoring calls of the model contract (:mod:`textrisk.mod
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -71,13 +72,18 @@ def build_backend(model: Any, name: str = "auto", num_threads: int | None = None
     """
     choice = choose_backend(model, name)
     try:
-        return make_backend(model, choice.name, num_threads=num_threads, cache_dir=cache_dir), choice
+        runner = make_backend(model, choice.name, num_threads=num_threads, cache_dir=cache_dir)
     except Exception as exc:
         if name != "auto" or choice.name == "torch":
             raise
         why = f"backend {choice.name!r} could not be built ({type(exc).__name__}: {exc})"
         warnings.warn(f"textrisk: {why}; scoring with torch fp32 instead (slower)", RuntimeWarning, stacklevel=2)
-        return model, BackendChoice("torch", why)
+        runner, choice = model, BackendChoice("torch", why)
+    from ...utils.runtime import verbose
+
+    if verbose():  # --verbose / TEXTRISK_VERBOSE=1: say which backend runs and why
+        print(f"textrisk: scoring with backend {choice.name!r} ({choice.reason})", file=sys.stderr)
+    return runner, choice
 
 
 def merge_lora(model: Any) -> bool:
