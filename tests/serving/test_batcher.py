@@ -74,7 +74,7 @@ def test_stop_answers_what_was_queued_then_refuses():
 @pytest.mark.parametrize(("kwargs", "field"), [({"max_batch_size": 0}, "max_batch_size"), ({"port": 70000}, "port"),
                                                ({"max_wait_ms": -1}, "max_wait_ms"), ({"threads": 0}, "threads"),
                                                ({"max_document_chars": 10, "max_request_chars": 5},
-                                                "max_document_chars")])
+                                                "max_document_chars"), ({"backend": "tpu"}, "backend")])
 def test_serve_config_names_the_bad_field(kwargs, field):
     from textrisk.errors import ConfigError
     from textrisk.serving import ServeConfig

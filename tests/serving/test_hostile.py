@@ -53,6 +53,7 @@ def test_config_refuses_absurd_values_naming_the_field(changes, message):
     (["--graceful-timeout-s", "0"], "argument --graceful-timeout-s: must be > 0, got 0.0"),
     (["--max-batch-size", "1.5"], "argument --max-batch-size: expected an integer, got '1.5'"),
     (["--port", "-1"], "argument --port: must be >= 0, got -1"),
+    (["--backend", "tpu"], "argument --backend: invalid choice: 'tpu'"),
 ])
 def test_cli_flags_are_refused_before_the_model_loads(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -262,9 +262,11 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
 
     @app.get("/v1/model", response_model=ModelInfo)
     async def model() -> dict[str, Any]:
-        """The model's identity, labels, risk labels and flag thresholds, card metadata and the server's limits."""
+        """The model's identity and scoring backend, labels, risk labels and flag thresholds, card metadata and the
+        server's limits."""
         return {
             "model": identity,
+            "backend": config.backend,
             "textrisk_version": __version__,
             "labels": analyzer.labels,
             "risk_labels": analyzer.signal_labels if analyzer.has_risk_head else [],

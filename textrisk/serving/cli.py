@@ -1,6 +1,6 @@
 """``textrisk serve``: load a model, then serve it with uvicorn until SIGINT/SIGTERM.
 
-    textrisk serve --model DIR --port 8000 --max-batch-size 64 --max-wait-ms 5
+    textrisk serve --model DIR --backend onnx --port 8000 --max-batch-size 64 --max-wait-ms 5
 
 The module top imports only the standard library; FastAPI, uvicorn and torch load inside :func:`run`.
 """
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if f.default is not None and "default" not in text:
             text += f" (default: {f.default})"
         parser.add_argument(flag, dest=f.name, type=config_field_type(ServeConfig, f.name), default=f.default,
-                            help=text)
+                            choices=f.metadata.get("choices"), help=text)
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                         help="uvicorn's and the server's log level (default info)")
 
@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     from ..scoring.analyzer import RiskAnalyzer
 
     config = ServeConfig(**{f.name: getattr(args, f.name) for f in fields(ServeConfig)})
-    analyzer = RiskAnalyzer.from_pretrained(config.model, batch_size=config.batch_size, num_threads=config.threads)
+    analyzer = RiskAnalyzer.from_pretrained(config.model, batch_size=config.batch_size, num_threads=config.threads,
+                                            backend=config.backend)
     app = create_app(analyzer, config)
     print(f"textrisk serve: model loaded; listening on http://{config.host}:{config.port} (docs at /docs); "
           f"answering Host {', '.join(config.hosts())}", file=sys.stderr)

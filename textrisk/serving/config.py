@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..models.backends import BACKENDS
 from ..utils.validation import check, validate_fields
 
 __all__ = ["ServeConfig"]
@@ -20,6 +21,8 @@ class ServeConfig:
 
     model: str | None = field(default=None, metadata=check("model folder, Hub id or embedded model name: default, "
                                                             "commercial (default: default)"))
+    backend: str = field(default="torch", metadata=check(
+        "scoring backend, as for textrisk score: " + ", ".join(BACKENDS), choices=BACKENDS))
     host: str = field(default="127.0.0.1", metadata=check("interface to listen on (0.0.0.0: all of them)",
                                                           nonempty=True))
     port: int = field(default=8000, metadata=check("TCP port", ge=0, le=65535))

@@ -196,6 +196,7 @@ class ModelInfo(BaseModel):
     """The model and the server's limits."""
 
     model: ModelIdentity
+    backend: str = Field(description="the scoring backend the server was started with (--backend)")
     textrisk_version: str
     labels: list[str]
     risk_labels: list[str]
