@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -69,6 +70,47 @@ def test_stop_answers_what_was_queued_then_refuses():
     assert not batcher.running
     with pytest.raises(RuntimeError, match="not running"):
         asyncio.run(batcher.submit(["x"]))
+
+
+def test_a_lone_client_is_not_kept_waiting_for_company():
+    score = Recorder()
+
+    async def main():
+        batcher = MicroBatcher(score, max_batch_size=64, max_wait_ms=10_000)
+        await batcher.start()
+        results = [await batcher.submit([text]) for text in "abc"]  # one client, one request at a time
+        await batcher.stop()
+        return results
+
+    # nobody else is in flight, so no request waits the 10 s for others to join it
+    assert asyncio.run(asyncio.wait_for(main(), timeout=9)) == [["A"], ["B"], ["C"]]
+    assert score.calls == [["a"], ["b"], ["c"]]
+
+
+def test_under_load_a_batch_waits_for_the_clients_it_just_answered():
+    calls: list[list[str]] = []
+
+    def slow(texts: list[str]) -> list[str]:
+        calls.append(list(texts))
+        time.sleep(0.03)
+        return [text.upper() for text in texts]
+
+    async def main():
+        batcher = MicroBatcher(slow, max_batch_size=64, max_wait_ms=10_000)
+        await batcher.start()
+
+        async def client(i: int) -> None:  # closed loop: client i sends again 10*i ms after its answer
+            for _ in range(5):
+                assert await batcher.submit([str(i)]) == [str(i)]
+                await asyncio.sleep(0.01 * i)
+
+        await asyncio.gather(*(client(i) for i in range(4)))
+        await batcher.stop()
+
+    asyncio.run(main())
+    # all 4 clients were in flight together, so each batch waits for the 4 of them (client 3 sends 30 ms after
+    # its answer) instead of scoring client 0's request at once
+    assert [sorted(call) for call in calls] == [["0", "1", "2", "3"]] * 5
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"max_batch_size": 0}, "max_batch_size"), ({"port": 70000}, "port"),

@@ -1,8 +1,11 @@
 """Micro-batching: concurrent requests in one process share a scoring call.
 
-Requests queue up in an :class:`asyncio.Queue`; one worker task takes the first, then keeps collecting until the
-micro-batch holds ``max_batch_size`` texts or ``max_wait_ms`` has passed since the first arrived (requests already
-queued join at once: while a batch is being scored, the next one fills up). The batch is scored by a single call of
+Requests queue up in an :class:`asyncio.Queue`; one worker task takes the first and every request already queued
+(while a batch is being scored, the next one fills up), then waits for more only while more are expected: until
+the micro-batch holds ``max_batch_size`` texts, or as many requests as were in flight together during the previous
+micro-batch (the recent concurrency: the clients answered last will send again), or ``max_wait_ms`` has passed
+since the first arrived. A lone client is thus never kept waiting for company that is not coming, while under load
+a micro-batch waits the short moment its clients need to send again. The batch is scored by a single call of
 ``score_fn`` in a worker thread (the event loop keeps accepting requests meanwhile) and each request gets its own
 slice of the results back. A request is never split; one larger than ``max_batch_size`` is scored alone.
 
@@ -71,6 +74,7 @@ class MicroBatcher(Generic[T]):
         self._held: _Pending | None = None  # did not fit the previous batch: first of the next one
         self._closing = False
         self._draining = False
+        self._peak = 0  # the most requests in flight together since the current micro-batch was formed
 
     @property
     def running(self) -> bool:
@@ -101,6 +105,7 @@ class MicroBatcher(Generic[T]):
         future = asyncio.get_running_loop().create_future()
         self.stats.in_flight += 1
         self.stats.queued += 1
+        self._peak = max(self._peak, self.stats.in_flight)
         try:
             await self._queue.put(_Pending(list(texts), future))
             return await future
@@ -135,8 +140,10 @@ class MicroBatcher(Generic[T]):
         loop = asyncio.get_running_loop()
         while (first := await self._next(None)) is not None:
             batch, size = [first], len(first.texts)
+            expected, self._peak = self._peak, self.stats.in_flight
             deadline = loop.time() + self.max_wait_s
-            while size < self.max_batch_size and (item := await self._next(deadline - loop.time())) is not None:
+            while size < self.max_batch_size and (item := await self._next(
+                    deadline - loop.time() if len(batch) < expected else 0)) is not None:
                 if size + len(item.texts) > self.max_batch_size:
                     self._held = item
                     break
