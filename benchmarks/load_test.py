@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: the checkout's benchmarks pack
 from benchmarks.speed import cpu_info  # noqa: E402
 from textrisk.data.datasets import find_data_dir, load_benchmark  # noqa: E402
 from textrisk.models.backends import BACKENDS  # noqa: E402
+from textrisk.serving import ServeConfig  # noqa: E402
 
 WRK = shutil.which("wrk")
 SERVER_CPU, CLIENT_CPU = "0", "1"
@@ -242,7 +243,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="time bound per client count")
     parser.add_argument("--threads", type=int, help="torch threads, server and in-process (default: 1 with --pin, "
                                                     "else 2)")
-    parser.add_argument("--batch-size", type=int, default=32, help="chunks per forward pass (both)")
+    parser.add_argument("--batch-size", type=int, default=ServeConfig.batch_size,
+                        help="chunks per forward pass, server and in-process (default: textrisk serve's)")
     parser.add_argument("--max-batch-size", type=int, default=64)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--repeats", type=int, default=2, help="in-process: best of this many runs")
@@ -273,7 +275,8 @@ def main() -> None:
     placement = (f"pinned: server and baseline on CPU {SERVER_CPU}, {args.generator} on CPU {CLIENT_CPU}" if args.pin
                  else f"unpinned: server, baseline and {args.generator} share the {cpu['cpus']} CPUs")
     print(f"CPU: {cpu['model']} ({cpu['cpus']} logical CPUs); {placement}; load generator: {args.generator}")
-    print(f"{len(texts)} sentences ({source}); backend {args.backend}, {args.threads} threads; in-process "
+    print(f"{len(texts)} sentences ({source}); backend {args.backend}, {args.threads} threads, batch size "
+          f"{args.batch_size}; in-process "
           f"RiskAnalyzer.score: {baseline:.1f} sentences/s; server: max_batch_size={args.max_batch_size}, "
           f"max_wait_ms={args.max_wait_ms}")
     print(f"{'clients':>7}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'batch':>7}{'ratio':>8}")
@@ -284,8 +287,9 @@ def main() -> None:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"cpu": cpu["model"], "cpus": cpu["cpus"], "generator": args.generator, "pin": args.pin,
                        "backend": args.backend, "n": len(texts), "source": source, "threads": args.threads,
-                       "in_process_per_s": baseline, "max_batch_size": args.max_batch_size,
-                       "max_wait_ms": args.max_wait_ms, "rows": rows}, handle, indent=2)
+                       "batch_size": args.batch_size, "in_process_per_s": baseline,
+                       "max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms, "rows": rows},
+                      handle, indent=2)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ class ServeConfig:
     max_wait_ms: float = field(default=5.0, metadata=check(
         "how long the first request of a micro-batch waits for others to join it (0 .. 10000 ms)", ge=0,
         le=10_000))
-    batch_size: int = field(default=32, metadata=check("chunks per forward pass inside a micro-batch", ge=1,
-                                                       le=100_000))
+    batch_size: int = field(default=8, metadata=check(
+        "chunks per forward pass inside a micro-batch (sorted by length first: small passes pad short sentences "
+        "less)", ge=1, le=100_000))
     threads: int | None = field(default=None, metadata=check("torch CPU threads (default: torch's setting)", ge=1,
                                                              le=4096))
     max_documents: int = field(default=256, metadata=check("documents (texts) per request; more: 413", ge=1))
