@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -43,11 +44,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the checkout's benchmarks package
 from benchmarks.speed import cpu_info  # noqa: E402
+from textrisk import RiskAnalyzer  # noqa: E402
 from textrisk.data.datasets import find_data_dir, load_benchmark  # noqa: E402
 from textrisk.models.backends import BACKENDS  # noqa: E402
 from textrisk.serving import ServeConfig  # noqa: E402
 
 WRK = shutil.which("wrk")
+LIBRARY_BATCH_SIZE = inspect.signature(RiskAnalyzer).parameters["batch_size"].default
 SERVER_CPU, CLIENT_CPU = "0", "1"
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -55,16 +58,20 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
 BASELINE = """
 import json, sys, time
 from textrisk import RiskAnalyzer
-model, backend, threads, batch_size, repeats, path = json.loads(sys.argv[1])
+model, backend, threads, batch_sizes, repeats, path = json.loads(sys.argv[1])
 texts = json.load(open(path, encoding="utf-8"))
-analyzer = RiskAnalyzer.from_pretrained(model, num_threads=threads, batch_size=batch_size, backend=backend)
+analyzer = RiskAnalyzer.from_pretrained(model, num_threads=threads, batch_size=batch_sizes[0], backend=backend)
 analyzer.score(texts[:32], progress=False)  # warm-up
-best = float("inf")
-for _ in range(repeats):
-    started = time.perf_counter()
-    analyzer.score(texts, progress=False)
-    best = min(best, time.perf_counter() - started)
-print(json.dumps(len(texts) / best))
+speeds = {}
+for batch_size in batch_sizes:
+    analyzer.batch_size = batch_size
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        analyzer.score(texts, progress=False)
+        best = min(best, time.perf_counter() - started)
+    speeds[batch_size] = len(texts) / best
+print(json.dumps(speeds))
 """
 
 
@@ -80,15 +87,16 @@ def _pinned(cpu: str | None, command: list[str]) -> list[str]:
     return ["taskset", "-c", cpu, *command] if cpu is not None else command
 
 
-def _in_process(args: argparse.Namespace, texts_file: str) -> float:
+def _in_process(args: argparse.Namespace, texts_file: str) -> dict[str, float]:
     """Sentences/s of ``RiskAnalyzer.score`` over all the texts, best of ``--repeats``, in a fresh process that
-    gets the server's environment and CPUs."""
-    spec = json.dumps([args.model, args.backend, args.threads, args.batch_size, args.repeats, texts_file])
+    gets the server's environment and CPUs: at the server's ``--batch-size`` and at the library's default."""
+    sizes = sorted({args.batch_size, LIBRARY_BATCH_SIZE})
+    spec = json.dumps([args.model, args.backend, args.threads, sizes, args.repeats, texts_file])
     command = _pinned(args.server_cpu, [sys.executable, "-c", BASELINE, spec])
     out = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=900, check=False)
     if out.returncode != 0:
         raise SystemExit(f"the in-process baseline failed:\n{out.stderr[-3000:]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _free_port() -> int:
@@ -261,7 +269,8 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as texts_file:
         json.dump(texts, texts_file)
         texts_file.flush()
-        baseline = _in_process(args, texts_file.name)
+        speeds = _in_process(args, texts_file.name)
+    baseline = max(speeds.values())  # the ratio is to the faster of the two batch sizes
     proc = _start_server(args, _free_port())
     url = f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}"
     try:
@@ -275,10 +284,10 @@ def main() -> None:
     placement = (f"pinned: server and baseline on CPU {SERVER_CPU}, {args.generator} on CPU {CLIENT_CPU}" if args.pin
                  else f"unpinned: server, baseline and {args.generator} share the {cpu['cpus']} CPUs")
     print(f"CPU: {cpu['model']} ({cpu['cpus']} logical CPUs); {placement}; load generator: {args.generator}")
-    print(f"{len(texts)} sentences ({source}); backend {args.backend}, {args.threads} threads, batch size "
-          f"{args.batch_size}; in-process "
-          f"RiskAnalyzer.score: {baseline:.1f} sentences/s; server: max_batch_size={args.max_batch_size}, "
-          f"max_wait_ms={args.max_wait_ms}")
+    at = ", ".join(f"batch size {size}: {speed:.1f}" for size, speed in speeds.items())
+    print(f"{len(texts)} sentences ({source}); backend {args.backend}, {args.threads} threads; in-process "
+          f"RiskAnalyzer.score: {baseline:.1f} sentences/s (the faster of {at}); server: batch_size="
+          f"{args.batch_size}, max_batch_size={args.max_batch_size}, max_wait_ms={args.max_wait_ms}")
     print(f"{'clients':>7}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'batch':>7}{'ratio':>8}")
     for r in rows:
         print(f"{r['clients']:>7}{r['requests']:>10}{r['requests_per_s']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}"
@@ -288,6 +297,7 @@ def main() -> None:
             json.dump({"cpu": cpu["model"], "cpus": cpu["cpus"], "generator": args.generator, "pin": args.pin,
                        "backend": args.backend, "n": len(texts), "source": source, "threads": args.threads,
                        "batch_size": args.batch_size, "in_process_per_s": baseline,
+                       "in_process_per_s_by_batch_size": speeds,
                        "max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms, "rows": rows},
                       handle, indent=2)
 
