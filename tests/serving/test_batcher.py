@@ -76,15 +76,16 @@ def test_a_lone_client_is_not_kept_waiting_for_company():
     score = Recorder()
 
     async def main():
-        batcher = MicroBatcher(score, max_batch_size=64, max_wait_ms=10_000)
+        batcher = MicroBatcher(score, max_batch_size=64, max_wait_ms=200)
         await batcher.start()
-        results = [await batcher.submit([text]) for text in "abc"]  # one client, one request at a time
+        results = [await batcher.submit([text]) for text in "abcd"]  # one client, one request at a time
         await batcher.stop()
-        return results
+        return results, batcher.stats
 
-    # nobody else is in flight, so no request waits the 10 s for others to join it
-    assert asyncio.run(asyncio.wait_for(main(), timeout=9)) == [["A"], ["B"], ["C"]]
-    assert score.calls == [["a"], ["b"], ["c"]]
+    results, stats = asyncio.run(main())
+    assert results == [["A"], ["B"], ["C"], ["D"]] and score.calls == [["a"], ["b"], ["c"], ["d"]]
+    # only the very first request (no load seen yet) waited the 200 ms for company; then nobody else was in flight
+    assert stats.wait_timeouts == 1
 
 
 def test_under_load_a_batch_waits_for_the_clients_it_just_answered():
@@ -96,7 +97,7 @@ def test_under_load_a_batch_waits_for_the_clients_it_just_answered():
         return [text.upper() for text in texts]
 
     async def main():
-        batcher = MicroBatcher(slow, max_batch_size=64, max_wait_ms=10_000)
+        batcher = MicroBatcher(slow, max_batch_size=64, max_wait_ms=1000)
         await batcher.start()
 
         async def client(i: int) -> None:  # closed loop: client i sends again 10*i ms after its answer
@@ -106,11 +107,13 @@ def test_under_load_a_batch_waits_for_the_clients_it_just_answered():
 
         await asyncio.gather(*(client(i) for i in range(4)))
         await batcher.stop()
+        return batcher.stats
 
-    asyncio.run(main())
+    stats = asyncio.run(main())
     # all 4 clients were in flight together, so each batch waits for the 4 of them (client 3 sends 30 ms after
     # its answer) instead of scoring client 0's request at once
     assert [sorted(call) for call in calls] == [["0", "1", "2", "3"]] * 5
+    assert stats.wait_timeouts == 1  # the first batch (no load seen yet) waited the full 1 s; the others did not
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [({"max_batch_size": 0}, "max_batch_size"), ({"port": 70000}, "port"),

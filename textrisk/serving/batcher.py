@@ -4,8 +4,9 @@ Requests queue up in an :class:`asyncio.Queue`; one worker task takes the first 
 (while a batch is being scored, the next one fills up), then waits for more only while more are expected: until
 the micro-batch holds ``max_batch_size`` texts, or as many requests as were in flight together during the previous
 micro-batch (the recent concurrency: the clients answered last will send again), or ``max_wait_ms`` has passed
-since the first arrived. A lone client is thus never kept waiting for company that is not coming, while under load
-a micro-batch waits the short moment its clients need to send again. The batch is scored by a single call of
+since the first arrived (the very first micro-batch, with no load seen yet, waits the full ``max_wait_ms``). A lone
+client is thus not kept waiting for company that is not coming, while under load a micro-batch waits the short
+moment its clients need to send again. The batch is scored by a single call of
 ``score_fn`` in a worker thread (the event loop keeps accepting requests meanwhile) and each request gets its own
 slice of the results back. A request is never split; one larger than ``max_batch_size`` is scored alone.
 
@@ -40,6 +41,7 @@ class BatcherStats:
     max_batch_texts: int = 0
     queued: int = 0  # requests waiting for a micro-batch now
     in_flight: int = 0  # requests submitted and not answered yet
+    wait_timeouts: int = 0  # micro-batches scored when max_wait_ms passed before the expected requests came
     score_seconds: float = 0.0  # time spent inside score_fn
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,7 +76,7 @@ class MicroBatcher(Generic[T]):
         self._held: _Pending | None = None  # did not fit the previous batch: first of the next one
         self._closing = False
         self._draining = False
-        self._peak = 0  # the most requests in flight together since the current micro-batch was formed
+        self._peak = float("inf")  # the most requests in flight together since the current micro-batch was formed
 
     @property
     def running(self) -> bool:
@@ -86,6 +88,7 @@ class MicroBatcher(Generic[T]):
         self._queue = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="textrisk-score")
         self._closing = self._draining = False
+        self._peak = float("inf")  # no load seen yet: the first micro-batch waits the full max_wait_ms
         self._worker = asyncio.create_task(self._run(), name="textrisk-batcher")
 
     async def stop(self) -> None:
@@ -142,8 +145,11 @@ class MicroBatcher(Generic[T]):
             batch, size = [first], len(first.texts)
             expected, self._peak = self._peak, self.stats.in_flight
             deadline = loop.time() + self.max_wait_s
-            while size < self.max_batch_size and (item := await self._next(
-                    deadline - loop.time() if len(batch) < expected else 0)) is not None:
+            while size < self.max_batch_size:
+                waiting = len(batch) < expected
+                if (item := await self._next(deadline - loop.time() if waiting else 0)) is None:
+                    self.stats.wait_timeouts += int(waiting and not self._draining)
+                    break
                 if size + len(item.texts) > self.max_batch_size:
                     self._held = item
                     break
