@@ -43,7 +43,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the checkout's benchmarks package
-from benchmarks.speed import cpu_info  # noqa: E402
+from benchmarks.speed import print_cpu  # noqa: E402
 from textrisk import RiskAnalyzer  # noqa: E402
 from textrisk.data.datasets import find_data_dir, load_benchmark  # noqa: E402
 from textrisk.models.backends import BACKENDS  # noqa: E402
@@ -240,7 +240,8 @@ def main() -> None:
     """Run the in-process baseline and the load levels; print a table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the embedded model)")
-    parser.add_argument("--backend", choices=BACKENDS, default="torch", help="scoring backend (server and baseline)")
+    parser.add_argument("--backend", choices=BACKENDS, default=ServeConfig.backend,
+                        help="scoring backend, server and in-process (default: textrisk serve's)")
     parser.add_argument("--generator", choices=["wrk", "httpx"], default="wrk" if WRK else "httpx",
                         help="load generator (default: wrk when installed, else httpx)")
     parser.add_argument("--pin", action="store_true",
@@ -280,10 +281,10 @@ def main() -> None:
         proc.wait(timeout=60)
     for row in rows:
         row["ratio_to_in_process"] = round(row["requests_per_s"] / baseline, 3)
-    cpu = cpu_info()
+    cpu = print_cpu()
     placement = (f"pinned: server and baseline on CPU {SERVER_CPU}, {args.generator} on CPU {CLIENT_CPU}" if args.pin
                  else f"unpinned: server, baseline and {args.generator} share the {cpu['cpus']} CPUs")
-    print(f"CPU: {cpu['model']} ({cpu['cpus']} logical CPUs); {placement}; load generator: {args.generator}")
+    print(f"{placement}; load generator: {args.generator}")
     at = ", ".join(f"batch size {size}: {speed:.1f}" for size, speed in speeds.items())
     print(f"{len(texts)} sentences ({source}); backend {args.backend}, {args.threads} threads; in-process "
           f"RiskAnalyzer.score: {baseline:.1f} sentences/s (the faster of {at}); server: batch_size="

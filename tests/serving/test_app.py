@@ -142,3 +142,16 @@ def test_sigterm_finishes_the_request_in_flight(risk_model_dir):
     response = outcome["response"]
     assert response.status_code == 200 and len(response.json()["results"]) == 2
     assert "Traceback" not in log
+
+
+def test_model_names_the_backend_that_runs(risk_model_dir):
+    from fastapi.testclient import TestClient
+
+    from textrisk.models.backends import BackendChoice
+    from textrisk.serving.app import create_app
+    from textrisk.serving.config import ServeConfig
+
+    analyzer = RiskAnalyzer.from_pretrained(risk_model_dir)
+    analyzer.backend_choice = BackendChoice("onnx", "no native bfloat16")  # as if --backend auto resolved to onnx
+    with TestClient(create_app(analyzer, ServeConfig(backend="auto")), base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/v1/model").json()["backend"] == "onnx"

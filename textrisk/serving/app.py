@@ -183,6 +183,8 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
     config = config or ServeConfig()
     identity = {"sha256": model_identity(analyzer.model), "name": config.model or "embedded default",
                 "textrisk_version": __version__}
+    choice = getattr(analyzer, "backend_choice", None)  # what runs (--backend auto: what it resolved to)
+    backend = choice.name if choice is not None else config.backend
 
     def score_fn(texts: list[str]) -> list[dict[str, Any]]:
         return [report.to_dict() for report in analyzer.score(texts, progress=False)]
@@ -266,7 +268,7 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
         server's limits."""
         return {
             "model": identity,
-            "backend": config.backend,
+            "backend": backend,
             "textrisk_version": __version__,
             "labels": analyzer.labels,
             "risk_labels": analyzer.signal_labels if analyzer.has_risk_head else [],

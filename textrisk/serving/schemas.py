@@ -196,7 +196,8 @@ class ModelInfo(BaseModel):
     """The model and the server's limits."""
 
     model: ModelIdentity
-    backend: str = Field(description="the scoring backend the server was started with (--backend)")
+    backend: str = Field(description="the scoring backend that runs (--backend; for auto, the one chosen on "
+                                       "this machine)")
     textrisk_version: str
     labels: list[str]
     risk_labels: list[str]
