@@ -1,6 +1,6 @@
 """Load test of ``textrisk serve`` on loopback, against in-process scoring measured in the same run.
 
-    python benchmarks/load_test.py [--model DIR] [--backend torch] [--generator wrk|httpx] [--pin] [--n 600]
+    python benchmarks/load_test.py [--model DIR] [--backend auto] [--generator wrk|httpx] [--pin] [--n 600]
         [--clients 1 4 16] [--requests 600] [--max-seconds 60] [--threads N] [--json FILE]
 
 Starts a real uvicorn server (``textrisk serve``) in a subprocess on 127.0.0.1 (a free port), then for each

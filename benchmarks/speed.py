@@ -21,6 +21,9 @@ of labels equal to fp32 torch's come from the reports' labels; for a model with 
 (sentence, signal) flags and of kinds equal to fp32 torch's and the largest risk_score difference too. Rows
 "sentiment only" time ``score(signals=False)`` on the same analyzer: what the risk signals cost.
 
+Table 3 (``--call-sizes``): ``score()`` called on k texts at a time (1, 4, 16 by default: a stream scored as it
+arrives, a server's micro-batches) on the first ``--call-n`` sentences, per backend, no anchor.
+
 Table 2 (unless ``--no-forward``): forward passes only (``backend.predict``: sentiment logits), the same protocol,
 with torch's LoRA left unmerged as an extra row.
 
@@ -161,6 +164,23 @@ def _table(title: str, anchor: dict[str, Any], rows: dict[str, dict[str, Any]]) 
               f"{100 * row['agreement']:.1f}% |" + cells)
 
 
+def _call_sizes(analyzers: dict[str, Any], texts: list[str], sizes: list[int], rounds: int
+                ) -> dict[str, dict[str, float]]:
+    """Sentences/s of ``score()`` called on ``k`` texts at a time (a stream, a server's micro-batches), per
+    backend and ``k``: the median of ``rounds`` rounds, the backends taking turns within each round."""
+    rates: dict[str, dict[str, list[float]]] = {name: {str(k): [] for k in sizes} for name in analyzers}
+    for round_ in range(rounds):
+        for k in sizes:
+            for name, analyzer in analyzers.items():
+                started = time.perf_counter()
+                for i in range(0, len(texts), k):
+                    analyzer.score(texts[i:i + k], progress=False)
+                rates[name][str(k)].append(len(texts) / (time.perf_counter() - started))
+        print(f"  round {round_ + 1} of the k-at-a-time table done", flush=True)
+    return {name: {k: round(statistics.median(values), 1) for k, values in row.items()}
+            for name, row in rates.items()}
+
+
 def main() -> None:
     """Load every variant, time them interleaved with the anchor, print both tables (and JSON with --json)."""
     from textrisk import RiskAnalyzer
@@ -175,6 +195,9 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     parser.add_argument("--sentiment-only", nargs="*", default=["onnx"], choices=list(BACKENDS),
                         help="also time score(signals=False) on these backends (default: onnx)")
+    parser.add_argument("--call-sizes", nargs="*", type=int, default=[1, 4, 16],
+                        help="table 3: score() called on k texts at a time, for each k (none: skip the table)")
+    parser.add_argument("--call-n", type=int, default=240, help="sentences per timing of table 3")
     parser.add_argument("--no-forward", action="store_true", help="skip the forward-only table")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -223,9 +246,10 @@ def main() -> None:
                 "threads": args.threads, "batch_size": args.batch_size, "rounds": args.rounds,
                 "load_average_before": load_before, "load_average_after": os.getloadavg(),
                 "score": {"anchor": anchor_scored, "rows": scored},
-                "forward": {"anchor": anchor_forward, "rows": forward} if forward else None})
+                "forward": {"anchor": anchor_forward, "rows": forward} if forward else None,
+                "calls": calls or None})
 
-    forward, anchor_forward = {}, None
+    forward, anchor_forward, calls = {}, None, {}
     save()
     if not args.no_forward:
         runners = {name: (lambda t, a=a: a.backend.predict(t, batch_size=args.batch_size, progress=False)[0])
@@ -238,6 +262,9 @@ def main() -> None:
         print("\nforward passes only:", flush=True)
         forward, anchor_forward = interleaved(anchor, anchor_texts, runners, texts, args.rounds)
         _quality(forward, lambda logits: np.asarray(logits).argmax(axis=1), gold, reference)
+    if args.call_sizes:
+        calls = _call_sizes(analyzers, texts[:args.call_n], args.call_sizes, args.rounds)
+        save()
     load_after = os.getloadavg()
 
     print(f"\n{len(texts)} FPB test sentences (anchor: {len(anchor_texts)} per timing), {args.threads} threads, "
@@ -246,6 +273,13 @@ def main() -> None:
     _table("RiskAnalyzer.score() with risk signals (what users run)", anchor_scored, scored)
     if forward:
         _table("forward passes only (backend.predict)", anchor_forward, forward)
+    if calls:
+        print(f"\nscore() called with k texts at a time (the first {args.call_n} sentences; sentences/s, median of "
+              f"{args.rounds} interleaved rounds)")
+        print("| variant | " + " | ".join(f"k = {k}" for k in args.call_sizes) + " |")
+        print("|---|" + "---|" * len(args.call_sizes))
+        for name, row in calls.items():
+            print(f"| {name} | " + " | ".join(str(row[str(k)]) for k in args.call_sizes) + " |")
     save()
 
 

@@ -1,11 +1,11 @@
-"""backend="auto": what it chooses on which CPU, TEXTRISK_BACKEND, and the fallback to torch that says why."""
+"""backend="auto": int8 through ONNX Runtime, TEXTRISK_BACKEND, and the fallback (bf16 or torch) that says why."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from textrisk import ConfigError, RiskAnalyzer
+from textrisk import ConfigError, ModelLoadError, RiskAnalyzer
 from textrisk.models import backends
 from textrisk.models.backends import BACKEND_ENV, build_backend, choose_backend
 from textrisk.utils import cpu as cpu_module
@@ -30,23 +30,20 @@ def test_cpu_info_reads_this_machine():
     assert info.model in info.describe()
 
 
-@pytest.mark.parametrize("flags, expected", [
-    ({"avx512_bf16": True, "avx512_vnni": True}, "bf16"),
-    ({"amx_bf16": True}, "bf16"),
-    ({"bf16": True}, "bf16"),  # ARM
-    ({"avx512_vnni": True}, "onnx"),
-    ({"avx2": True}, "onnx"),
-    ({}, "onnx"),
+@pytest.mark.parametrize("flags, vnni", [
+    ({"avx512_bf16": True, "avx512_vnni": True}, "with VNNI"),
+    ({"amx_bf16": True}, "without VNNI"),
+    ({"avx512_vnni": True}, "with VNNI"),
+    ({}, "without VNNI"),
 ])
-def test_auto_chooses_by_cpu(risk_model_dir, unpinned, monkeypatch, flags, expected):
+def test_auto_chooses_int8_and_names_the_cpu(risk_model_dir, unpinned, monkeypatch, flags, vnni):
     _cpu(monkeypatch, **flags)
     model = RiskAnalyzer.from_pretrained(risk_model_dir, backend="torch").model
     choice = choose_backend(model, "auto")
-    assert choice.name == expected and "Test CPU" in choice.reason
+    assert choice.name == "onnx" and "Test CPU" in choice.reason and vnni in choice.reason
 
 
 def test_auto_is_torch_for_prompt_mode(unpinned, monkeypatch):
-    _cpu(monkeypatch, avx512_bf16=True)
 
     class Prompt:
         model_kind = "prompt"
@@ -66,11 +63,25 @@ def test_environment_pins_auto_and_is_checked(risk_model_dir, monkeypatch):
         choose_backend(model, "gpu")
 
 
+def _no_onnx(*args, **kwargs):
+    raise ModelLoadError("the ONNX backends need ONNX Runtime and onnx: pip install onnxruntime onnx")
+
+
 def test_auto_scores_like_torch_on_each_choice(risk_model_dir, unpinned, monkeypatch, tmp_path):
+    from textrisk.models.backends.onnx import OnnxBackend
+
     reference = RiskAnalyzer.from_pretrained(risk_model_dir, backend="torch").score(SENTENCES)
-    for flags, expected, cls in [({"avx512_bf16": True}, "bf16", "AutocastBackend"), ({}, "onnx", "OnnxBackend")]:
+    cases = [({}, False, "onnx", "OnnxBackend"), ({"avx512_bf16": True}, True, "bf16", "AutocastBackend"),
+             ({}, True, "torch", "TextRiskModel")]
+    for flags, broken, expected, cls in cases:
         _cpu(monkeypatch, **flags)
-        analyzer = RiskAnalyzer.from_pretrained(risk_model_dir, cache_dir=tmp_path)  # backend="auto" by default
+        if broken:  # ONNX Runtime missing: bf16 where the CPU has it, else torch, with a warning
+            monkeypatch.setattr(OnnxBackend, "from_model", _no_onnx)
+            with pytest.warns(RuntimeWarning, match=f"backend 'onnx' could not be built.*pip install onnxruntime"
+                                                    f".*scoring with '{expected}'"):
+                analyzer = RiskAnalyzer.from_pretrained(risk_model_dir, cache_dir=tmp_path)
+        else:
+            analyzer = RiskAnalyzer.from_pretrained(risk_model_dir, cache_dir=tmp_path)  # backend="auto" by default
         assert analyzer.backend_choice.name == expected and type(analyzer.backend).__name__ == cls
         reports = analyzer.score(SENTENCES)
         got = np.array([r.sentiment_scores[label] for r in reports for label in analyzer.labels])
@@ -81,29 +92,32 @@ def test_auto_scores_like_torch_on_each_choice(risk_model_dir, unpinned, monkeyp
 def test_auto_falls_back_to_torch_and_says_why(risk_model_dir, unpinned, monkeypatch):
     _cpu(monkeypatch)
     model = RiskAnalyzer.from_pretrained(risk_model_dir, backend="torch").model
+    real = backends.make_backend
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("export exploded")
+    def broken(model, name, **kwargs):
+        if name == "onnx":
+            raise RuntimeError("export exploded")
+        return real(model, name, **kwargs)
 
     monkeypatch.setattr(backends, "make_backend", broken)
-    with pytest.warns(RuntimeWarning, match="backend 'onnx' could not be built.*export exploded.*torch"):
+    with pytest.warns(RuntimeWarning, match="backend 'onnx' could not be built.*export exploded.*'torch'"):
         runner, choice = build_backend(model, "auto")
     assert runner is model and choice.name == "torch" and "export exploded" in choice.reason
     with pytest.raises(RuntimeError, match="export exploded"):  # asked for by name: no silent fallback
         build_backend(model, "onnx")
 
 
-def test_a_resumable_run_records_the_backend_it_ran(risk_model_dir, unpinned, monkeypatch):
+def test_a_resumable_run_records_the_backend_it_ran(risk_model_dir, monkeypatch):
     from textrisk.batch.local import run_options
 
-    _cpu(monkeypatch, avx512_bf16=True)
+    monkeypatch.setenv(BACKEND_ENV, "bf16")
     analyzer = RiskAnalyzer.from_pretrained(risk_model_dir)
-    assert run_options(analyzer)["backend"] == "bf16"  # resolved, so a resume on another CPU is refused, not mixed
+    assert run_options(analyzer)["backend"] == "bf16"  # resolved, so a resume that resolves otherwise is refused
     assert run_options(analyzer, backend="onnx")["backend"] == "onnx"
 
 
-def test_verbose_says_which_backend_runs(risk_model_dir, unpinned, monkeypatch, capsys):
-    _cpu(monkeypatch, avx512_bf16=True)
+def test_verbose_says_which_backend_runs(risk_model_dir, monkeypatch, capsys):
+    monkeypatch.setenv(BACKEND_ENV, "bf16")
     monkeypatch.setenv("TEXTRISK_VERBOSE", "1")
     RiskAnalyzer.from_pretrained(risk_model_dir)
-    assert "scoring with backend 'bf16' (the CPU computes bfloat16 natively (Test CPU))" in capsys.readouterr().err
+    assert f"scoring with backend 'bf16' ({BACKEND_ENV}=bf16)" in capsys.readouterr().err

@@ -94,7 +94,7 @@ def test_model_health_ready_and_openapi(server, local):
     assert model["labels"] == local.labels and model["risk_labels"] == local.signal_labels
     assert model["thresholds"]["credit"] == 0.3 and model["thresholds"]["macro"] == 0.7
     assert model["textrisk_version"] and model["limits"]["max_documents"] == 8
-    assert model["backend"] == "torch"  # the default
+    assert model["backend"] == "torch"  # the default, auto, as the tests pin it (TEXTRISK_BACKEND=torch)
     assert model["card"]["library_name"] == "textrisk"  # the model card's YAML front matter
     assert httpx.get(server + "/healthz", timeout=60).json() == {"status": "ok"}
     assert httpx.get(server + "/readyz", timeout=60).status_code == 200

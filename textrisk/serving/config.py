@@ -21,7 +21,7 @@ class ServeConfig:
 
     model: str | None = field(default=None, metadata=check("model folder, Hub id or embedded model name: default, "
                                                             "commercial (default: default)"))
-    backend: str = field(default="torch", metadata=check(
+    backend: str = field(default="auto", metadata=check(
         "scoring backend, as for textrisk score: " + ", ".join(BACKENDS), choices=BACKENDS))
     host: str = field(default="127.0.0.1", metadata=check("interface to listen on (0.0.0.0: all of them)",
                                                           nonempty=True))
