@@ -8,7 +8,7 @@ Each path runs in a fresh child process: its wall time is taken by the parent (i
 load and scoring), the peak RSS (``ru_maxrss``) is that path's own; ``--threads`` torch threads (default 2). Rows
 are the median of ``--repeat`` runs, the paths taking turns so that a change in machine load hits them alike. The
 old path runs with the torch backend, the filing path once per ``--backends`` entry (``auto``: the default,
-bf16 or ONNX int8 by CPU; ``bf16``: torch under bfloat16 autocast; ``onnx``: ONNX Runtime int8, exported once
+ONNX Runtime int8; ``bf16``: torch under bfloat16 autocast; ``onnx``: ONNX Runtime int8, exported once
 before timing). ``--words N``
 scores only the first N words (a bounded run on a busy machine). The report prints the load average before and
 after. A second table splits the filing path's time into stages: imports, read, model load, sections (form and

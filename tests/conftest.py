@@ -12,8 +12,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# "auto" would pick bf16 or ONNX int8 by CPU: tests compare against fp32 and must not depend on the machine, so
-# the default backend is pinned to torch here; tests/models/test_backend_choice.py tests "auto" itself.
+# "auto" would run ONNX int8 (or bf16/torch where that cannot be built): tests compare against fp32 and must not
+# depend on the machine, so the default backend is pinned to torch here; tests/models/test_backend_choice.py tests
+# "auto" itself.
 os.environ["TEXTRISK_BACKEND"] = "torch"
 
 from .helpers import perturb, save_tiny_bert, save_tiny_gpt2  # noqa: E402

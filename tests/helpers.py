@@ -228,6 +228,7 @@ class FakeAnalyzer:
         self.has_risk_head = signals
         self.delay = delay
         self.model = SimpleNamespace(tokenizer=None, config={"fake": True}, state_dict=dict)  # model_identity works
+        self.backend_choice = SimpleNamespace(name="fake", reason="a test fake")  # as RiskAnalyzer.backend_choice
         self.calls = 0
 
     def score(self, texts, progress=None):

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..models.backends import BACKENDS
+from ..models.backends import BACKEND_HELP, BACKENDS
 from ..utils.args import int_at_least, probability
 
 __all__ = ["add_arguments", "documents_of", "resolve_file_arguments", "run"]
@@ -48,8 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evidence", type=int_at_least(0), default=5, help="evidence chunks per long document")
     parser.add_argument("--threads", type=int_at_least(1), help="torch CPU threads")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="scoring backend (default auto: bf16 on a CPU with native bfloat16, else ONNX Runtime "
-                             "int8; or $TEXTRISK_BACKEND; torch = fp32)")
+                        help=BACKEND_HELP)
     parser.add_argument("--threshold", type=probability, help="flag risk signals at or over this probability "
                                                               "(default: the model's tuned per-label thresholds)")
     parser.add_argument("--labels", nargs="+", metavar="LABEL", help="report only these risk signals")

@@ -64,8 +64,7 @@ def run_options(analyzer: Any, text_field: str = "text", id_field: str = "id", b
     """Everything a row's scores depend on besides its own content (checked when resuming); ``backend``: default
     the one ``analyzer`` runs."""
     if backend is None:
-        choice = getattr(analyzer, "backend_choice", None)
-        backend = choice.name if choice is not None else "torch"
+        backend = analyzer.backend_choice.name
     return {"model": model_identity(analyzer.model), "chunk_tokens": analyzer.chunk_tokens,
             "max_evidence": analyzer.max_evidence, "threshold": analyzer.threshold, "thresholds": analyzer.thresholds(),
             "signals": analyzer.signal_labels, "text_field": text_field, "id_field": id_field, "backend": backend}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..models.backends import BACKENDS
+from ..models.backends import BACKEND_HELP, BACKENDS
 from ..utils.args import int_at_least
 
 __all__ = ["add_arguments", "run"]
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="passages per forward pass (default 32)")
     parser.add_argument("--threads", type=int_at_least(1), help="torch CPU threads")
     parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="scoring backend: auto (default: bf16 on a CPU with native bfloat16, else ONNX Runtime "
-                             "int8; or $TEXTRISK_BACKEND), torch (fp32), bf16, onnx (int8) or onnx-fp32")
+                        help=BACKEND_HELP)
     parser.add_argument("--show", type=int_at_least(0), default=3, help="passages shown per kind of change "
                                                                         "(default 3)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr (shown on a terminal "

@@ -183,8 +183,7 @@ def create_app(analyzer: RiskAnalyzer, config: ServeConfig | None = None) -> Fas
     config = config or ServeConfig()
     identity = {"sha256": model_identity(analyzer.model), "name": config.model or "embedded default",
                 "textrisk_version": __version__}
-    choice = getattr(analyzer, "backend_choice", None)  # what runs (--backend auto: what it resolved to)
-    backend = choice.name if choice is not None else config.backend
+    backend = analyzer.backend_choice.name  # what runs (--backend auto: what it resolved to)
 
     def score_fn(texts: list[str]) -> list[dict[str, Any]]:
         return [report.to_dict() for report in analyzer.score(texts, progress=False)]

@@ -26,12 +26,15 @@ from typing import Any
 
 from ...errors import ConfigError
 
-__all__ = ["BACKENDS", "BACKEND_ENV", "BackendChoice", "build_backend", "choose_backend", "make_backend",
-           "merge_lora"]
+__all__ = ["BACKENDS", "BACKEND_ENV", "BACKEND_HELP", "BackendChoice", "build_backend", "choose_backend",
+           "make_backend", "merge_lora"]
 
 BACKENDS = ("auto", "torch", "bf16", "onnx", "onnx-fp32")
 #: Environment variable that pins what ``"auto"`` means (one of :data:`BACKENDS` other than ``"auto"``).
 BACKEND_ENV = "TEXTRISK_BACKEND"
+#: ``--backend``'s help, for every command that scores.
+BACKEND_HELP = (f"scoring backend: auto (default: ONNX Runtime int8; torch for prompt-mode models; ${BACKEND_ENV} "
+                "pins it), torch (fp32), bf16, onnx (int8) or onnx-fp32")
 
 
 @dataclass(frozen=True)
